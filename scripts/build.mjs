@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// npm run build: the publishable package in pkg/.
+// cargo (release, wasm32) -> wasm-bindgen --target web -> wasm-opt -Oz -> entry, types,
+// package.json (version from Cargo.toml) and README.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = join(root, 'pkg');
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+
+run('cargo', ['build', '--release', '--lib', '--target', 'wasm32-unknown-unknown', '-p', 'fetchlane']);
+rmSync(pkg, { recursive: true, force: true });
+mkdirSync(pkg, { recursive: true });
+run('wasm-bindgen', [
+  '--target', 'web', '--out-dir', pkg, '--out-name', 'fetchlane', '--no-typescript',
+  join(root, 'target/wasm32-unknown-unknown/release/fetchlane.wasm'),
+]);
+const wasm = join(pkg, 'fetchlane_bg.wasm');
+// binaryen 108 validates features strictly; these are the ones rustc's wasm32 target emits.
+run('wasm-opt', [
+  '-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
+  '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue',
+  wasm, '-o', wasm,
+]);
+
+// The error class is a wasm-bindgen snippet; the entry must import that very module so
+// that `instanceof FetchlaneError` holds for errors made on the wasm side.
+const findErrors = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const found = findErrors(p);
+      if (found) return found;
+    } else if (entry.name === 'errors.js') return p;
+  }
+  return undefined;
+};
+const errors = findErrors(join(pkg, 'snippets'));
+if (!errors) throw new Error('build: the errors.js snippet is missing from wasm-bindgen output');
+const entry = readFileSync(join(root, 'js/index.js'), 'utf8').replace('./__ERRORS__', `./${relative(pkg, errors)}`);
+writeFileSync(join(pkg, 'index.js'), entry);
+copyFileSync(join(root, 'js/index.d.ts'), join(pkg, 'index.d.ts'));
+copyFileSync(join(root, 'README.md'), join(pkg, 'README.md'));
+
+const cargo = readFileSync(join(root, 'Cargo.toml'), 'utf8');
+const field = (name) => cargo.match(new RegExp(`^${name} = "([^"]*)"`, 'm'))?.[1];
+const manifest = {
+  name: 'fetchlane',
+  version: field('version'),
+  description: field('description'),
+  license: field('license'),
+  type: 'module',
+  module: './index.js',
+  types: './index.d.ts',
+  exports: {
+    '.': { types: './index.d.ts', import: './index.js', default: './index.js' },
+    './fetchlane_bg.wasm': './fetchlane_bg.wasm',
+  },
+  files: ['index.js', 'index.d.ts', 'fetchlane.js', 'fetchlane_bg.wasm', 'snippets/', 'README.md'],
+  sideEffects: false,
+  keywords: ['fetch', 'concurrency', 'queue', 'rate-limit', 'retry', 'batch', 'dataloader', 'cache', 'wasm'],
+};
+writeFileSync(join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
+if (!existsSync(wasm)) throw new Error('build: no wasm written');
+console.log(`build: wrote ${relative(root, pkg)}/ (fetchlane ${manifest.version})`);

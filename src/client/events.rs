@@ -1,0 +1,133 @@
+//! Events for developers: what was queued, started, retried, served from cache, throttled
+//! and settled.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crate::core::error::ErrorKind;
+use crate::core::lane::Lane;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    /// A request entered the queue.
+    Queued,
+    /// A request's first attempt started (it holds a permit).
+    Start,
+    /// An attempt failed and another will follow after `delay_ms`.
+    Retry,
+    /// A request was answered from a cache.
+    CacheHit,
+    /// A server said "too many" with a wait: the host pauses for `delay_ms`.
+    RateLimited,
+    /// A request ended, with a response or an error.
+    Settled,
+}
+
+impl EventType {
+    /// The JS name: `queued`, `start`, `retry`, `cache-hit`, `rate-limited`, `settled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Queued => "queued",
+            EventType::Start => "start",
+            EventType::Retry => "retry",
+            EventType::CacheHit => "cache-hit",
+            EventType::RateLimited => "rate-limited",
+            EventType::Settled => "settled",
+        }
+    }
+
+    /// Parses a JS event name.
+    pub fn parse(name: &str) -> Option<EventType> {
+        Some(match name {
+            "queued" => EventType::Queued,
+            "start" => EventType::Start,
+            "retry" => EventType::Retry,
+            "cache-hit" => EventType::CacheHit,
+            "rate-limited" => EventType::RateLimited,
+            "settled" => EventType::Settled,
+            _ => return None,
+        })
+    }
+}
+
+/// One event. Fields that do not apply to its type are `None`.
+#[derive(Clone, Debug)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventType,
+    /// The request's id, unique within the client (shared by all its events).
+    pub id: u64,
+    /// The absolute URL.
+    pub url: Rc<str>,
+    /// The HTTP method.
+    pub method: Rc<str>,
+    /// The lane it was queued in.
+    pub lane: Lane,
+    /// When, on the `performance.now()` clock.
+    pub time_ms: f64,
+    /// Attempts started so far.
+    pub attempt: u32,
+    /// `retry` and `rate-limited`: how long it waits, in ms.
+    pub delay_ms: Option<f64>,
+    /// `retry`: why (`status`, `network` or `timeout`).
+    pub reason: Option<&'static str>,
+    /// The last HTTP status seen.
+    pub status: Option<u16>,
+    /// `settled` with an error: its kind.
+    pub error: Option<ErrorKind>,
+    /// `settled` and `cache-hit`: where the answer came from (`network`, `memory`,
+    /// `persistent`, `dedupe`).
+    pub source: Option<&'static str>,
+    /// `settled`: ms from `queued` to settled.
+    pub duration_ms: Option<f64>,
+}
+
+/// A listener callback.
+pub type Listener = Rc<dyn Fn(&Event)>;
+
+/// The listeners of one client.
+#[derive(Default)]
+pub(crate) struct Emitter {
+    next_id: Cell<u32>,
+    listeners: RefCell<Vec<(u32, Option<EventType>, Listener)>>,
+}
+
+impl Emitter {
+    /// Adds a listener for one type (or every type with `None`); returns its id for `remove`.
+    pub fn add(&self, kind: Option<EventType>, listener: Listener) -> u32 {
+        let id = self.next_id.get() + 1;
+        self.next_id.set(id);
+        self.listeners.borrow_mut().push((id, kind, listener));
+        id
+    }
+
+    /// Removes a listener; removing twice is harmless.
+    pub fn remove(&self, id: u32) {
+        self.listeners.borrow_mut().retain(|(i, _, _)| *i != id);
+    }
+
+    /// Whether anyone listens; lets the hot path skip building events.
+    pub fn is_empty(&self) -> bool {
+        self.listeners.borrow().is_empty()
+    }
+
+    /// Drops every listener (on close).
+    pub fn clear(&self) {
+        self.listeners.borrow_mut().clear();
+    }
+
+    /// Calls the listeners for `event.kind`. A listener may add or remove listeners.
+    pub fn emit(&self, event: &Event) {
+        let targets: Vec<Listener> = self
+            .listeners
+            .borrow()
+            .iter()
+            .filter(|(_, k, _)| k.map_or(true, |k| k == event.kind))
+            .map(|(_, _, l)| l.clone())
+            .collect();
+        for listener in targets {
+            listener(event);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Turning a caller's request into the pipeline's [`Prepared`] form.
+
+use std::rc::Rc;
+
+use super::error::{Error, ErrorKind};
+use super::pipeline::Prepared;
+use super::Inner;
+
+/// The `host[:port]` part of an absolute URL (what per-host limits and pauses key on).
+pub(crate) fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let end = rest.find(|c| c == '/' || c == '?' || c == '#').unwrap_or(rest.len());
+    let authority = &rest[..end];
+    authority.rsplit_once('@').map_or(authority, |(_, h)| h)
+}
+
+/// Resolves `url` against `base` (when given) with the URL parser of the platform.
+pub(crate) fn resolve(base: Option<&str>, url: &str) -> Result<String, String> {
+    let parsed = match base {
+        Some(b) => web_sys::Url::new_with_base(url, b),
+        None => web_sys::Url::new(url),
+    };
+    parsed.map(|u| u.href()).map_err(|_| {
+        let mut m = String::from("fetchlane: cannot resolve the URL `");
+        m.push_str(url);
+        m.push('`');
+        match base {
+            Some(b) => {
+                m.push_str(" against baseUrl `");
+                m.push_str(b);
+                m.push('`');
+            }
+            None => m.push_str(": it is relative and there is no base to resolve it against; set the `baseUrl` option"),
+        }
+        m
+    })
+}
+
+/// A GET request for `url`, resolved against `base`.
+pub(crate) fn new_get(base: Option<&str>, url: &str) -> Result<web_sys::Request, Error> {
+    let absolute = match base {
+        Some(_) => resolve(base, url),
+        None => Ok(url.to_owned()),
+    }
+    .map_err(|m| Error::new(ErrorKind::Network, url).with_message(m))?;
+    web_sys::Request::new_with_str(&absolute)
+        .map_err(|cause| Error::new(ErrorKind::Network, url).with_cause(cause))
+}
+
+/// Copies the caller's request (so theirs stays untouched), adds the client's default
+/// headers, and keys it for the stages.
+pub(crate) fn prepare(inner: &Inner, request: &web_sys::Request) -> Result<Prepared, Error> {
+    let url = request.url();
+    let template = request
+        .clone()
+        .map_err(|cause| Error::new(ErrorKind::Network, &url).with_cause(cause))?;
+    let headers = template.headers();
+    for (name, value) in &inner.config.headers {
+        if !headers.has(name).unwrap_or(true) {
+            // Only forbidden header names fail here; the browser drops them anyway.
+            let _ = headers.set(name, value);
+        }
+    }
+    let has_idempotency_key = headers.has("idempotency-key").unwrap_or(false);
+    let host = inner.gate.host(host_of(&url));
+    Ok(Prepared {
+        method: Rc::from(template.method().as_str()),
+        url: Rc::from(url.as_str()),
+        template,
+        host,
+        has_idempotency_key,
+    })
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::host_of;
+
+    #[test]
+    fn hosts() {
+        assert_eq!(host_of("http://127.0.0.1:8080/a?b"), "127.0.0.1:8080");
+        assert_eq!(host_of("https://user:pw@api.example.com/x"), "api.example.com");
+        assert_eq!(host_of("http://localhost:1#frag"), "localhost:1");
+        assert_eq!(host_of("https://example.com"), "example.com");
+    }
+}

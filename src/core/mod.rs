@@ -1,0 +1,13 @@
+//! The pure core: scheduling, rate limits, backoff, retry decisions and cache policy.
+//!
+//! Nothing in here touches `web-sys` or `js-sys`. Time is passed in as milliseconds (a `f64`,
+//! as `performance.now()` gives it) and randomness as a number in `[0, 1)`, so `cargo test`
+//! drives every rule on the host with a fake clock.
+
+pub mod backoff;
+pub mod error;
+pub mod lane;
+pub mod rate_window;
+pub mod retry_after;
+pub mod retry_policy;
+pub mod scheduler;

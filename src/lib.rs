@@ -1,0 +1,38 @@
+//! # fetchlane
+//!
+//! One well-behaved way for a web page to run many API calls at once: a global and a
+//! per-host concurrency limit, strict lanes (critical, normal, background), cancellation,
+//! `all` / `allSettled` groups, retries with backoff and `Retry-After`, rate limits that
+//! throttle a whole host, and timeouts, over the browser's `fetch`.
+//!
+//! The crate has three layers:
+//! - [`core`]: pure Rust rules (scheduler, rate windows, backoff, retry decisions); runs and
+//!   is tested on the host with a fake clock.
+//! - [`web`]: the browser adapters (`fetch`, timers, clocks, abort signals).
+//! - [`client`]: the Rust API, [`Client`], that composes them; the JS bindings are a thin
+//!   layer over it.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), fetchlane::Error> {
+//! use fetchlane::{Client, Config, RequestOptions};
+//!
+//! let client = Client::new(Config { concurrency: 4, ..Config::default() }).expect("valid config");
+//! let request = client.request("https://api.example.com/user")?;
+//! let user = client.json(&request, RequestOptions::default()).await?;
+//! # let _ = user;
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod bindings;
+pub mod client;
+pub mod core;
+pub mod web;
+
+pub use client::{
+    BodyAs, Client, Config, ConfigError, Error, ErrorKind, Event, EventType, GroupOptions, Progress,
+    RateLimit, RequestOptions, ScheduleOptions, Stats,
+};
+pub use core::lane::Lane;
+pub use core::retry_policy::RetryPolicy;

@@ -1,0 +1,9 @@
+//! Browser adapters: the only code that touches `fetch`, timers, clocks and abort signals.
+//!
+//! Everything here works in window and worker scopes alike: it reaches the globals through
+//! `globalThis`, never through `window`.
+
+pub mod abort;
+pub mod clock;
+pub mod timer;
+pub mod transport;

@@ -1,0 +1,100 @@
+//! Simple routes: `/status/{code}`, `/echo`, `/bad-json`, `/not-json`, `/bytes/{n}`, `/hang`.
+
+use super::{json, set_header};
+use crate::params::Params;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Router;
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+/// Largest body `/bytes/{n}` will produce.
+const MAX_BYTES: usize = 64 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/status/{code}", any(status))
+        .route("/echo", any(echo))
+        .route("/bad-json", get(bad_json))
+        .route("/not-json", get(not_json))
+        .route("/bytes/{n}", get(bytes))
+        .route("/hang", get(hang))
+}
+
+async fn status(Path(code): Path<String>, p: Params) -> Response {
+    let Some(status) = code.parse::<u16>().ok().filter(|c| (200..=599).contains(c)) else {
+        return json(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "status must be 200..=599"}),
+        );
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut resp = if matches!(status.as_u16(), 204 | 205 | 304) {
+        status.into_response()
+    } else {
+        json(status, json!({"status": status.as_u16()}))
+    };
+    if let Some(ra) = p.get("retryAfter") {
+        set_header(&mut resp, header::RETRY_AFTER, ra);
+    }
+    resp
+}
+
+async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let mut h = Map::new();
+    for (name, value) in &headers {
+        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        match h.get_mut(name.as_str()) {
+            Some(Value::String(prev)) => {
+                prev.push_str(", ");
+                prev.push_str(&v);
+            }
+            _ => {
+                h.insert(name.as_str().to_string(), Value::String(v));
+            }
+        }
+    }
+    json(
+        StatusCode::OK,
+        json!({
+            "method": method.as_str(),
+            "path": uri.path(),
+            "query": uri.query().unwrap_or(""),
+            "headers": h,
+            "body": String::from_utf8_lossy(&body),
+        }),
+    )
+}
+
+async fn bad_json() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], "{\"oops\": ").into_response()
+}
+
+async fn not_json() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<html>hello</html>",
+    )
+        .into_response()
+}
+
+async fn bytes(Path(n): Path<String>) -> Response {
+    let Some(n) = n.parse::<usize>().ok().filter(|n| *n <= MAX_BYTES) else {
+        return json(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "n must be 0..=67108864"}),
+        );
+    };
+    let body: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
+    ([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response()
+}
+
+/// Never answers in practice: the client is expected to give up (the future is dropped then).
+async fn hang() -> Response {
+    tokio::time::sleep(Duration::from_secs(300)).await;
+    json(StatusCode::OK, json!({"ok": true, "hung": true}))
+}

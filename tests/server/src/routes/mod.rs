@@ -1,0 +1,71 @@
+//! Router assembly: API routes (counted in stats), `/__` admin routes, static fallback, CORS.
+
+pub mod admin;
+pub mod basic;
+pub mod cache;
+pub mod collections;
+pub mod demo;
+pub mod retry;
+
+use crate::state::AppState;
+use crate::{accounting, cors, static_files};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde_json::Value;
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(basic::routes())
+        .merge(retry::routes())
+        .merge(collections::routes())
+        .merge(cache::routes())
+        .merge(demo::routes())
+        .route_layer(from_fn_with_state(state.clone(), accounting::account));
+    Router::new()
+        .merge(api)
+        .merge(admin::routes())
+        .fallback(static_files::serve_static)
+        .layer(from_fn_with_state(state.clone(), cors::cors))
+        .with_state(state)
+}
+
+/// JSON response with a status code.
+pub fn json(status: StatusCode, body: Value) -> Response {
+    (status, Json(body)).into_response()
+}
+
+/// Set a header if the value is a valid header value (silently skipped otherwise).
+pub fn set_header(resp: &mut Response, name: HeaderName, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        resp.headers_mut().insert(name, v);
+    }
+}
+
+/// Standard 404 body used by the single-object routes.
+pub fn not_found() -> Response {
+    json(
+        StatusCode::NOT_FOUND,
+        serde_json::json!({"error": "not found"}),
+    )
+}
+
+/// 429 with `Retry-After` (and `RateLimit-Reset` when `reset` is set).
+pub fn too_many(retry_after: &str, body: Value, reset: bool) -> Response {
+    let mut resp = json(StatusCode::TOO_MANY_REQUESTS, body);
+    set_header(&mut resp, header::RETRY_AFTER, retry_after);
+    if reset {
+        set_header(
+            &mut resp,
+            HeaderName::from_static("ratelimit-reset"),
+            retry_after,
+        );
+        set_header(
+            &mut resp,
+            HeaderName::from_static("x-ratelimit-reset"),
+            retry_after,
+        );
+    }
+    resp
+}

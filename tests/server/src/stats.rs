@@ -1,0 +1,154 @@
+//! Per-run request accounting: hits, arrivals, in-flight counts and their peaks (overall and per Host).
+
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// Request headers copied into arrival records when present.
+pub const RECORDED_HEADERS: &[&str] = &[
+    "if-none-match",
+    "if-modified-since",
+    "authorization",
+    "idempotency-key",
+    "x-fetchlane-test",
+];
+
+/// One recorded API request.
+#[derive(Clone, Debug)]
+pub struct Arrival {
+    pub path: String,
+    pub method: String,
+    pub t: f64,
+    pub query: String,
+    pub host: String,
+    pub headers: Vec<(String, String)>,
+    /// Status it was answered with; `None` while in flight or if the client went away.
+    pub status: Option<u16>,
+}
+
+#[derive(Default)]
+struct RunStats {
+    generation: u64,
+    hits: BTreeMap<String, u64>,
+    in_flight: u64,
+    peak: u64,
+    in_flight_by_host: HashMap<String, u64>,
+    peak_by_host: BTreeMap<String, u64>,
+    arrivals: Vec<Arrival>,
+}
+
+#[derive(Default)]
+pub struct Stats {
+    runs: HashMap<String, RunStats>,
+    next_generation: u64,
+}
+
+/// Handle for an in-flight request, returned by [`Stats::arrive`].
+#[derive(Debug)]
+pub struct Ticket {
+    run: String,
+    generation: u64,
+    index: usize,
+    host: String,
+    /// Hits on this path in this run, including this one.
+    pub hit_count: u64,
+}
+
+impl Stats {
+    /// Record an arrival and bump the in-flight counters.
+    pub fn arrive(&mut self, run: &str, arrival: Arrival) -> Ticket {
+        if !self.runs.contains_key(run) {
+            self.next_generation += 1;
+            let generation = self.next_generation;
+            self.runs.insert(
+                run.to_string(),
+                RunStats {
+                    generation,
+                    ..Default::default()
+                },
+            );
+        }
+        let rs = self.runs.get_mut(run).expect("inserted above");
+        let hits = rs.hits.entry(arrival.path.clone()).or_insert(0);
+        *hits += 1;
+        let hit_count = *hits;
+        rs.in_flight += 1;
+        rs.peak = rs.peak.max(rs.in_flight);
+        let host_n = rs
+            .in_flight_by_host
+            .entry(arrival.host.clone())
+            .or_insert(0);
+        *host_n += 1;
+        let host_n = *host_n;
+        let peak_host = rs.peak_by_host.entry(arrival.host.clone()).or_insert(0);
+        *peak_host = (*peak_host).max(host_n);
+        let host = arrival.host.clone();
+        rs.arrivals.push(arrival);
+        Ticket {
+            run: run.to_string(),
+            generation: rs.generation,
+            index: rs.arrivals.len() - 1,
+            host,
+            hit_count,
+        }
+    }
+
+    /// The request was answered (`Some(status)`) or abandoned (`None`).
+    pub fn finish(&mut self, ticket: &Ticket, status: Option<u16>) {
+        let Some(rs) = self.runs.get_mut(&ticket.run) else {
+            return;
+        };
+        if rs.generation != ticket.generation {
+            return; // the run was reset while this request was in flight
+        }
+        rs.in_flight = rs.in_flight.saturating_sub(1);
+        if let Some(n) = rs.in_flight_by_host.get_mut(&ticket.host) {
+            *n = n.saturating_sub(1);
+        }
+        if let Some(a) = rs.arrivals.get_mut(ticket.index) {
+            a.status = status;
+        }
+    }
+
+    pub fn clear_run(&mut self, run: &str) {
+        self.runs.remove(run);
+    }
+
+    pub fn clear_all(&mut self) {
+        self.runs.clear();
+    }
+
+    /// The `/__stats` document for one run.
+    pub fn to_json(&self, run: &str) -> Value {
+        let empty = RunStats::default();
+        let rs = self.runs.get(run).unwrap_or(&empty);
+        let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
+        let arrivals: Vec<Value> = rs
+            .arrivals
+            .iter()
+            .map(|a| {
+                if let Some(s) = a.status {
+                    *statuses.entry(s.to_string()).or_insert(0) += 1;
+                }
+                let headers: Map<String, Value> = a
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect();
+                json!({
+                    "path": a.path, "method": a.method, "t": a.t, "query": a.query,
+                    "host": a.host, "headers": headers, "status": a.status,
+                })
+            })
+            .collect();
+        json!({
+            "run": run,
+            "total": rs.arrivals.len(),
+            "hits": rs.hits,
+            "peak": rs.peak,
+            "peakByHost": rs.peak_by_host,
+            "inFlight": rs.in_flight,
+            "statuses": statuses,
+            "arrivals": arrivals,
+        })
+    }
+}

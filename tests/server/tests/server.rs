@@ -1,0 +1,670 @@
+//! Integration tests: spawn the real binary on a free port and talk HTTP/1.1 over `TcpStream`.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    port: u16,
+}
+
+impl Server {
+    fn start() -> Server {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fetchlane-test-server"))
+            .args(["--port", "0", "--exit-on-stdin-eof"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let prefix = "fetchlane-test-server listening on http://127.0.0.1:";
+        assert!(line.starts_with(prefix), "unexpected banner {line:?}");
+        let port = line[prefix.len()..].trim().parse().unwrap();
+        let stdin = child.stdin.take();
+        Server { child, stdin, port }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn req(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        request(self.port, &self.host(), method, path, headers, body)
+    }
+
+    fn get(&self, path: &str) -> Resp {
+        self.req("GET", path, &[], "")
+    }
+
+    fn post(&self, path: &str, body: &str) -> Resp {
+        self.req("POST", path, &[], body)
+    }
+
+    fn stats(&self, run: &str) -> Value {
+        self.get(&format!("/__stats?run={run}")).json()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", self.text()))
+    }
+}
+
+/// Minimal HTTP/1.1 client: one request per connection (`Connection: close`).
+fn request(
+    port: u16,
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Resp {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let body = raw[split + 4..].to_vec();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+#[test]
+fn status_routes() {
+    let s = Server::start();
+    let r = s.get("/status/418?run=st");
+    assert_eq!(r.status, 418);
+    assert_eq!(r.json()["status"], 418);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    assert!(r.header("x-served-at").unwrap().parse::<f64>().is_ok());
+    assert!(r
+        .header("access-control-expose-headers")
+        .unwrap()
+        .contains("Retry-After"));
+
+    let r = s.get("/status/204");
+    assert_eq!((r.status, r.body.len()), (204, 0));
+    let r = s.get("/status/503?retryAfter=7");
+    assert_eq!((r.status, r.header("retry-after")), (503, Some("7")));
+    let r = s.get("/status/429?retryAfter=Wed,%2021%20Oct%202015%2007:28:00%20GMT");
+    assert_eq!(
+        r.header("retry-after"),
+        Some("Wed, 21 Oct 2015 07:28:00 GMT")
+    );
+    assert_eq!(s.post("/status/201", "x").status, 201);
+    assert_eq!(s.req("DELETE", "/status/202", &[], "").status, 202);
+    let r = s.req("HEAD", "/status/200", &[], "");
+    assert_eq!((r.status, r.body.len()), (200, 0));
+    assert_eq!(s.get("/status/abc").status, 400);
+
+    let stats = s.stats("st");
+    assert_eq!(stats["total"], 1);
+    assert_eq!(stats["arrivals"][0]["status"], 418);
+    assert_eq!(stats["arrivals"][0]["query"], "run=st");
+}
+
+#[test]
+fn echo_and_misc_routes() {
+    let s = Server::start();
+    let r = s.req(
+        "PUT",
+        "/echo?a=1",
+        &[("X-Fetchlane-Test", "yes")],
+        "hello body",
+    );
+    let j = r.json();
+    assert_eq!(j["method"], "PUT");
+    assert_eq!(j["path"], "/echo");
+    assert_eq!(j["query"], "a=1");
+    assert_eq!(j["headers"]["x-fetchlane-test"], "yes");
+    assert_eq!(j["body"], "hello body");
+
+    let r = s.get("/bad-json");
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (200, Some("application/json"))
+    );
+    assert!(serde_json::from_slice::<Value>(&r.body).is_err());
+    let r = s.get("/not-json");
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert_eq!(r.text(), "<html>hello</html>");
+    let r = s.get("/bytes/1000");
+    assert_eq!(
+        (r.body.len(), r.header("content-length")),
+        (1000, Some("1000"))
+    );
+    assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(r.body, s.get("/bytes/1000").body);
+}
+
+#[test]
+fn flaky_sequence() {
+    let s = Server::start();
+    let path = "/flaky/k1?run=f&fails=2&retryAfter=3";
+    for attempt in 1..=2 {
+        let r = s.get(path);
+        assert_eq!((r.status, r.header("retry-after")), (503, Some("3")));
+        assert_eq!(r.json()["attempt"], attempt);
+        assert_eq!(r.json()["error"], "flaky");
+    }
+    let r = s.post(path, "");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), serde_json::json!({"ok": true, "attempt": 3}));
+    // Independent per run and per key; custom status.
+    assert_eq!(s.get("/flaky/k1?run=g&fails=1&status=500").status, 500);
+    assert_eq!(s.get("/flaky/k2?run=f&fails=1").status, 503);
+    assert_eq!(s.get("/flaky/k2?run=f&fails=1").status, 200);
+}
+
+#[test]
+fn storm_then_ok() {
+    let s = Server::start();
+    for _ in 0..3 {
+        let r = s.get("/storm/a?run=s&count=3&retryAfter=2");
+        assert_eq!((r.status, r.header("retry-after")), (429, Some("2")));
+        assert_eq!(r.json()["error"], "rate limited");
+    }
+    let r = s.get("/storm/a?run=s&count=3&retryAfter=2");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["hit"], 4);
+}
+
+#[test]
+fn limited_sliding_window() {
+    let s = Server::start();
+    let path = "/limited/w?run=l&limit=3&window=1000";
+    for _ in 0..3 {
+        assert_eq!(s.get(path).status, 200);
+    }
+    let r = s.get(path);
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert_eq!(r.header("ratelimit-reset"), Some("1"));
+    thread::sleep(Duration::from_millis(1050));
+    assert_eq!(s.get(path).status, 200);
+    let stats = s.stats("l");
+    assert_eq!(stats["statuses"]["429"], 1);
+    let n429 = stats["arrivals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["status"] == 429)
+        .count();
+    assert_eq!(n429, 1);
+}
+
+fn ids(v: &Value) -> Vec<Value> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].clone())
+        .collect()
+}
+
+#[test]
+fn items_options() {
+    let s = Server::start();
+    let j = s.get("/items?ids=1,2,3,2").json();
+    assert_eq!(ids(&j), ["1", "2", "3"]);
+    assert_eq!(j[0]["name"], "Item 1");
+    assert!(j[0]["price"].is_number());
+    assert_eq!(
+        ids(&s.get("/items?ids=1,2,3&order=reverse").json()),
+        ["3", "2", "1"]
+    );
+    let shuffled = ids(&s.get("/items?ids=1,2,3,4,5&order=shuffle").json());
+    assert_eq!(
+        shuffled,
+        ids(&s.get("/items?ids=1,2,3,4,5&order=shuffle").json())
+    );
+    assert_ne!(shuffled, ["1", "2", "3", "4", "5"]);
+    assert_eq!(shuffled.len(), 5);
+    assert_eq!(
+        ids(&s.get("/items?ids=1,2,3,5&missing=2,5").json()),
+        ["1", "3"]
+    );
+    assert_eq!(
+        ids(&s.get("/items?ids=1,2&extra=99").json()),
+        ["1", "2", "99"]
+    );
+    assert_eq!(ids(&s.get("/items?ids=1,2&dup=1").json()), ["1", "2", "1"]);
+    let env = s.get("/items?ids=7&envelope=1").json();
+    assert_eq!(ids(&env["data"]), ["7"]);
+    assert_eq!(
+        ids(&s.get("/items?ids=1,x&numeric=1").json()),
+        [serde_json::json!(1), serde_json::json!("x")]
+    );
+
+    let users = s.get("/users?ids=4,5").json();
+    for key in ["id", "name", "email", "avatar", "role"] {
+        assert!(!users[0][key].is_null(), "user lacks {key}");
+    }
+    assert_eq!(users, s.get("/users?ids=4,5").json(), "deterministic");
+    assert_eq!(s.get("/users/4").json(), users[0]);
+    assert_eq!(s.get("/items/12").json()["id"], "12");
+    assert_eq!(s.get("/users/missing").status, 404);
+    assert_eq!(s.get("/items/404x").json()["error"], "not found");
+    assert_eq!(s.get("/api/team?ids=4,5").json(), users);
+    assert_eq!(s.get("/api/team/5").json(), users[1]);
+}
+
+#[test]
+fn pages_and_link_header() {
+    let s = Server::start();
+    let r = s.get("/pages?total=3&size=2&run=pg&fail=9");
+    assert_eq!(
+        r.json(),
+        serde_json::json!([{"page":1,"index":0,"id":"1-0"},{"page":1,"index":1,"id":"1-1"}])
+    );
+    assert_eq!(
+        r.header("link"),
+        Some("</pages?page=2&total=3&size=2&run=pg&fail=9>; rel=\"next\"")
+    );
+    let r = s.get("/pages?page=3&total=3&size=2&run=pg");
+    assert_eq!((r.status, r.header("link")), (200, None));
+    let r = s.get("/pages?page=1&total=3&size=1&absolute=1");
+    let expected = format!(
+        "<http://{}/pages?page=2&total=3&size=1&absolute=1>; rel=\"next\"",
+        s.host()
+    );
+    assert_eq!(r.header("link"), Some(expected.as_str()));
+    assert_eq!(s.get("/pages?page=2&total=3&fail=2").status, 500);
+    let r = s.get("/pages?page=2&total=3&size=1&nolink=1");
+    assert_eq!(r.header("link"), None);
+    assert_eq!(r.json()["next"], 3);
+    assert_eq!(r.json()["items"][0]["id"], "2-0");
+    assert_eq!(
+        s.get("/pages?page=3&total=3&nolink=1").json()["next"],
+        Value::Null
+    );
+}
+
+#[test]
+fn cache_conditional_flow() {
+    let s = Server::start();
+    let base = "/cache/k?run=c&etag=1&lastModified=1&maxAge=30";
+    let r = s.get(base);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("etag"), Some("\"k-1\""));
+    assert_eq!(r.header("cache-control"), Some("max-age=30"));
+    let lm = r.header("last-modified").unwrap().to_string();
+    assert_eq!(r.json()["version"], 1);
+
+    let r = s.req("GET", base, &[("If-None-Match", "\"k-1\"")], "");
+    assert_eq!((r.status, r.body.len()), (304, 0));
+    assert_eq!(r.header("etag"), Some("\"k-1\""));
+    assert_eq!(r.header("cache-control"), Some("max-age=30"));
+    assert_eq!(
+        s.req("GET", base, &[("If-None-Match", "\"zz\", W/\"k-1\"")], "")
+            .status,
+        304
+    );
+    assert_eq!(
+        s.req("GET", base, &[("If-Modified-Since", &lm)], "").status,
+        304
+    );
+
+    let bumped = s.post("/cache/k/bump?run=c", "").json();
+    assert_eq!(bumped["version"], 2);
+    let r = s.req("GET", base, &[("If-None-Match", "\"k-1\"")], "");
+    assert_eq!((r.status, r.header("etag")), (200, Some("\"k-2\"")));
+    assert_eq!(r.json()["version"], 2);
+    assert_eq!(
+        s.req("GET", base, &[("If-Modified-Since", &lm)], "").status,
+        200
+    );
+    // Other run is unaffected.
+    assert_eq!(
+        s.get("/cache/k?run=other&etag=1").header("etag"),
+        Some("\"k-1\"")
+    );
+
+    let r = s.req(
+        "GET",
+        "/cache/v?vary=X-Lang&size=5&cc=no-cache",
+        &[("X-Lang", "de")],
+        "",
+    );
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    assert_eq!(r.header("vary"), Some("X-Lang"));
+    assert_eq!(r.json()["vary"], "de");
+    assert_eq!(r.json()["pad"], "xxxxx");
+    assert_eq!(
+        s.get("/cache-nostore/a").header("cache-control"),
+        Some("no-store")
+    );
+    assert_eq!(
+        s.get("/cache-private/a").header("cache-control"),
+        Some("private, max-age=60")
+    );
+}
+
+#[test]
+fn stats_peak_and_hosts() {
+    let s = Server::start();
+    let port = s.port;
+    let started = Instant::now();
+    let threads: Vec<_> = (0..5)
+        .map(|i| {
+            let host = if i < 3 {
+                format!("localhost:{port}")
+            } else {
+                format!("127.0.0.1:{port}")
+            };
+            thread::spawn(move || {
+                request(
+                    port,
+                    &host,
+                    "GET",
+                    "/items?ids=1&run=p&latency=200",
+                    &[],
+                    "",
+                )
+                .status
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), 200);
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(200) && elapsed < Duration::from_millis(1500),
+        "{elapsed:?}"
+    );
+    s.req(
+        "GET",
+        "/echo?run=p",
+        &[("Authorization", "Bearer t"), ("Idempotency-Key", "abc")],
+        "",
+    );
+
+    let st = s.stats("p");
+    assert_eq!(st["run"], "p");
+    assert_eq!(st["total"], 6);
+    assert_eq!(st["hits"]["/items"], 5);
+    assert_eq!(st["hits"]["/echo"], 1);
+    assert_eq!(st["peak"], 5);
+    assert_eq!(st["inFlight"], 0);
+    assert_eq!(st["peakByHost"][format!("localhost:{port}")], 3);
+    assert_eq!(st["peakByHost"][format!("127.0.0.1:{port}")], 2);
+    let arrivals = st["arrivals"].as_array().unwrap();
+    assert_eq!(arrivals.len(), 6);
+    let ts: Vec<f64> = arrivals.iter().map(|a| a["t"].as_f64().unwrap()).collect();
+    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "arrival order");
+    assert_eq!(arrivals[0]["path"], "/items");
+    assert_eq!(arrivals[0]["method"], "GET");
+    assert_eq!(arrivals[5]["headers"]["authorization"], "Bearer t");
+    assert_eq!(arrivals[5]["headers"]["idempotency-key"], "abc");
+    // Requests without run are accounted under "".
+    s.get("/items?ids=1");
+    assert_eq!(s.get("/__stats").json()["total"], 1);
+}
+
+#[test]
+fn cors_preflight_not_counted() {
+    let s = Server::start();
+    let r = s.req(
+        "OPTIONS",
+        "/items?ids=1&run=cors",
+        &[
+            ("Origin", "http://localhost:9000"),
+            ("Access-Control-Request-Method", "GET"),
+            (
+                "Access-Control-Request-Headers",
+                "x-fetchlane-test, authorization",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://localhost:9000")
+    );
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    assert_eq!(
+        r.header("access-control-allow-headers"),
+        Some("x-fetchlane-test, authorization")
+    );
+    assert_eq!(r.header("access-control-max-age"), Some("600"));
+    assert_eq!(
+        r.header("access-control-allow-private-network"),
+        Some("true")
+    );
+    assert!(r
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("PATCH"));
+    assert_eq!(s.stats("cors")["total"], 0);
+
+    let r = s.req(
+        "GET",
+        "/cache/x?run=cors&vary=Accept",
+        &[("Origin", "http://a.test")],
+        "",
+    );
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://a.test")
+    );
+    assert_eq!(r.header("vary"), Some("Accept, Origin"));
+    let st = s.stats("cors");
+    assert_eq!(
+        (st["total"].as_u64(), st["peak"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let r = s.req("GET", "/__stats", &[("Origin", "http://a.test")], "");
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("http://a.test")
+    );
+}
+
+#[test]
+fn reset_and_config() {
+    let s = Server::start();
+    assert_eq!(s.get("/flaky/r?run=a").status, 503);
+    assert_eq!(s.get("/flaky/r?run=b").status, 503);
+    assert_eq!(s.post("/__reset?run=a", "").status, 200);
+    assert_eq!(s.stats("a")["total"], 0);
+    assert_eq!(s.stats("b")["total"], 1);
+    assert_eq!(
+        s.get("/flaky/r?run=a").status,
+        503,
+        "flaky state for run a was reset"
+    );
+    assert_eq!(s.get("/flaky/r?run=b").status, 200, "run b kept its state");
+
+    let cfg = s.get("/__config").json();
+    assert_eq!(
+        cfg,
+        serde_json::json!({"latencyMs":0,"jitterMs":0,"errorRate":0,"rateLimitRate":0,"retryAfterSec":1})
+    );
+    let cfg = s.post("/__config", r#"{"errorRate": 1}"#).json();
+    assert_eq!(cfg["errorRate"], 1);
+    assert_eq!(s.get("/api/user?run=cfg").status, 503);
+    assert_eq!(s.get("/items?ids=1").status, 200, "faults only on /api/");
+    s.post(
+        "/__config",
+        r#"{"errorRate": 0, "rateLimitRate": 1, "retryAfterSec": 4}"#,
+    );
+    let r = s.get("/api/notifications?run=cfg");
+    assert_eq!((r.status, r.header("retry-after")), (429, Some("4")));
+    s.post("/__config", r#"{"rateLimitRate": 0, "latencyMs": 150}"#);
+    let t = Instant::now();
+    assert_eq!(s.get("/api/analytics").status, 200);
+    assert!(t.elapsed() >= Duration::from_millis(150));
+    assert_eq!(s.post("/__config", "nope").status, 400);
+
+    assert_eq!(s.post("/__reset", "").status, 200);
+    assert_eq!(s.get("/__config").json()["latencyMs"], 0);
+    assert_eq!(s.stats("b")["total"], 0);
+    assert_eq!(s.stats("cfg")["total"], 0);
+    assert_eq!(s.get("/flaky/r?run=b").status, 503);
+}
+
+#[test]
+fn demo_routes() {
+    let s = Server::start();
+    for path in [
+        "/api/user",
+        "/api/notifications",
+        "/api/analytics",
+        "/api/product/42",
+        "/api/product/42/reviews",
+        "/api/product/42/recommendations",
+        "/api/product/42/inventory",
+    ] {
+        let r = s.get(path);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(
+            (200..20_000).contains(&r.body.len()),
+            "{path}: {} bytes",
+            r.body.len()
+        );
+        assert_eq!(r.body, s.get(path).body, "{path} deterministic");
+        assert!(!r.text().contains("http://") || r.text().contains("http://www.w3.org/2000/svg"));
+    }
+    assert_eq!(s.get("/api/product/42").json()["id"], "42");
+    assert_eq!(s.get("/api/product/missing").status, 404);
+}
+
+#[test]
+fn hang_client_gone_and_static_files() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fetchlane-static-test");
+    std::fs::create_dir_all(dir.join("pkg")).unwrap();
+    std::fs::write(dir.join("index.html"), "<p>root</p>").unwrap();
+    std::fs::write(dir.join("pkg/m.wasm"), b"\0asm").unwrap();
+    std::fs::write(dir.join("pkg/m.js"), "export {}").unwrap();
+    let www = format!("/={}", dir.display());
+    let pkg = format!("/pkg={}", dir.join("pkg").display());
+    let s = Server::start_with(&["--static", &www, "--static", &pkg]);
+
+    let r = s.get("/");
+    assert_eq!((r.status, r.text().as_str()), (200, "<p>root</p>"));
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    let r = s.get("/pkg/m.wasm");
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (200, Some("application/wasm"))
+    );
+    assert!(s
+        .get("/pkg/m.js")
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert_eq!(s.get("/pkg/../../etc/passwd").status, 404);
+    assert_eq!(s.get("/pkg/%2e%2e/%2e%2e/etc/passwd").status, 404);
+    assert_eq!(s.get("/nope.js").status, 404);
+    assert_eq!(
+        s.get("/__stats").json()["total"],
+        0,
+        "static files are not counted"
+    );
+
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    write!(c, "GET /hang?run=h HTTP/1.1\r\nHost: {}\r\n\r\n", s.host()).unwrap();
+    thread::sleep(Duration::from_millis(200));
+    assert_eq!(s.stats("h")["inFlight"], 1);
+    drop(c);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while s.stats("h")["inFlight"] != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "hang request still in flight after client left"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn exits_on_stdin_eof() {
+    let mut s = Server::start();
+    assert_eq!(s.get("/status/200").status, 200);
+    drop(s.stdin.take());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(code) = s.child.try_wait().unwrap() {
+            assert!(code.success(), "exit status {code:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit on stdin EOF"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
