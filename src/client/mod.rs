@@ -119,19 +119,22 @@ impl Client {
     }
 
     /// Runs one request; the caller gets a readable `Response`. A non-2xx answer (after
-    /// retries) rejects with kind `http` unless `throw_http_errors` is off.
-    pub async fn fetch(&self, request: &web_sys::Request, options: RequestOptions) -> Result<Response, Error> {
-        Ok(self.send(request, options, BodyAs::Response).await?.unchecked_into())
+    /// retries) rejects with kind `http` unless `throw_http_errors` is off. Like every
+    /// method here, it queues before returning, and the future borrows nothing.
+    pub fn fetch(&self, request: &web_sys::Request, options: RequestOptions) -> impl Future<Output = Result<Response, Error>> {
+        let run = self.send(request, options, BodyAs::Response);
+        async move { Ok(run.await?.unchecked_into()) }
     }
 
     /// Runs one request and parses its body as JSON (kind `decode` when it does not parse).
-    pub async fn json(&self, request: &web_sys::Request, options: RequestOptions) -> Result<JsValue, Error> {
-        self.send(request, options, BodyAs::Json).await
+    pub fn json(&self, request: &web_sys::Request, options: RequestOptions) -> impl Future<Output = Result<JsValue, Error>> {
+        self.send(request, options, BodyAs::Json)
     }
 
     /// Runs one request and reads its body as text.
-    pub async fn text(&self, request: &web_sys::Request, options: RequestOptions) -> Result<String, Error> {
-        Ok(self.send(request, options, BodyAs::Text).await?.as_string().unwrap_or_default())
+    pub fn text(&self, request: &web_sys::Request, options: RequestOptions) -> impl Future<Output = Result<String, Error>> {
+        let run = self.send(request, options, BodyAs::Text);
+        async move { Ok(run.await?.as_string().unwrap_or_default()) }
     }
 
     /// Runs every request; results in input order. The first failure rejects, and (unless

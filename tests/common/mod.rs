@@ -123,8 +123,14 @@ pub fn now() -> f64 {
     js_sys::Date::now()
 }
 
-/// `/path?run=RUN&rest`.
+/// `/path?run=RUN&rest&n=UNIQUE`. Every URL is unique: Chromium's HTTP cache lets only one
+/// request per URL be in flight at a time (its cache lock), which would hide concurrency.
 pub fn path(p: &str, run: &str, rest: &str) -> String {
+    thread_local!(static N: std::cell::Cell<u32> = const { std::cell::Cell::new(0) });
+    let n = N.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    });
     let mut s = String::from(p);
     s.push_str(if p.contains('?') { "&run=" } else { "?run=" });
     s.push_str(run);
@@ -132,5 +138,26 @@ pub fn path(p: &str, run: &str, rest: &str) -> String {
         s.push('&');
         s.push_str(rest);
     }
+    s.push_str("&n=");
+    s.push_str(&n.to_string());
     s
+}
+
+/// Polls three futures together (the tests avoid pulling in an executor crate).
+pub async fn futures_join<A, B, C>(a: A, b: B, c: C) -> (A::Output, B::Output, C::Output)
+where
+    A: std::future::Future,
+    B: std::future::Future,
+    C: std::future::Future,
+{
+    let ((a, b), c) = futures_util::future::join(futures_util::future::join(a, b), c).await;
+    (a, b, c)
+}
+
+pub async fn futures_join2<A, B>(a: A, b: B) -> (A::Output, B::Output)
+where
+    A: std::future::Future,
+    B: std::future::Future,
+{
+    futures_util::future::join(a, b).await
 }
