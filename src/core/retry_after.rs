@@ -89,7 +89,17 @@ fn parse_delta_seconds(s: &str) -> Option<f64> {
     if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
         return None;
     }
-    let seconds: f64 = s.parse().ok()?;
+    // Digits are folded by hand: `str::parse::<f64>` would link ~10 KB of float-parsing
+    // code and tables into the wasm for a value that never needs more than ms precision.
+    let mut seconds = 0.0f64;
+    for b in int.bytes() {
+        seconds = seconds * 10.0 + f64::from(b - b'0');
+    }
+    let mut scale = 0.1f64;
+    for b in frac.unwrap_or("").bytes() {
+        seconds += f64::from(b - b'0') * scale;
+        scale /= 10.0;
+    }
     // A few hundred digits parse to +inf; that is garbage, not "wait forever".
     if seconds.is_finite() && (seconds * MS_PER_SECOND).is_finite() {
         Some(seconds)

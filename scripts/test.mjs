@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// npm test: every suite, one summary line `N passed, M failed` at the end.
+//   native   cargo test (pure core with a fake clock, proptests, the server's own tests)
+//   browser  wasm-bindgen tests of the Rust API in headless Chromium and Firefox
+//   package  npm run build, the strict TypeScript consumer check, the JS API page suite in
+//            both browsers
+// Every suite runs against the same local API server, started here.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, root, startServer } from './server.mjs';
+
+const results = [];
+const record = (suite, passed, failed, note = '') => {
+  results.push({ suite, passed, failed });
+  console.log(`\n== ${suite}: ${passed} passed, ${failed} failed${note ? ` (${note})` : ''}\n`);
+};
+
+/** Runs a command, echoing its output, and resolves to { code, output }. */
+function run(cmd, args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const echo = (chunk) => {
+      output += chunk;
+      process.stdout.write(chunk);
+    };
+    child.stdout.on('data', echo);
+    child.stderr.on('data', echo);
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+/** Sums cargo's `test result:` lines; a run that failed without one counts as one failure. */
+function cargoCounts({ code, output }) {
+  let passed = 0;
+  let failed = 0;
+  for (const m of output.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+  }
+  if (code !== 0 && failed === 0) failed = 1;
+  return [passed, failed];
+}
+
+const port = await freePort(47811);
+const server = await startServer({ port, statics: [`/=${root}`] });
+const env = { FETCHLANE_TEST_PORT: String(server.port), WASM_BINDGEN_TEST_TIMEOUT: '120' };
+console.log(`test: local API server at ${server.origin}`);
+
+try {
+  record('native (cargo test)', ...cargoCounts(await run('cargo', ['test', '--workspace', '--quiet'], env)));
+
+  const wasmTests = ['test', '--target', 'wasm32-unknown-unknown', '--test', 'browser_*'];
+  record('browser tests, Chromium', ...cargoCounts(await run('cargo', wasmTests, { ...env, CHROMEDRIVER: '/usr/bin/chromedriver' })));
+  const gecko = existsSync(join(homedir(), '.cargo/bin/geckodriver')) ? join(homedir(), '.cargo/bin/geckodriver') : 'geckodriver';
+  record('browser tests, Firefox', ...cargoCounts(await run('cargo', wasmTests, { ...env, GECKODRIVER: gecko })));
+
+  const build = await run('node', ['scripts/build.mjs']);
+  record('package build', build.code === 0 ? 1 : 0, build.code === 0 ? 0 : 1);
+
+  if (existsSync(join(root, 'tests/types/check.mjs'))) {
+    const types = await run('node', ['tests/types/check.mjs']);
+    record('types (tsc --strict)', types.code === 0 ? 1 : 0, types.code === 0 ? 0 : 1);
+  }
+
+  if (build.code === 0 && existsSync(join(root, 'tests/js/index.html'))) {
+    const { runPageSuite } = await import('./webdriver.mjs');
+    for (const browser of ['chromium', 'firefox']) {
+      const r = await runPageSuite({ browser, url: `${server.origin}/tests/js/index.html` });
+      record(`JS API page suite, ${browser}`, r.passed, r.failed);
+    }
+  }
+} finally {
+  await server.stop();
+}
+
+const passed = results.reduce((n, r) => n + r.passed, 0);
+const failed = results.reduce((n, r) => n + r.failed, 0);
+console.log('\nsummary:');
+for (const r of results) console.log(`  ${r.suite}: ${r.passed} passed, ${r.failed} failed`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
