@@ -1,0 +1,644 @@
+// Types of the `fetchlane` package entry (copied to pkg/index.d.ts by `npm run build`).
+// The public contract is /work/shared/API.md; names and shapes here follow it exactly.
+// Optional input properties also accept `undefined`, so the types work under
+// `exactOptionalPropertyTypes`.
+
+// ───────────────────────────── basics ─────────────────────────────
+
+/** A scheduling lane. Queued `critical` work starts before `normal`, `background` last. */
+export type Lane = any | 'critical' | 'normal' | 'background';
+
+/** What a request can be given as. */
+export type RequestInput = string | URL | Request;
+
+/** One entry of `all` / `allSettled`: an input, or an input with its own {@link LaneInit}. */
+export type RequestLike = RequestInput | { input: RequestInput; init?: LaneInit | undefined };
+
+/** How a cache answers. */
+export type CacheStrategy =
+  | 'cache-first'
+  | 'network-first'
+  | 'stale-while-revalidate'
+  | 'network-only'
+  | 'cache-only';
+
+/** Why a request failed. */
+export type ErrorKind =
+  /** The server answered with a non-2xx status (after any retries). */
+  | 'http'
+  /** The transport failed: DNS, connection refused, CORS, offline. */
+  | 'network'
+  /** A per-attempt `timeoutMs` or the `totalTimeoutMs` ran out. */
+  | 'timeout'
+  /** Aborted by the caller's signal, a failing `all` group, `clearQueue()` or `close()`. */
+  | 'abort'
+  /** The server asked to wait longer than `maxRetryAfterMs` allows. */
+  | 'rate-limit'
+  /** The body could not be decoded as asked. */
+  | 'decode'
+  /** A loader's batch response did not contain the key. */
+  | 'missing'
+  /** A `cache-only` request found nothing in the cache. */
+  | 'cache'
+  /** The client was closed. */
+  | 'closed';
+
+/** How `all` / `allSettled` decode each body. */
+export type ResultFormat = 'json' | 'text' | 'response';
+
+// ───────────────────────────── options ─────────────────────────────
+
+/** One rate limit: at most `limit` requests started per `intervalMs`. */
+export interface RateLimitRule {
+  /** Requests allowed per interval (a positive integer). */
+  limit: number;
+  /** The interval, in ms. */
+  intervalMs: number;
+  /**
+   * The host (`api.example.com`, `127.0.0.1:8080`) the rule applies to.
+   * @defaultValue every host (the rule counts all requests of the client)
+   */
+  host?: string | undefined;
+}
+
+/** When and how often a failed attempt is retried (ky-style). */
+export interface RetryOptions {
+  /**
+   * Retries after the first attempt.
+   * @defaultValue 2
+   */
+  limit?: number | undefined;
+  /**
+   * Methods that are retried (case-insensitive).
+   * @defaultValue ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']
+   */
+  methods?: readonly string[] | undefined;
+  /**
+   * Response statuses that are retried.
+   * @defaultValue [408, 413, 429, 500, 502, 503, 504]
+   */
+  statusCodes?: readonly number[] | undefined;
+  /**
+   * Delay before the first retry, in ms.
+   * @defaultValue 300
+   */
+  backoffMs?: number | undefined;
+  /**
+   * Each further delay is the previous one times `factor` (at least 1).
+   * @defaultValue 2
+   */
+  factor?: number | undefined;
+  /**
+   * Upper bound of one backoff delay, in ms.
+   * @defaultValue 10000
+   */
+  maxBackoffMs?: number | undefined;
+  /**
+   * `true`: full jitter (a random delay between 0 and the computed backoff).
+   * @defaultValue true
+   */
+  jitter?: boolean | undefined;
+  /**
+   * The longest `Retry-After` honoured, in ms; a longer one rejects with kind `rate-limit`.
+   * `Infinity` honours any wait.
+   * @defaultValue 60000
+   */
+  maxRetryAfterMs?: number | undefined;
+  /**
+   * Whether an attempt that ran out of `timeoutMs` is retried.
+   * @defaultValue true
+   */
+  retryOnTimeout?: boolean | undefined;
+}
+
+/**
+ * `retry` option: a number is the retry limit (other settings default), `false` turns
+ * retries off, `true` keeps every default.
+ */
+export type RetryInit = number | boolean | RetryOptions;
+
+/** The browser Cache API store under the memory cache. */
+export interface PersistOptions {
+  /** Part of the Cache API cache's name (`caches.open(...)`). */
+  name: string;
+  /**
+   * Most entries kept in the persistent store; the least recently used go first.
+   * @defaultValue no limit
+   */
+  maxEntries?: number | undefined;
+  /**
+   * Entries older than this (in ms since stored) are dropped.
+   * @defaultValue no limit
+   */
+  maxAgeMs?: number | undefined;
+}
+
+/** The response cache. */
+export interface CacheOptions {
+  /**
+   * How requests are answered; a request may override it with `init.strategy`.
+   * @defaultValue 'network-first'
+   */
+  strategy?: CacheStrategy | undefined;
+  /**
+   * How long a stored response is fresh, in ms.
+   * @defaultValue 300000 (5 minutes)
+   */
+  ttlMs?: number | undefined;
+  /**
+   * Most entries in the memory cache (least recently used go first).
+   * @defaultValue 500
+   */
+  maxEntries?: number | undefined;
+  /**
+   * Byte budget of the memory cache's bodies.
+   * @defaultValue 52428800 (50 MiB)
+   */
+  maxBytes?: number | undefined;
+  /**
+   * Separates this client's entries from other clients' (also what `clearCache` drops).
+   * @defaultValue 'default'
+   */
+  namespace?: string | undefined;
+  /**
+   * Also store responses in the browser Cache API (`false`: memory only).
+   * @defaultValue false
+   */
+  persist?: false | PersistOptions | undefined;
+}
+
+/** A replacement transport: anything with `fetch`'s signature (`typeof fetch` fits). */
+export type Transport = (input: Request, init?: RequestInit) => Promise<Response>;
+
+/** Options of {@link createClient}. All optional. */
+export interface ClientOptions {
+  /**
+   * Resolves relative request URLs (must be absolute).
+   * @defaultValue none (the page's own base URL applies)
+   */
+  baseUrl?: string | URL | undefined;
+  /**
+   * Requests (and `schedule` tasks) running at once: a positive integer or `Infinity`.
+   * Can be changed later through `client.concurrency`.
+   * @defaultValue 6
+   */
+  concurrency?: number | undefined;
+  /**
+   * Requests running at once per host: a positive integer or `Infinity`.
+   * A host at its limit never holds up requests to other hosts.
+   * @defaultValue 6
+   */
+  perHost?: number | undefined;
+  /**
+   * Rate limits, all enforced at once.
+   * @defaultValue [] (none)
+   */
+  rateLimits?: readonly RateLimitRule[] | undefined;
+  /**
+   * Retries: a number (the limit), a boolean (on with defaults / off) or {@link RetryOptions}.
+   * @defaultValue true (2 retries of idempotent methods, see {@link RetryOptions})
+   */
+  retry?: RetryInit | undefined;
+  /**
+   * Timeout of each attempt, in ms.
+   * @defaultValue none
+   */
+  timeoutMs?: number | undefined;
+  /**
+   * Timeout over the queue wait plus every attempt and backoff, in ms.
+   * @defaultValue none
+   */
+  totalTimeoutMs?: number | undefined;
+  /**
+   * The response cache (`false`: no caching).
+   * @defaultValue false
+   */
+  cache?: false | CacheOptions | undefined;
+  /**
+   * Whether identical GET and HEAD requests in flight share one network request.
+   * @defaultValue true
+   */
+  dedupe?: boolean | undefined;
+  /**
+   * Headers added to every request unless the request sets them.
+   * @defaultValue none
+   */
+  headers?: HeadersInit | undefined;
+  /**
+   * The transport.
+   * @defaultValue the global `fetch`
+   */
+  fetch?: Transport | undefined;
+  /**
+   * Called with every event (see {@link Client.on} for one type).
+   * @defaultValue none
+   */
+  onEvent?: ((event: FetchlaneEvent) => void) | undefined;
+  /**
+   * Whether a non-2xx response rejects with a {@link FetchlaneError} of kind `http`
+   * (`false`: it resolves like `fetch` does).
+   * @defaultValue true
+   */
+  throwHttpErrors?: boolean | undefined;
+}
+
+/**
+ * `RequestInit` plus fetchlane's per-request settings. `priority` and `cache` keep their
+ * standard `RequestInit` meaning.
+ */
+export interface LaneInit extends RequestInit {
+  /**
+   * The lane the request queues in.
+   * @defaultValue 'normal'
+   */
+  lane?: Lane | undefined;
+  /**
+   * The cache strategy for this request, or `'none'` to bypass the cache.
+   * @defaultValue the client's `cache.strategy` (`'none'` when the client has no cache)
+   */
+  strategy?: CacheStrategy | 'none' | undefined;
+  /**
+   * How long this response stays fresh in the cache, in ms.
+   * @defaultValue the client's `cache.ttlMs`
+   */
+  ttlMs?: number | undefined;
+  /**
+   * Timeout of each attempt, in ms.
+   * @defaultValue the client's `timeoutMs`
+   */
+  timeoutMs?: number | undefined;
+  /**
+   * Timeout over queue wait plus all attempts, in ms.
+   * @defaultValue the client's `totalTimeoutMs`
+   */
+  totalTimeoutMs?: number | undefined;
+  /**
+   * Retries for this request.
+   * @defaultValue the client's `retry`
+   */
+  retry?: RetryInit | undefined;
+  /**
+   * Whether it may share an identical request in flight.
+   * @defaultValue the client's `dedupe` (GET and HEAD only)
+   */
+  dedupe?: boolean | undefined;
+  /**
+   * Cache and dedupe key override.
+   * @defaultValue derived from the method and the absolute URL
+   */
+  key?: string | undefined;
+}
+
+/** Progress of an `allSettled` group. */
+export interface GroupProgress {
+  /** Requests settled so far. */
+  readonly done: number;
+  /** Requests in the group. */
+  readonly total: number;
+  /** Requests that rejected so far. */
+  readonly failed: number;
+}
+
+/** Options of `all` and `allSettled`. */
+export interface GroupOptions {
+  /**
+   * How each body is decoded: `'json'`, `'text'` or `'response'` (the `Response` itself).
+   * @defaultValue 'json'
+   */
+  as?: ResultFormat | undefined;
+  /**
+   * `all` only: on the first failure, abort the siblings still queued or in flight.
+   * @defaultValue true
+   */
+  abortOnFailure?: boolean | undefined;
+  /**
+   * `allSettled`: called with `{ done, total, failed }` after each request settles.
+   * @defaultValue none
+   */
+  onProgress?: ((progress: GroupProgress) => void) | undefined;
+}
+
+/** Options of `schedule`. */
+export interface ScheduleOptions {
+  /**
+   * The lane the task queues in.
+   * @defaultValue 'normal'
+   */
+  lane?: Lane | undefined;
+  /**
+   * Aborts the task while queued (it rejects with kind `abort`); passed on to the task once
+   * running, through its own signal.
+   * @defaultValue none
+   */
+  signal?: AbortSignal | undefined;
+  /**
+   * Counts the task against this host's `perHost` limit too.
+   * @defaultValue none (the global limit only)
+   */
+  host?: string | undefined;
+}
+
+/**
+ * The loader's `key` option when given as a field name: a string property of `V`
+ * (any string when `V` is not known).
+ */
+export type LoaderKeyField<V> = unknown extends V ? string : V extends object ? Extract<keyof V, string> : string;
+
+/** Options of `loader` (DataLoader-style batching). */
+export interface LoaderOptions<K, V> {
+  /**
+   * The batch URL: a string holding `{keys}` (replaced by the comma-joined, URL-encoded
+   * keys), or a function building the URL or `Request` for a batch of keys.
+   */
+  url: string | ((keys: K[]) => string | Request);
+  /**
+   * How an item of the response maps to its key: a field name, or a function.
+   * @defaultValue 'id'
+   */
+  key?: LoaderKeyField<V> | ((item: V) => K) | undefined;
+  /**
+   * Picks the items out of the response body (for an envelope such as `{ data: [...] }`).
+   * @defaultValue the body itself, which must be an array
+   */
+  select?: ((body: unknown) => readonly V[]) | undefined;
+  /**
+   * Most keys in one batch request.
+   * @defaultValue 100
+   */
+  maxBatchSize?: number | undefined;
+  /**
+   * How long keys are collected before a batch goes out, in ms (0: one microtask tick).
+   * @defaultValue 0
+   */
+  windowMs?: number | undefined;
+  /**
+   * Longest batch URL; a batch that would exceed it is split.
+   * @defaultValue 2000
+   */
+  maxUrlLength?: number | undefined;
+  /**
+   * Whether loaded values are memoised by key (per loader).
+   * @defaultValue true
+   */
+  cache?: boolean | undefined;
+}
+
+/** Batches `load` calls into one request per tick or window. */
+export interface Loader<K, V> {
+  /** The value for `key`; rejects (kind `missing`) alone when the batch lacks it. */
+  load(key: K): Promise<V>;
+  /** Values for `keys` in order; a failed key gives its {@link FetchlaneError} in place. */
+  loadMany(keys: readonly K[]): Promise<Array<V | FetchlaneError>>;
+  /** Stores `value` for `key` (no request). */
+  prime(key: K, value: V): void;
+  /** Forgets the memoised value of `key`. */
+  clear(key: K): void;
+  /** Forgets every memoised value. */
+  clearAll(): void;
+}
+
+/** Options of `paginate`: the request init of every page plus how to find the next one. */
+export interface PaginateOptions<T> extends LaneInit {
+  /**
+   * The next page's URL, or `null`/`undefined` when this was the last page.
+   * @defaultValue follows the response's `Link: <…>; rel="next"` header
+   */
+  next?: ((body: T, response: Response) => string | URL | null | undefined) | undefined;
+  /**
+   * Pages fetched ahead of the consumer.
+   * @defaultValue 1
+   */
+  prefetch?: number | undefined;
+}
+
+/** Counters since the client was created. */
+export interface ClientStats {
+  /** Requests whose first attempt started. */
+  readonly started: number;
+  /** Requests that ended with a response delivered to the caller. */
+  readonly succeeded: number;
+  /** Requests that ended in an error. */
+  readonly failed: number;
+  /** Attempts after the first. */
+  readonly retried: number;
+  /** Callers that joined an identical request already in flight. */
+  readonly deduped: number;
+  /** Loader keys served by a batch request. */
+  readonly batched: number;
+  /** Answers from the memory and the persistent cache. */
+  readonly cacheHits: { readonly memory: number; readonly persistent: number };
+  /** Cache look-ups that found nothing usable. */
+  readonly cacheMisses: number;
+  /** Responses that paused their host (429/503 with a wait) or exceeded `maxRetryAfterMs`. */
+  readonly rateLimited: number;
+  /** Response body bytes received, as far as known. */
+  readonly bytes: number;
+}
+
+// ───────────────────────────── events ─────────────────────────────
+
+/** The event types `on` accepts. */
+export type EventType = 'queued' | 'start' | 'retry' | 'cache-hit' | 'rate-limited' | 'settled';
+
+/** Fields every event has. */
+export interface EventBase<E extends EventType = EventType> {
+  /** What happened. */
+  readonly type: E;
+  /** The request's id, unique within the client (shared by all its events). */
+  readonly id: number;
+  /** The absolute URL. */
+  readonly url: string;
+  /** The HTTP method. */
+  readonly method: string;
+  /** The lane it queued in. */
+  readonly lane: Lane;
+  /** When, on the `performance.now()` clock (ms). */
+  readonly time: number;
+  /** Attempts started so far. */
+  readonly attempt: number;
+}
+
+/** A request entered the queue. */
+export interface QueuedEvent extends EventBase<'queued'> {
+  /** The last HTTP status seen, if any. */
+  readonly status?: number;
+}
+
+/** A request's first attempt started. */
+export interface StartEvent extends EventBase<'start'> {
+  /** The last HTTP status seen, if any. */
+  readonly status?: number;
+}
+
+/** An attempt failed; another follows after `delayMs`. */
+export interface RetryEvent extends EventBase<'retry'> {
+  /** Wait before the next attempt, in ms. */
+  readonly delayMs: number;
+  /** Why the attempt failed. */
+  readonly reason: 'status' | 'network' | 'timeout';
+  /** The failed attempt's status (for reason `status`). */
+  readonly status?: number;
+}
+
+/** A request was answered from a cache. */
+export interface CacheHitEvent extends EventBase<'cache-hit'> {
+  /** Which cache answered. */
+  readonly source: 'memory' | 'persistent';
+}
+
+/** A server said "too many" with a wait: the host pauses for `delayMs`. */
+export interface RateLimitedEvent extends EventBase<'rate-limited'> {
+  /** How long the host pauses, in ms. */
+  readonly delayMs: number;
+  /** The status that asked for the wait (429 or 503). */
+  readonly status?: number;
+}
+
+/** A request ended, with a response or an error. */
+export interface SettledEvent extends EventBase<'settled'> {
+  /** From `queued` to settled, in ms. */
+  readonly durationMs: number;
+  /** Where the answer came from. */
+  readonly source: 'network' | 'memory' | 'persistent' | 'dedupe' | 'batch';
+  /** The last HTTP status seen. */
+  readonly status?: number;
+  /** The error's kind, when it failed. */
+  readonly error?: ErrorKind;
+}
+
+/** Every event, discriminated on `type`. */
+export type FetchlaneEvent =
+  | QueuedEvent
+  | StartEvent
+  | RetryEvent
+  | CacheHitEvent
+  | RateLimitedEvent
+  | SettledEvent;
+
+/** The event object of type `E`. */
+export type EventOf<E extends EventType> = Extract<FetchlaneEvent, { type: E }>;
+
+// ───────────────────────────── errors ─────────────────────────────
+
+/** Every rejection from a client (except a `schedule` task's own error). */
+export declare class FetchlaneError extends Error {
+  /**
+   * Made by the client; construct one yourself only in test doubles.
+   */
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    url: string,
+    status: number | undefined,
+    attempts: number,
+    cause?: unknown,
+    response?: Response,
+  );
+  /** Always `'FetchlaneError'`. */
+  name: 'FetchlaneError';
+  /** Why it failed. */
+  readonly kind: ErrorKind;
+  /** The request's absolute URL. */
+  readonly url: string;
+  /** The HTTP status (kind `http`). */
+  readonly status?: number;
+  /** Attempts made. */
+  readonly attempts: number;
+  /** The underlying error, where there was one. */
+  cause?: unknown;
+  /** The non-2xx response (kind `http`), its body unread. */
+  readonly response?: Response;
+}
+
+/** Type guard: true when `value` is a {@link FetchlaneError}. */
+export declare function isFetchlaneError(value: unknown): value is FetchlaneError;
+
+// ───────────────────────────── client ─────────────────────────────
+
+/** A fetchlane client. Get one with `await createClient(options)`. */
+export declare class Client {
+  /** Use `await createClient(options)`. */
+  private constructor();
+
+  /** One request through the pipeline; every caller gets its own readable `Response`. */
+  fetch(input: RequestInput, init?: LaneInit): Promise<Response>;
+  /** Same as `fetch`, body parsed as JSON (a bad body rejects with kind `decode`). */
+  json<T = unknown>(input: RequestInput, init?: LaneInit): Promise<T>;
+  /** Same as `fetch`, body as text. */
+  text(input: RequestInput, init?: LaneInit): Promise<string>;
+
+  /**
+   * Every request, results in input order. The first failure rejects and aborts the
+   * siblings still queued or in flight (unless `abortOnFailure: false`).
+   */
+  all(requests: readonly RequestLike[], opts: GroupOptions & { as: 'response' }): Promise<Response[]>;
+  all(requests: readonly RequestLike[], opts: GroupOptions & { as: 'text' }): Promise<string[]>;
+  all<T = unknown>(requests: readonly RequestLike[], opts?: GroupOptions & { as?: 'json' | undefined }): Promise<T[]>;
+  all<T = unknown>(requests: readonly RequestLike[], opts?: GroupOptions): Promise<T[]>;
+
+  /** Every request's outcome in input order, shaped like `Promise.allSettled`; never rejects. */
+  allSettled(
+    requests: readonly RequestLike[],
+    opts: GroupOptions & { as: 'response' },
+  ): Promise<PromiseSettledResult<Response>[]>;
+  allSettled(
+    requests: readonly RequestLike[],
+    opts: GroupOptions & { as: 'text' },
+  ): Promise<PromiseSettledResult<string>[]>;
+  allSettled<T = unknown>(
+    requests: readonly RequestLike[],
+    opts?: GroupOptions & { as?: 'json' | undefined },
+  ): Promise<PromiseSettledResult<T>[]>;
+  allSettled<T = unknown>(requests: readonly RequestLike[], opts?: GroupOptions): Promise<PromiseSettledResult<T>[]>;
+
+  /** Runs `task(signal)` under the same limits as requests; its result or error passes through. */
+  schedule<T>(task: (signal: AbortSignal) => T | PromiseLike<T>, opts?: ScheduleOptions): Promise<T>;
+
+  /** A DataLoader-style batching loader. */
+  loader<K, V>(opts: LoaderOptions<K, V>): Loader<K, V>;
+
+  /** Each page's decoded body in order, following `Link: rel="next"` or `opts.next`. */
+  paginate<T = unknown>(input: RequestInput, opts?: PaginateOptions<T>): AsyncIterable<T>;
+
+  /** Drops matching entries from the memory and persistent cache; resolves to how many. */
+  invalidate(match: string | RegExp | ((url: string) => boolean)): Promise<number>;
+  /** Drops every cached entry of this client's namespace. */
+  clearCache(): Promise<void>;
+  /** Rejects every queued (not yet started) request with kind `abort`. */
+  clearQueue(): void;
+  /** Resolves when nothing is queued or running. */
+  onIdle(): Promise<void>;
+
+  /** Requests and tasks running now. */
+  readonly activeCount: number;
+  /** Requests and tasks queued, not yet started. */
+  readonly pendingCount: number;
+  /** The global limit (`Infinity` when unlimited); settable at run time. */
+  get concurrency(): number;
+  set concurrency(value: number);
+
+  /** Counters since creation. */
+  stats(): ClientStats;
+  /** Listens to one event type; returns a function that removes the listener. */
+  on<E extends EventType>(type: E, listener: (event: EventOf<E>) => void): () => void;
+  /** Aborts all work and frees the wasm side; later calls reject with kind `closed`. */
+  close(): void;
+}
+
+// ───────────────────────────── entry ─────────────────────────────
+
+/** What `init` loads the wasm from (wasm-bindgen's `--target web` init input). */
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+/**
+ * Loads the wasm module once (idempotent). `createClient` calls it when needed, so this is
+ * only for preloading or for serving the wasm from elsewhere.
+ * @param input - where to load the wasm from; default `fetchlane_bg.wasm` next to the entry
+ */
+export declare function init(input?: InitInput | Promise<InitInput>): Promise<void>;
+
+/**
+ * Creates a client (loading the wasm first when needed). Rejects with a `TypeError` or
+ * `RangeError` naming a bad option.
+ */
+export declare function createClient(options?: ClientOptions): Promise<Client>;

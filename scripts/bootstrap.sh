@@ -18,7 +18,6 @@ need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 [ -x /usr/bin/firefox-esr ] || need_apt+=(firefox-esr)
-[ -x /usr/bin/wasm-opt ] || need_apt+=(binaryen)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive

@@ -19,8 +19,9 @@ run('wasm-bindgen', [
   join(root, 'target/wasm32-unknown-unknown/release/fetchlane.wasm'),
 ]);
 const wasm = join(pkg, 'fetchlane_bg.wasm');
-// binaryen 108 validates features strictly; these are the ones rustc's wasm32 target emits.
-run('wasm-opt', [
+// wasm-opt from npm's binaryen package: Debian's binaryen 108 predates the final externref
+// encoding and turns wasm-bindgen's externref table into an anyref one that browsers refuse.
+run(join(root, 'node_modules/.bin/wasm-opt'), [
   '-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
   '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue',
   wasm, '-o', wasm,

@@ -1,0 +1,80 @@
+// on(type, fn), onEvent, and stats().
+import { assert, assertEqual, assertRejects, assertThrows, runId, sleep, test } from './harness.js';
+import { client, isError, url } from './lib.js';
+
+test("events: queued, start and settled fire with url, id and lane", async () => {
+  const run = runId('events');
+  const c = await client();
+  const seen = [];
+  for (const type of ['queued', 'start', 'settled']) c.on(type, (e) => seen.push({ type, ...e }));
+  const target = url('/echo', run, { latency: 20 });
+  await c.fetch(target, { lane: 'critical' });
+  await sleep(0);
+  assertEqual(seen.map((e) => e.type), ['queued', 'start', 'settled'], 'event order');
+  const ids = new Set(seen.map((e) => e.id));
+  assertEqual(ids.size, 1, 'one id for the request');
+  for (const e of seen) {
+    assert(typeof e.id === 'number', 'id is a number');
+    assert(typeof e.url === 'string' && e.url.includes('/echo') && e.url.includes(run), `url: ${e.url}`);
+    assertEqual(e.lane, 'critical', `lane of ${e.type}`);
+  }
+  // a second request gets another id, default lane normal
+  seen.length = 0;
+  await c.fetch(url('/status/200', run));
+  await sleep(0);
+  assertEqual(seen.length, 3);
+  assert(!ids.has(seen[0].id), 'a new id');
+  assertEqual(seen[0].lane, 'normal');
+});
+
+test('events: the function returned by on() unsubscribes', async () => {
+  const run = runId('events-off');
+  const c = await client();
+  let calls = 0;
+  const off = c.on('settled', () => calls++);
+  assertEqual(typeof off, 'function');
+  await c.fetch(url('/status/200', run, { n: 1 }));
+  await sleep(0);
+  assertEqual(calls, 1);
+  off();
+  off(); // twice is harmless
+  await c.fetch(url('/status/200', run, { n: 2 }));
+  await sleep(0);
+  assertEqual(calls, 1, 'no calls after unsubscribing');
+});
+
+test('events: the onEvent option gets every event', async () => {
+  const run = runId('events-all');
+  const types = [];
+  const c = await client({ onEvent: (e) => types.push(e.type), retry: { backoffMs: 5 } });
+  await c.fetch(url('/flaky/ev', run, { fails: 1 }));
+  await sleep(0);
+  for (const t of ['queued', 'start', 'retry', 'settled']) assert(types.includes(t), `saw ${t} in ${types}`);
+});
+
+test("events: on('bogus') and a non-function listener throw TypeErrors", async () => {
+  const c = await client();
+  assertThrows(() => c.on('bogus', () => {}), isError(TypeError, 'bogus'));
+  assertThrows(() => c.on('settled', 42), (e) => assert(e instanceof TypeError, `got ${e && e.name}`));
+});
+
+test('stats: every counter is there; started, succeeded, failed count right', async () => {
+  const run = runId('stats');
+  const c = await client({ retry: 0 });
+  const s0 = c.stats();
+  for (const key of ['started', 'succeeded', 'failed', 'retried', 'deduped', 'batched', 'cacheMisses', 'rateLimited', 'bytes']) {
+    assertEqual(typeof s0[key], 'number', key);
+  }
+  assertEqual(typeof s0.cacheHits, 'object', 'cacheHits');
+  assertEqual(typeof s0.cacheHits.memory, 'number', 'cacheHits.memory');
+  assertEqual(typeof s0.cacheHits.persistent, 'number', 'cacheHits.persistent');
+  assertEqual([s0.started, s0.succeeded, s0.failed], [0, 0, 0], 'fresh');
+  await c.fetch(url('/status/200', run));
+  await c.json(url('/echo', run));
+  await assertRejects(c.fetch(url('/status/404', run)));
+  await assertRejects(c.fetch(url('/status/503', run)));
+  const s = c.stats();
+  assertEqual([s.started, s.succeeded, s.failed, s.retried], [4, 2, 2, 0], 'started, succeeded, failed, retried');
+  assert(s.bytes > 0, 'bytes counted');
+  assert(s !== c.stats(), 'a snapshot each call');
+});

@@ -1,0 +1,55 @@
+// Quick checks of retries, Retry-After and the total timeout, against what the server saw.
+import { assert, assertEqual, assertRejects, runId, stats, test } from './harness.js';
+import { client, isKind, url } from './lib.js';
+
+test('retry: a flaky GET (2 × 503) succeeds on the 3rd attempt', async () => {
+  const run = runId('flaky');
+  const c = await client({ retry: { backoffMs: 10 } });
+  const body = await c.json(url('/flaky/k', run, { fails: 2, status: 503 }));
+  assertEqual(body.ok, true);
+  assertEqual(body.attempt, 3);
+  const s = await stats(run);
+  assertEqual(s.hits['/flaky/k'], 3, 'server hits');
+  assertEqual(c.stats().retried, 2, 'stats().retried');
+  assertEqual(c.stats().succeeded, 1);
+});
+
+test('retry: a 400 is tried exactly once', async () => {
+  const run = runId('no-retry-400');
+  const c = await client({ retry: { backoffMs: 10 } });
+  await assertRejects(c.fetch(url('/status/400', run)), isKind('http', { status: 400, attempts: 1 }));
+  const s = await stats(run);
+  assertEqual(s.hits['/status/400'], 1);
+});
+
+test('retry: a POST is tried exactly once (not idempotent)', async () => {
+  const run = runId('no-retry-post');
+  const c = await client({ retry: { backoffMs: 10 } });
+  await assertRejects(
+    c.fetch(url('/flaky/p', run, { fails: 1 }), { method: 'POST', body: 'x' }),
+    isKind('http', { status: 503, attempts: 1 }),
+  );
+  const s = await stats(run);
+  assertEqual(s.hits['/flaky/p'], 1);
+});
+
+test('retry: a 429 with Retry-After 120 s rejects at once with kind rate-limit', async () => {
+  const run = runId('retry-after-too-long');
+  const c = await client({ retry: { backoffMs: 10 } });
+  const t0 = performance.now();
+  await assertRejects(c.fetch(url('/status/429', run, { retryAfter: 120 })), isKind('rate-limit', { attempts: 1 }));
+  assert(performance.now() - t0 < 1000, 'without waiting');
+  const s = await stats(run);
+  assertEqual(s.hits['/status/429'], 1);
+});
+
+test('timeout: totalTimeoutMs 300 bounds every attempt and backoff together', async () => {
+  const run = runId('total-timeout');
+  const c = await client({ totalTimeoutMs: 300, timeoutMs: 100, retry: { limit: 10, backoffMs: 10 } });
+  const t0 = performance.now();
+  await assertRejects(c.fetch(url('/hang', run)), isKind('timeout'));
+  const took = performance.now() - t0;
+  assert(took >= 250 && took < 1000, `took ${Math.round(took)} ms`);
+  const s = await stats(run);
+  assert(s.hits['/hang'] >= 2, `per-attempt timeouts were retried (${s.hits['/hang']} attempts)`);
+});

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// Type test of the public TypeScript surface: `node tests/types/check.mjs`.
+// 1. js/index.d.ts has no `any` outside comments and strings.
+// 2. tests/types/consumer.ts (which uses every member, and proves wrong usages rejected with
+//    `@ts-expect-error`) type-checks under strict settings against js/index.d.ts.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let failed = false;
+
+/** The source with comments removed and string contents blanked (newlines kept). */
+function code(source) {
+  let out = '';
+  for (let i = 0; i < source.length; ) {
+    const c = source[i];
+    const next = source[i + 1];
+    if (c === '/' && next === '/') {
+      while (i < source.length && source[i] !== '\n') i++;
+    } else if (c === '/' && next === '*') {
+      const end = source.indexOf('*/', i + 2);
+      const stop = end === -1 ? source.length : end + 2;
+      out += source.slice(i, stop).replace(/[^\n]/g, ' ');
+      i = stop;
+    } else if (c === "'" || c === '"' || c === '`') {
+      out += c;
+      i++;
+      while (i < source.length && source[i] !== c) {
+        if (source[i] === '\\') i++;
+        out += source[i] === '\n' ? '\n' : ' ';
+        i++;
+      }
+      out += c;
+      i++;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+const dts = readFileSync(join(root, 'js/index.d.ts'), 'utf8');
+const lines = code(dts).split('\n');
+const anyLines = lines.flatMap((line, n) => (/\bany\b/.test(line) ? [`js/index.d.ts:${n + 1}: ${dts.split('\n')[n].trim()}`] : []));
+if (anyLines.length > 0) {
+  failed = true;
+  console.error('types: `any` in the public surface:\n' + anyLines.join('\n'));
+}
+
+const tsc = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-p', 'tests/types/tsconfig.json', '--pretty', 'false'], {
+  cwd: root,
+  encoding: 'utf8',
+});
+if (tsc.error) {
+  failed = true;
+  console.error(`types: could not run tsc: ${tsc.error.message}`);
+} else if (tsc.status !== 0) {
+  failed = true;
+  console.error(`types: tsc failed (exit ${tsc.status}):\n${tsc.stdout}${tsc.stderr}`);
+}
+
+if (failed) process.exit(1);
+console.log('types: ok');
