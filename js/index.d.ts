@@ -6,7 +6,7 @@
 // ───────────────────────────── basics ─────────────────────────────
 
 /** A scheduling lane. Queued `critical` work starts before `normal`, `background` last. */
-export type Lane = any | 'critical' | 'normal' | 'background';
+export type Lane = 'critical' | 'normal' | 'background';
 
 /** What a request can be given as. */
 export type RequestInput = string | URL | Request;
