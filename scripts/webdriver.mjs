@@ -9,7 +9,7 @@
 // counts and never hangs; the driver, the browser and the temporary profile are always
 // cleaned up.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -30,13 +30,13 @@ export function freePort() {
 }
 
 function geckodriverPath() {
-  if (process.env.GECKODRIVER && existsSync(process.env.GECKODRIVER)) return process.env.GECKODRIVER;
+  if (process.env.GECKODRIVER) return process.env.GECKODRIVER;
   const cargo = join(homedir(), '.cargo/bin/geckodriver');
   return existsSync(cargo) ? cargo : 'geckodriver';
 }
 
 function chromedriverPath() {
-  if (process.env.CHROMEDRIVER && existsSync(process.env.CHROMEDRIVER)) return process.env.CHROMEDRIVER;
+  if (process.env.CHROMEDRIVER) return process.env.CHROMEDRIVER;
   return existsSync('/usr/bin/chromedriver') ? '/usr/bin/chromedriver' : 'chromedriver';
 }
 
@@ -74,6 +74,47 @@ function capabilities(browser, profile) {
   throw new Error(`webdriver: unknown browser '${browser}' (use 'chromium' or 'firefox')`);
 }
 
+// Drivers (process group ids) alive now. If this process exits or is stopped by a signal
+// mid-run, the `finally` below never runs: these hooks still take the drivers (and their
+// browsers) down, so nothing is left orphaned.
+const live = new Set();
+const profiles = new Set();
+const killGroup = (pgid, sig) => {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    // already gone
+  }
+};
+const onExit = () => {
+  for (const pgid of live) killGroup(pgid, 'SIGKILL');
+  for (const dir of profiles) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // best effort
+    }
+  }
+};
+const onSignal = (sig) => {
+  onExit();
+  unhook();
+  process.kill(process.pid, sig); // the default action, now that the drivers are gone
+};
+function hook() {
+  if (live.size !== 1) return;
+  process.on('exit', onExit);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+}
+function unhook() {
+  process.off('exit', onExit);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
+}
+
 /** One WebDriver command; rejects with the driver's error message. */
 async function command(base, method, path, body, timeoutMs = 30000) {
   const res = await fetch(base + path, {
@@ -102,6 +143,7 @@ async function command(base, method, path, body, timeoutMs = 30000) {
  */
 export async function withDriver(browser, fn, { startTimeoutMs = 30000 } = {}) {
   const profile = await mkdtemp(join(tmpdir(), `fetchlane-${browser}-`));
+  profiles.add(profile);
   let child;
   let output = '';
   let exited = null;
@@ -125,6 +167,10 @@ export async function withDriver(browser, fn, { startTimeoutMs = 30000 } = {}) {
     const caps = capabilities(browser, profile);
     // Its own process group, so that the driver and the browser it started go together.
     child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    if (child.pid !== undefined) {
+      live.add(child.pid);
+      hook();
+    }
     const collect = (chunk) => {
       output += chunk;
       if (output.length > 20000) output = output.slice(-10000);
@@ -165,7 +211,7 @@ export async function withDriver(browser, fn, { startTimeoutMs = 30000 } = {}) {
     if (sessionId) {
       await command(base, 'DELETE', `/session/${sessionId}`, undefined, 10000).catch(() => {});
     }
-    if (child && child.exitCode === null && child.signalCode === null) {
+    if (child && child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       const gone = new Promise((resolve) => child.once('exit', resolve));
       const kill = (sig) => {
         try {
@@ -182,7 +228,7 @@ export async function withDriver(browser, fn, { startTimeoutMs = 30000 } = {}) {
       const t = setTimeout(() => kill('SIGKILL'), 3000);
       await Promise.race([gone, sleep(5000)]);
       clearTimeout(t);
-    } else if (child) {
+    } else if (child && child.pid !== undefined) {
       // The driver is gone; make sure nothing it started lingers in its group.
       try {
         process.kill(-child.pid, 'SIGKILL');
@@ -190,7 +236,12 @@ export async function withDriver(browser, fn, { startTimeoutMs = 30000 } = {}) {
         // nothing left
       }
     }
-    await rm(profile, { recursive: true, force: true }).catch(() => {});
+    if (child && child.pid !== undefined) {
+      live.delete(child.pid);
+      if (live.size === 0) unhook();
+    }
+    await rm(profile, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+    profiles.delete(profile);
   }
 }
 

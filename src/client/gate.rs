@@ -29,6 +29,8 @@ struct GateState {
     timer: Option<(f64, Timer)>,
     idle: Vec<Waker>,
     closed: bool,
+    /// A dispatch is queued for the next executor turn (see `release`).
+    dispatch_pending: bool,
 }
 
 /// Shared, single-threaded scheduler state plus the wakers of everyone waiting on it.
@@ -47,6 +49,7 @@ impl Gate {
                 timer: None,
                 idle: Vec::new(),
                 closed: false,
+                dispatch_pending: false,
             }),
             this: this.clone(),
         })
@@ -169,9 +172,25 @@ impl Gate {
         }
     }
 
-    fn release(&self, host: Option<HostId>) {
-        self.state.borrow_mut().scheduler.finish(host);
-        self.dispatch();
+    /// Returns a permit. The next start happens one executor turn later, not inside this
+    /// call: whoever was waiting on the finished work (an `all` group that must abort its
+    /// siblings on a failure) hears about it first, so a queued sibling does not slip out
+    /// to the server in between. Releases in the same turn share one dispatch.
+    fn release(&self, id: TaskId, host: Option<HostId>) {
+        let schedule = {
+            let mut s = self.state.borrow_mut();
+            s.scheduler.finish(id, host, now_ms());
+            !std::mem::replace(&mut s.dispatch_pending, true)
+        };
+        if schedule {
+            let this = self.this.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(gate) = this.upgrade() {
+                    gate.state.borrow_mut().dispatch_pending = false;
+                    gate.dispatch();
+                }
+            });
+        }
     }
 }
 
@@ -203,7 +222,7 @@ impl Future for Acquire {
         s.slots.remove(&id);
         drop(s);
         self.done = true;
-        Poll::Ready(result.map(|()| Permit { gate: self.gate.clone(), host: self.host }))
+        Poll::Ready(result.map(|()| Permit { gate: self.gate.clone(), id, host: self.host }))
     }
 }
 
@@ -219,7 +238,7 @@ impl Drop for Acquire {
                 self.gate.dispatch();
             }
             // Started but never taken: hand the permit straight back.
-            Some(Slot::Started) => self.gate.release(self.host),
+            Some(Slot::Started) => self.gate.release(self.id, self.host),
             _ => {}
         }
     }
@@ -229,12 +248,13 @@ impl Drop for Acquire {
 /// start.
 pub(crate) struct Permit {
     gate: Rc<Gate>,
+    id: TaskId,
     host: Option<HostId>,
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        self.gate.release(self.host);
+        self.gate.release(self.id, self.host);
     }
 }
 

@@ -57,7 +57,7 @@ fn members(
         .map(|(i, (request, options))| -> Member {
             // Prepared before the first poll, so that queue order is input order.
             let started = prepare(inner, &request)
-                .map(|p| pipeline::run(inner.clone(), p, options, body_as, Some(group.clone())));
+                .map(|p| pipeline::start(inner, p, options, body_as, Some(group.clone())));
             Box::pin(async move {
                 let result = match started {
                     Ok(run) => run.await,

@@ -4,17 +4,21 @@
 //! use it directly.
 
 mod attempt;
+mod body;
 pub mod config;
+mod dedupe;
 pub mod error;
 pub mod events;
 mod gate;
 mod group;
+mod network;
 pub mod options;
 mod pipeline;
 mod request;
 pub mod stats;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
@@ -38,14 +42,6 @@ use crate::web::abort;
 use gate::Gate;
 use stats::Counters;
 
-/// The window a rate limit is enforced with: a little longer than asked. The client counts
-/// starts, but the server counts arrivals, and a request's trip from `fetch` to the server
-/// varies by a few milliseconds (seen here: up to 7 ms on loopback). Without this margin a
-/// server enforcing the same limit would see `limit + 1` arrivals in one window now and then.
-pub(crate) fn guarded_interval(interval_ms: f64) -> f64 {
-    interval_ms * 1.01 + 10.0
-}
-
 /// Options for [`Client::schedule`].
 #[derive(Clone, Default)]
 pub struct ScheduleOptions {
@@ -64,6 +60,8 @@ pub(crate) struct Inner {
     pub counters: Counters,
     pub emitter: events::Emitter,
     pub next_request_id: Cell<u64>,
+    /// Shared requests in flight, by dedupe key.
+    pub inflight: RefCell<HashMap<String, Rc<dedupe::Shared>>>,
     pub closed: Cell<bool>,
     /// Aborted by `close`; every request and task links to it.
     pub close: AbortController,
@@ -82,7 +80,7 @@ impl Client {
         config.validate()?;
         let gate = Gate::new(Scheduler::new(config.concurrency, config.per_host));
         for rule in &config.rate_limits {
-            gate.add_window(rule.host.as_deref(), RateWindow::new(rule.limit, guarded_interval(rule.interval_ms)));
+            gate.add_window(rule.host.as_deref(), RateWindow::new(rule.limit, rule.interval_ms));
         }
         Ok(Client {
             inner: Rc::new(Inner {
@@ -91,6 +89,7 @@ impl Client {
                 counters: Counters::default(),
                 emitter: events::Emitter::default(),
                 next_request_id: Cell::new(0),
+                inflight: RefCell::new(HashMap::new()),
                 closed: Cell::new(false),
                 close: abort::controller(),
             }),
@@ -117,7 +116,7 @@ impl Client {
         body_as: BodyAs,
     ) -> impl Future<Output = Result<JsValue, Error>> {
         let started = request::prepare(&self.inner, request)
-            .map(|p| pipeline::run(self.inner.clone(), p, options, body_as, None));
+            .map(|p| pipeline::start(&self.inner, p, options, body_as, None));
         async move {
             match started {
                 Ok(run) => run.await,
@@ -191,9 +190,9 @@ impl Client {
             };
             let signal = controller.signal();
             let permit = match select(pin!(acquire), pin!(abort::aborted(&signal))).await {
-                Either::Left((Ok(permit), _)) => permit,
+                Either::Left((Ok(permit), _)) if !signal.aborted() => permit,
                 Either::Left((Err(kind), _)) => return Err(Error::new(kind, "")),
-                Either::Right(_) => {
+                Either::Left((Ok(_), _)) | Either::Right(_) => {
                     let kind = if inner.closed.get() { ErrorKind::Closed } else { ErrorKind::Abort };
                     return Err(Error::new(kind, "").with_cause(signal.reason()));
                 }

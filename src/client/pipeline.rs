@@ -1,370 +1,188 @@
-//! The path of one request, composed in one place:
+//! The path of one call, composed in one place:
 //!
 //! ```text
-//! abort links + total timeout ─▶ queue (lane, host, rate limits, host pause) ─▶ attempt
-//!   ─▶ classify ─▶ retry (backoff or the server's wait; 429/503 pause the host) ─▶ decode
+//! dedupe (join an identical request in flight)
+//!   ─▶ network (queue: lanes, limits, rate limits, host pauses ─▶ attempts with timeout
+//!      and retry)
+//!   ─▶ fan out one readable Response per caller ─▶ decode as the caller asked
 //! ```
 //!
-//! Each stage lives in its own module; this file only wires them and keeps the counters
-//! and events.
+//! Each stage lives in its own module and knows nothing of the others; this file wires
+//! them, and keeps the per-call counters and the `settled` event.
 
-use std::cell::Cell;
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::rc::Rc;
 
 use futures_util::future::{select, Either};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Response};
+use wasm_bindgen::JsValue;
+use web_sys::AbortSignal;
 
-use super::attempt::{send_once, Attempt};
+use super::body::decode;
+use super::dedupe::Shared;
 use super::error::{Error, ErrorKind};
 use super::events::{Event, EventType};
-use super::gate::{Acquire, Permit};
+use super::network::{self, Answer, Prepared};
 use super::options::{BodyAs, RequestOptions};
 use super::stats::bump;
 use super::Inner;
-use crate::core::lane::Lane;
-use crate::core::retry_after::{parse_rate_limit_reset, parse_retry_after};
-use crate::core::retry_policy::{pauses_host, AttemptOutcome, RetryDecision};
-use crate::core::scheduler::HostId;
-use crate::web::abort::{self, aborted};
-use crate::web::clock::{now_ms, random, wall_ms};
-use crate::web::timer::{sleep, Timer};
+use crate::web::abort::aborted;
+use crate::web::clock::now_ms;
 
-/// A request ready for the pipeline: an unconsumed template plus what the stages key on.
-pub(crate) struct Prepared {
-    pub template: web_sys::Request,
-    pub url: Rc<str>,
-    pub method: Rc<str>,
-    pub host: HostId,
-    pub has_idempotency_key: bool,
+/// The key identical requests share: method, URL and every request header (sorted), unless
+/// the caller gave one. Headers count because a response may vary on any of them, and
+/// which ones is only known once it arrives.
+fn dedupe_key(req: &Prepared, opts: &RequestOptions) -> String {
+    if let Some(k) = &opts.key {
+        let mut key = String::from("key:");
+        key.push_str(k);
+        return key;
+    }
+    let mut headers = super::body::header_pairs(&req.template.headers());
+    headers.sort();
+    let mut key = String::with_capacity(req.url.len() + 16);
+    key.push_str(&req.method);
+    key.push(' ');
+    key.push_str(&req.url);
+    for (name, value) in headers {
+        key.push('\n');
+        key.push_str(&name);
+        key.push(':');
+        key.push_str(&value);
+    }
+    key
 }
 
-/// Everything one run needs to report and to abort.
-struct Run {
-    client: Rc<Inner>,
-    req: Prepared,
-    opts: RequestOptions,
-    id: u64,
-    lane: Lane,
-    queued_at: f64,
-    controller: AbortController,
-    timed_out: Rc<Cell<bool>>,
-    attempts: u32,
-    status: Option<u16>,
+fn dedupes(inner: &Inner, req: &Prepared, opts: &RequestOptions) -> bool {
+    let idempotent_read = &*req.method == "GET" || &*req.method == "HEAD";
+    opts.dedupe.unwrap_or(inner.config.dedupe && idempotent_read)
 }
 
-impl Run {
-    fn event(&self, kind: EventType) -> Event {
-        Event {
-            kind,
-            id: self.id,
-            url: self.req.url.clone(),
-            method: self.req.method.clone(),
-            lane: self.lane,
-            time_ms: now_ms(),
-            attempt: self.attempts,
-            delay_ms: None,
-            reason: None,
-            status: self.status,
-            error: None,
-            source: None,
-            duration_ms: None,
-        }
-    }
-
-    fn emit(&self, kind: EventType, fill: impl FnOnce(&mut Event)) {
-        if self.client.emitter.is_empty() {
-            return;
-        }
-        let mut event = self.event(kind);
-        fill(&mut event);
-        self.client.emitter.emit(&event);
-    }
-
-    fn error(&self, kind: ErrorKind) -> Error {
-        let mut e = Error::new(kind, &self.req.url).with_attempts(self.attempts);
-        if let Some(s) = self.status {
-            e = e.with_status(s);
-        }
-        e
-    }
-
-    /// Why the request's controller fired: our total timeout, the client closing, or the
-    /// caller (or its group) aborting.
-    fn abort_error(&self) -> Error {
-        let signal = self.controller.signal();
-        if self.timed_out.get() {
-            self.error(ErrorKind::Timeout).with_cause(signal.reason())
-        } else if self.client.closed.get() {
-            self.error(ErrorKind::Closed)
-        } else {
-            self.error(ErrorKind::Abort).with_cause(signal.reason())
-        }
-    }
-
-    fn acquire(&self) -> Acquire {
-        self.client.gate.acquire(self.lane, Some(self.req.host), true)
-    }
-
-    /// Waits for a permit, or fails when the request is aborted first.
-    async fn permit(&self, acquire: Acquire) -> Result<Permit, Error> {
-        let signal = self.controller.signal();
-        match select(pin!(acquire), pin!(aborted(&signal))).await {
-            Either::Left((Ok(permit), _)) => Ok(permit),
-            Either::Left((Err(kind), _)) => Err(self.error(kind)),
-            Either::Right(_) => Err(self.abort_error()),
-        }
-    }
-
-    /// Sleeps before a retry, or fails when the request is aborted first.
-    async fn pause(&self, ms: f64) -> Result<(), Error> {
-        if ms <= 0.0 {
-            return Ok(());
-        }
-        let signal = self.controller.signal();
-        match select(pin!(sleep(ms)), pin!(aborted(&signal))).await {
-            Either::Left(_) => Ok(()),
-            Either::Right(_) => Err(self.abort_error()),
-        }
-    }
+/// Where a call's response comes from.
+enum Source {
+    Network(Pin<Box<dyn Future<Output = Result<Answer, Error>>>>),
+    Joined(super::dedupe::Waiter),
 }
 
-/// The wait a response asks for: `Retry-After`, else `RateLimit-Reset`, else
-/// `X-RateLimit-Reset`. Unparseable values are ignored (the backoff applies).
-fn server_wait_ms(response: &Response) -> Option<f64> {
-    let headers = response.headers();
-    let now = wall_ms();
-    let read = |name: &str| headers.get(name).ok().flatten();
-    read("retry-after")
-        .and_then(|v| parse_retry_after(&v, now))
-        .or_else(|| read("ratelimit-reset").and_then(|v| parse_rate_limit_reset(&v, now)))
-        .or_else(|| read("x-ratelimit-reset").and_then(|v| parse_rate_limit_reset(&v, now)))
-}
-
-fn content_length(response: &Response) -> u64 {
-    response
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(0)
-}
-
-/// Runs one request through every stage. The request joins the queue before this returns
-/// (so call order is queue order, and `clearQueue` right after a call sees it); the rest
-/// happens when the future is polled. `group` is an extra signal (an `all` group's).
-pub(crate) fn run(
-    client: Rc<Inner>,
+/// Starts one call. Like `network::run`, it queues (or joins) before returning.
+pub(crate) fn start(
+    inner: &Rc<Inner>,
     req: Prepared,
     opts: RequestOptions,
     body_as: BodyAs,
     group: Option<AbortSignal>,
 ) -> impl Future<Output = Result<JsValue, Error>> {
-    let id = client.next_request_id.get() + 1;
-    client.next_request_id.set(id);
-    let total_timeout_ms = opts.total_timeout_ms.or(client.config.total_timeout_ms);
-    let run = Run {
-        lane: opts.lane,
-        client,
-        req,
-        opts,
-        id,
-        queued_at: now_ms(),
-        controller: abort::controller(),
-        timed_out: Rc::new(Cell::new(false)),
-        attempts: 0,
-        status: None,
-    };
-    let closed = run.client.closed.get();
-    let mut setup = None;
-    if !closed {
-        run.emit(EventType::Queued, |_| {});
-        let links = (
-            run.opts.signal.as_ref().map(|s| abort::link(s, &run.controller)),
-            group.as_ref().map(|s| abort::link(s, &run.controller)),
-            abort::link(&run.client.close.signal(), &run.controller),
-        );
-        let total_timer = total_timeout_ms.map(|ms| {
-            let controller = run.controller.clone();
-            let flag = run.timed_out.clone();
-            Timer::once(ms, move || {
-                flag.set(true);
-                controller.abort_with_reason(&js_sys::Error::new("fetchlane: totalTimeoutMs ran out").into());
-            })
-        });
-        setup = Some((links, total_timer, run.acquire()));
-    }
-    async move {
-        let mut run = run;
-        let Some((links, total_timer, first)) = setup else {
-            return Err(run.error(ErrorKind::Closed));
-        };
-        let result = attempts(&mut run, first, body_as).await;
-        drop((links, total_timer));
-        let counters = &run.client.counters;
-        match &result {
-            Ok(_) => bump(&counters.succeeded, 1),
-            Err(_) => bump(&counters.failed, 1),
-        }
-        run.emit(EventType::Settled, |e| {
-            e.error = result.as_ref().err().map(|err| err.kind);
-            e.source = Some("network");
-            e.duration_ms = Some(e.time_ms - run.queued_at);
-        });
-        result
-    }
-}
+    let id = inner.next_request_id.get() + 1;
+    inner.next_request_id.set(id);
+    let started_at = now_ms();
+    let url = req.url.clone();
+    let method = req.method.clone();
+    let lane = opts.lane;
+    let signals: Vec<AbortSignal> = opts.signal.iter().cloned().chain(group.iter().cloned()).collect();
 
-async fn attempts(run: &mut Run, first: Acquire, body_as: BodyAs) -> Result<JsValue, Error> {
-    let client = run.client.clone();
-    let policy = run.opts.retry.clone().unwrap_or_else(|| client.config.retry.clone());
-    let timeout_ms = run.opts.timeout_ms.or(client.config.timeout_ms);
-    let signal = run.controller.signal();
-    let mut next = Some(first);
-    loop {
-        let acquire = next.take().unwrap_or_else(|| run.acquire());
-        let permit = run.permit(acquire).await?;
-        run.attempts += 1;
-        if run.attempts == 1 {
-            bump(&client.counters.started, 1);
-            run.emit(EventType::Start, |_| {});
-        } else {
-            bump(&client.counters.retried, 1);
-        }
-        let (outcome, wait, failure) =
-            match send_once(&client.config.transport, &run.req.template, &signal, timeout_ms).await {
-                Attempt::Aborted => return Err(run.abort_error()),
-                Attempt::Answered(response) => {
-                    let status = response.status();
-                    run.status = Some(status);
-                    if (200..300).contains(&status) || status == 304 {
-                        return finish(run, response, permit, body_as).await;
-                    }
-                    let wait = server_wait_ms(&response);
-                    if let Some(w) = wait.filter(|w| *w > policy.max_retry_after_ms) {
-                        if status == 429 || status == 503 {
-                            bump(&client.counters.rate_limited, 1);
-                            run.emit(EventType::RateLimited, |e| e.delay_ms = Some(w));
-                        }
-                    } else if let Some(w) = wait.filter(|_| pauses_host(status, wait)) {
-                        // The whole host waits in the queue; the others do not each
-                        // discover the limit on their own.
-                        client.gate.pause_host(run.req.host, now_ms() + w);
-                        bump(&client.counters.rate_limited, 1);
-                        run.emit(EventType::RateLimited, |e| e.delay_ms = Some(w));
-                    }
-                    (AttemptOutcome::Status(status), wait, Failure::Response(response))
-                }
-                Attempt::Failed(outcome, cause) => (outcome, None, Failure::Cause(cause)),
-            };
-        drop(permit);
-        let decision = policy.decide(
-            &run.req.method,
-            run.req.has_idempotency_key,
-            outcome,
-            run.attempts,
-            wait,
-            random(),
-        );
-        match decision {
-            RetryDecision::GiveUp => return give_up(run, outcome, failure, body_as).await,
-            RetryDecision::TooLong(_) => {
-                let mut e = run.error(ErrorKind::RateLimit);
-                if let Failure::Response(r) = failure {
-                    e.response = Some(r);
-                }
-                return Err(e);
+    // A signal that has already fired stops the call before anything is queued or shared.
+    let pre_aborted = abort_error(&signals, inner, &url);
+    let source = if inner.closed.get() || pre_aborted.is_some() {
+        None
+    } else if dedupes(inner, &req, &opts) {
+        let key = dedupe_key(&req, &opts);
+        let existing = inner.inflight.borrow().get(&key).cloned();
+        match existing {
+            Some(shared) => {
+                bump(&inner.counters.deduped, 1);
+                Some((Source::Joined(shared.join()), "dedupe"))
             }
-            RetryDecision::RetryAfter(delay) => {
-                run.emit(EventType::Retry, |e| {
-                    e.delay_ms = Some(delay);
-                    e.reason = Some(match outcome {
-                        AttemptOutcome::Status(_) => "status",
-                        AttemptOutcome::Network => "network",
-                        AttemptOutcome::Timeout => "timeout",
-                    });
+            None => {
+                let shared = Shared::new();
+                let waiter = shared.join();
+                inner.inflight.borrow_mut().insert(key.clone(), shared.clone());
+                // The shared request answers to nobody's signal but its own: callers leave
+                // it by dropping their waiter, and the last one out aborts it.
+                let shared_opts = RequestOptions { signal: Some(shared.controller.signal()), ..opts };
+                let run = network::run(inner.clone(), req, shared_opts, id, None);
+                let owner = inner.clone();
+                let shared_url = url.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = run.await;
+                    owner.inflight.borrow_mut().remove(&key);
+                    shared.complete(result, &shared_url).await;
                 });
-                // A paused host already holds the request back in the queue.
-                let paused = matches!(outcome, AttemptOutcome::Status(s) if pauses_host(s, wait));
-                if !paused {
-                    run.pause(delay).await?;
+                Some((Source::Joined(waiter), "network"))
+            }
+        }
+    } else {
+        Some((Source::Network(Box::pin(network::run(inner.clone(), req, opts, id, group))), "network"))
+    };
+
+    let inner = inner.clone();
+    async move {
+        let result = match source {
+            None => Err(pre_aborted.unwrap_or_else(|| Error::new(ErrorKind::Closed, &url))),
+            Some((source, from)) => {
+                let response = match source {
+                    Source::Network(run) => run.await,
+                    Source::Joined(waiter) => wait_or_abort(waiter, &signals, &inner, &url).await,
+                };
+                let aborted_error = || abort_error(&signals, &inner, &url);
+                match response {
+                    Ok(Answer { response, attempts }) => decode(response, body_as, &url, aborted_error)
+                        .await
+                        .map(|v| (v, from))
+                        .map_err(|e| e.with_attempts(attempts)),
+                    Err(e) => Err(e),
                 }
             }
-        }
-    }
-}
-
-/// What a failed attempt left behind.
-enum Failure {
-    Response(Response),
-    Cause(JsValue),
-}
-
-async fn give_up(
-    run: &mut Run,
-    outcome: AttemptOutcome,
-    failure: Failure,
-    body_as: BodyAs,
-) -> Result<JsValue, Error> {
-    match failure {
-        Failure::Response(response) => {
-            if !run.client.config.throw_http_errors {
-                // The permit is gone; decoding a failed response needs no slot.
-                return decode(run, response, body_as).await;
-            }
-            let mut e = run.error(ErrorKind::Http);
-            e.response = Some(response);
-            Err(e)
-        }
-        Failure::Cause(cause) => {
-            let kind = match outcome {
-                AttemptOutcome::Timeout => ErrorKind::Timeout,
-                _ => ErrorKind::Network,
-            };
-            Err(run.error(kind).with_cause(cause))
-        }
-    }
-}
-
-/// Hands the response over, decoded as asked. The permit is held while the body is read, so
-/// `json` and `text` calls count as in flight until their body is in.
-async fn finish(run: &mut Run, response: Response, permit: Permit, body_as: BodyAs) -> Result<JsValue, Error> {
-    let result = decode(run, response, body_as).await;
-    drop(permit);
-    result
-}
-
-async fn decode(run: &mut Run, response: Response, body_as: BodyAs) -> Result<JsValue, Error> {
-    bump(&run.client.counters.bytes, content_length(&response));
-    let promise = match body_as {
-        BodyAs::Response => return Ok(response.into()),
-        BodyAs::Json => response.json(),
-        BodyAs::Text => response.text(),
-    };
-    let read = match promise {
-        Ok(p) => JsFuture::from(p).await,
-        Err(e) => Err(e),
-    };
-    match read {
-        Ok(value) => Ok(value),
-        Err(_) if run.controller.signal().aborted() => Err(run.abort_error()),
-        Err(cause) => {
-            let mut message = String::from("fetchlane: the body of ");
-            message.push_str(&run.req.url);
-            message.push_str(if body_as == BodyAs::Json {
-                " is not valid JSON"
-            } else {
-                " could not be read as text"
+        };
+        let counters = &inner.counters;
+        bump(if result.is_ok() { &counters.succeeded } else { &counters.failed }, 1);
+        if !inner.emitter.is_empty() {
+            let now = now_ms();
+            inner.emitter.emit(&Event {
+                kind: EventType::Settled,
+                id,
+                url: url.clone(),
+                method,
+                lane,
+                time_ms: now,
+                attempt: result.as_ref().err().map_or(0, |e| e.attempts),
+                delay_ms: None,
+                reason: None,
+                status: result.as_ref().err().and_then(|e| e.status),
+                error: result.as_ref().err().map(|e| e.kind),
+                source: result.as_ref().ok().map(|(_, from)| *from),
+                duration_ms: Some(now - started_at),
             });
-            if let Some(text) = cause.dyn_ref::<js_sys::Error>().and_then(|e| e.message().as_string()) {
-                message.push_str(": ");
-                message.push_str(&text);
+        }
+        result.map(|(v, _)| v)
+    }
+}
+
+/// The error for a caller whose own signal (or group's) aborted, if one did.
+fn abort_error(signals: &[AbortSignal], inner: &Inner, url: &str) -> Option<Error> {
+    let signal = signals.iter().find(|s| s.aborted())?;
+    let kind = if inner.closed.get() { ErrorKind::Closed } else { ErrorKind::Abort };
+    Some(Error::new(kind, url).with_cause(signal.reason()))
+}
+
+/// Waits for a shared request, or leaves it when this caller's own signal aborts or the
+/// client closes.
+async fn wait_or_abort(
+    waiter: super::dedupe::Waiter,
+    signals: &[AbortSignal],
+    inner: &Inner,
+    url: &str,
+) -> Result<Answer, Error> {
+    let close = inner.close.signal();
+    let mut stop = signals.to_vec();
+    stop.push(close.clone());
+    let any_abort = futures_util::future::select_all(stop.iter().map(|s| Box::pin(aborted(s))));
+    match select(pin!(waiter), any_abort).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => {
+            if close.aborted() {
+                return Err(Error::new(ErrorKind::Closed, url));
             }
-            Err(run.error(ErrorKind::Decode).with_cause(cause).with_message(message))
+            Err(abort_error(signals, inner, url).unwrap_or_else(|| Error::new(ErrorKind::Abort, url)))
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use super::error::{Error, ErrorKind};
-use super::pipeline::Prepared;
+use super::network::Prepared;
 use super::Inner;
 
 /// The `host[:port]` part of an absolute URL (what per-host limits and pauses key on).

@@ -5,8 +5,10 @@
 //! drives every rule on the host with a fake clock.
 
 pub mod backoff;
+pub mod cache_policy;
 pub mod error;
 pub mod lane;
+pub mod lru;
 pub mod rate_window;
 pub mod retry_after;
 pub mod retry_policy;

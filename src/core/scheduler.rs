@@ -183,12 +183,19 @@ impl Scheduler {
         ids
     }
 
-    /// Returns the permit of started work on `host`.
-    pub fn finish(&mut self, host: Option<HostId>) {
+    /// Returns the permit of started work `id` on `host`, which ended at `now_ms` (for rate
+    /// limits, the latest moment the server can have seen it).
+    pub fn finish(&mut self, id: TaskId, host: Option<HostId>, now_ms: f64) {
         self.active = self.active.saturating_sub(1);
         if let Some(h) = host {
             let state = &mut self.hosts[h as usize];
             state.active = state.active.saturating_sub(1);
+            for w in state.windows.iter_mut() {
+                w.complete(id, now_ms);
+            }
+        }
+        for w in self.global_windows.iter_mut() {
+            w.complete(id, now_ms);
         }
     }
 
@@ -246,7 +253,10 @@ impl Scheduler {
                     }
                 };
                 if let Some(at) = gate {
-                    out.wake_at = Some(out.wake_at.map_or(at, |w: f64| w.min(at)));
+                    // An infinite gate waits on requests in flight; their finish dispatches.
+                    if at.is_finite() {
+                        out.wake_at = Some(out.wake_at.map_or(at, |w: f64| w.min(at)));
+                    }
                     if let Some(h) = work.host {
                         blocked.push(h);
                     }
@@ -273,13 +283,13 @@ impl Scheduler {
             state.active += 1;
             if work.metered {
                 for w in state.windows.iter_mut() {
-                    w.record_start(now_ms);
+                    w.record_start(work.id, now_ms);
                 }
             }
         }
         if work.metered {
             for w in self.global_windows.iter_mut() {
-                w.record_start(now_ms);
+                w.record_start(work.id, now_ms);
             }
         }
     }
@@ -333,7 +343,7 @@ mod tests {
         assert_eq!(s.dispatch(0.0).started, vec![1, 2]);
         assert_eq!((s.active(), s.pending()), (2, 3));
         assert!(s.dispatch(0.0).started.is_empty());
-        s.finish(None);
+        s.finish(0, None, 0.0);
         assert_eq!(s.dispatch(0.0).started, vec![3]);
     }
 
@@ -349,7 +359,7 @@ mod tests {
         s.enqueue(work(6, Lane::Critical, None));
         let mut order = Vec::new();
         for _ in 0..5 {
-            s.finish(None);
+            s.finish(0, None, 0.0);
             order.extend(s.dispatch(0.0).started);
         }
         assert_eq!(order, vec![4, 6, 3, 5, 2]);
@@ -366,7 +376,7 @@ mod tests {
         s.enqueue(work(5, Lane::Normal, Some(b)));
         s.enqueue(work(6, Lane::Background, None));
         assert_eq!(s.dispatch(0.0).started, vec![1, 2, 5, 6]);
-        s.finish(Some(a));
+        s.finish(0, Some(a), 0.0);
         assert_eq!(s.dispatch(0.0).started, vec![3]);
     }
 
@@ -380,7 +390,7 @@ mod tests {
         s.enqueue(work(2, Lane::Critical, Some(a)));
         s.enqueue(work(3, Lane::Normal, Some(b)));
         assert_eq!(s.dispatch(0.0).started, vec![3]);
-        s.finish(Some(a));
+        s.finish(0, Some(a), 0.0);
         assert_eq!(s.dispatch(0.0).started, vec![2]);
     }
 
@@ -396,10 +406,10 @@ mod tests {
         s.set_concurrency(1);
         assert_eq!(s.active(), 4, "lowering never stops running work");
         for _ in 0..3 {
-            s.finish(None);
+            s.finish(0, None, 0.0);
             assert!(s.dispatch(0.0).started.is_empty());
         }
-        s.finish(None);
+        s.finish(0, None, 0.0);
         assert_eq!(s.dispatch(0.0).started, vec![5]);
         s.set_concurrency(UNLIMITED);
         assert_eq!(s.dispatch(0.0).started, vec![6]);
@@ -417,7 +427,7 @@ mod tests {
         assert!(!s.cancel(1), "running work is not in the queue");
         assert_eq!(s.pending(), 1);
         // Running work is cancelled by aborting it; its permit comes back through finish.
-        s.finish(None);
+        s.finish(0, None, 0.0);
         assert_eq!(s.dispatch(0.0).started, vec![3]);
     }
 
@@ -431,7 +441,7 @@ mod tests {
         assert_eq!(s.dispatch(0.0).started, vec![3]);
         assert_eq!(s.drain_queue(), vec![1, 2]);
         assert_eq!(s.pending(), 0);
-        s.finish(None);
+        s.finish(0, None, 0.0);
         assert!(s.dispatch(0.0).started.is_empty());
     }
 
@@ -445,9 +455,11 @@ mod tests {
         }
         let d = s.dispatch(0.0);
         assert_eq!(d.started, vec![1, 2]);
-        assert_eq!(d.wake_at, Some(1000.0));
-        assert!(s.dispatch(999.0).started.is_empty());
-        assert_eq!(s.dispatch(1000.0).started, vec![3]);
+        assert_eq!(d.wake_at, None, "waits on the two in flight");
+        s.finish(1, Some(h), 20.0);
+        assert_eq!(s.dispatch(20.0).wake_at, Some(1020.0), "one second after the first answer");
+        assert!(s.dispatch(1019.0).started.is_empty());
+        assert_eq!(s.dispatch(1020.0).started, vec![3]);
     }
 
     #[test]
@@ -459,7 +471,8 @@ mod tests {
         s.enqueue(Work { id: 3, lane: Lane::Normal, host: None, metered: false });
         let d = s.dispatch(0.0);
         assert_eq!(d.started, vec![1, 3]);
-        assert_eq!(d.wake_at, Some(1000.0));
+        s.finish(1, None, 5.0);
+        assert_eq!(s.dispatch(5.0).wake_at, Some(1005.0));
     }
 
     #[test]
@@ -520,7 +533,7 @@ mod proptests {
                 // Finish what is due.
                 running.retain(|&(i, end)| {
                     if end <= now {
-                        s.finish(Some(hosts[jobs[i].host as usize]));
+                        s.finish(i as TaskId, Some(hosts[jobs[i].host as usize]), end as f64);
                         settled[i] += 1;
                         false
                     } else {

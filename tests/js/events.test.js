@@ -78,3 +78,31 @@ test('stats: every counter is there; started, succeeded, failed count right', as
   assert(s.bytes > 0, 'bytes counted');
   assert(s !== c.stats(), 'a snapshot each call');
 });
+
+test('events: a listener that throws does not break the request', async () => {
+  const run = runId('events-throw');
+  const c = await client();
+  const swallow = (e) => e.preventDefault();
+  window.addEventListener('unhandledrejection', swallow);
+  try {
+    c.on('start', () => {
+      throw new Error('listener boom');
+    });
+    const r = await c.fetch(url('/status/200', run));
+    assertEqual(r.status, 200);
+    await sleep(10);
+  } finally {
+    window.removeEventListener('unhandledrejection', swallow);
+  }
+});
+
+test('events: settled carries the error kind of a failed request', async () => {
+  const run = runId('events-settled-error');
+  const c = await client({ retry: 0 });
+  const settled = [];
+  c.on('settled', (e) => settled.push(e));
+  await assertRejects(c.fetch(url('/status/404', run)));
+  await sleep(0);
+  assertEqual(settled.length, 1);
+  assertEqual(settled[0].error, 'http');
+});

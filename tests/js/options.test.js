@@ -108,3 +108,25 @@ test('input: baseUrl resolves relative paths', async () => {
 test("input: baseUrl 'not a url' is a TypeError naming baseUrl", async () => {
   await assertRejects(createClient({ baseUrl: 'not a url' }), isError(TypeError, 'baseUrl'));
 });
+
+test('options: options that are not an object are a TypeError', async () => {
+  await assertRejects(createClient(42), (e) => assert(e instanceof TypeError, `got ${e && e.name}: ${e && e.message}`));
+});
+
+test('init: a bad lane or an unknown init key rejects with a TypeError naming it', async () => {
+  const run = runId('init-keys');
+  const c = await client();
+  await assertRejects(c.fetch(url('/status/200', run), { lane: 'urgent' }), isError(TypeError, 'lane'));
+  await assertRejects(c.fetch(url('/status/200', run), { retyr: 1 }), isError(TypeError, 'retyr'));
+  const s = await stats(run);
+  assertEqual(s.total, 0, 'nothing was sent');
+});
+
+test('options: headers are added to every request; the request’s own header wins', async () => {
+  const run = runId('default-headers');
+  const c = await client({ headers: { 'x-fetchlane-test': 'default' } });
+  const a = await c.json(url('/echo', run, { n: 1 }));
+  assertEqual(a.headers['x-fetchlane-test'], 'default');
+  const b = await c.json(url('/echo', run, { n: 2 }), { headers: { 'x-fetchlane-test': 'mine' } });
+  assertEqual(b.headers['x-fetchlane-test'], 'mine');
+});

@@ -1,5 +1,5 @@
 // Quick checks of retries, Retry-After and the total timeout, against what the server saw.
-import { assert, assertEqual, assertRejects, runId, stats, test } from './harness.js';
+import { assert, assertEqual, assertRejects, runId, sleep, stats, statsWhen, test } from './harness.js';
 import { client, isKind, url } from './lib.js';
 
 test('retry: a flaky GET (2 × 503) succeeds on the 3rd attempt', async () => {
@@ -49,7 +49,38 @@ test('timeout: totalTimeoutMs 300 bounds every attempt and backoff together', as
   const t0 = performance.now();
   await assertRejects(c.fetch(url('/hang', run)), isKind('timeout'));
   const took = performance.now() - t0;
-  assert(took >= 250 && took < 1000, `took ${Math.round(took)} ms`);
+  assert(took >= 250 && took < 1300, `took ${Math.round(took)} ms`);
   const s = await stats(run);
   assert(s.hits['/hang'] >= 2, `per-attempt timeouts were retried (${s.hits['/hang']} attempts)`);
+});
+
+test('retry: a 503 that never recovers rejects after limit + 1 attempts', async () => {
+  const run = runId('retry-exhausted');
+  const c = await client({ retry: { limit: 2, backoffMs: 10 } });
+  await assertRejects(c.fetch(url('/status/503', run)), isKind('http', { status: 503, attempts: 3 }));
+  const s = await stats(run);
+  assertEqual(s.hits['/status/503'], 3);
+});
+
+test('retry: aborting during the backoff rejects at once with kind abort', async () => {
+  const run = runId('abort-backoff');
+  const c = await client({ retry: { limit: 3, backoffMs: 3000, jitter: false } });
+  const controller = new AbortController();
+  const p = c.fetch(url('/flaky/b', run, { fails: 5 }), { signal: controller.signal });
+  await statsWhen(run, (s) => s.statuses['503'] === 1);
+  await sleep(50);
+  const t0 = performance.now();
+  controller.abort();
+  await assertRejects(p, isKind('abort'));
+  assert(performance.now() - t0 < 500, 'without waiting for the backoff');
+  const s = await stats(run);
+  assertEqual(s.hits['/flaky/b'], 1, 'no further attempt');
+});
+
+test('timeout: a per-attempt timeout is retried (attempts and server hits agree)', async () => {
+  const run = runId('timeout-retried');
+  const c = await client({ timeoutMs: 100, retry: { limit: 1, backoffMs: 10 } });
+  await assertRejects(c.fetch(url('/hang', run)), isKind('timeout', { attempts: 2 }));
+  const s = await stats(run);
+  assertEqual(s.hits['/hang'], 2);
 });
