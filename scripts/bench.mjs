@@ -6,6 +6,7 @@
 //   node scripts/bench.mjs --smoke    every scenario at tiny sizes (< 60 s), writes nothing;
 //                                     last line `bench smoke: N passed, M failed`, exit 1 on a failure
 //   node scripts/bench.mjs --only fanout,dedup   a subset (results printed, nothing written)
+//   --print                           with --smoke: print the Markdown too
 //
 // `runBench({ smoke, origin })` is exported for the test harness: with `origin` it uses that
 // server (which must serve the repo root at `/`, as scripts/test.mjs does) instead of starting one.
@@ -254,6 +255,7 @@ if (isMain) {
   }
   const seconds = ((Date.now() - t0) / 1000).toFixed(1);
   if (smoke) {
+    if (args.includes('--print')) console.log(markdown(report));
     for (const r of report.results) if (r.error) console.log(`bench: ${r.id}: ${r.error}`);
     console.log(`bench smoke: ${report.passed} passed, ${report.failed} failed`);
     process.exit(report.failed ? 1 : 0);

@@ -161,6 +161,49 @@ impl JsClient {
         future_to_promise(async move { run.await.map_err(to_js)? })
     }
 
+    /// Drops matching cached entries; resolves to how many. `match` is a URL (absolute or
+    /// relative to `baseUrl`; a trailing `*` makes it a prefix), a RegExp tested against the
+    /// absolute URL, or a function of the URL.
+    pub fn invalidate(&self, matcher: JsValue) -> Promise {
+        let matches: Rc<dyn Fn(&str) -> bool> = if let Some(text) = matcher.as_string() {
+            let (pattern, prefix) = match text.strip_suffix('*') {
+                Some(p) => (p.to_owned(), true),
+                None => (text.clone(), false),
+            };
+            // Relative to baseUrl, else to the page (or worker) itself.
+            let base = self.client.config().base_url.clone().or_else(|| {
+                let location = Reflect::get(&js_sys::global(), &"location".into()).ok()?;
+                Reflect::get(&location, &"href".into()).ok()?.as_string()
+            });
+            let absolute = match crate::client::resolve_url(base.as_deref(), &pattern) {
+                Ok(a) if !(prefix && pattern.is_empty()) => a,
+                _ => pattern,
+            };
+            Rc::new(move |url: &str| if prefix { url.starts_with(&absolute) } else { url == absolute })
+        } else if let Some(re) = matcher.dyn_ref::<js_sys::RegExp>().cloned() {
+            Rc::new(move |url: &str| re.test(url))
+        } else if let Some(f) = matcher.dyn_ref::<Function>().cloned() {
+            Rc::new(move |url: &str| f.call1(&JsValue::UNDEFINED, &JsValue::from_str(url)).map(|v| v.is_truthy()).unwrap_or(false))
+        } else {
+            let mut m = String::from("fetchlane: invalidate(match) needs a string, a RegExp or a function (got ");
+            m.push_str(&describe(&matcher));
+            m.push(')');
+            return reject(type_error(&m));
+        };
+        let run = self.client.invalidate(matches);
+        future_to_promise(async move { Ok((run.await as f64).into()) })
+    }
+
+    /// Drops every cached entry of this client's namespace.
+    #[wasm_bindgen(js_name = clearCache)]
+    pub fn clear_cache(&self) -> Promise {
+        let run = self.client.clear_cache();
+        future_to_promise(async move {
+            run.await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
     /// Rejects every queued request and task with kind `abort`.
     #[wasm_bindgen(js_name = clearQueue)]
     pub fn clear_queue(&self) {
@@ -217,7 +260,7 @@ impl JsClient {
     pub fn on(&self, kind: JsValue, listener: JsValue) -> Result<Function, JsValue> {
         let Some(kind) = kind.as_string().and_then(|k| EventType::parse(&k)) else {
             let mut m = String::from(
-                "fetchlane: on(type) needs one of 'queued', 'start', 'retry', 'cache-hit', 'rate-limited', 'settled' (got ",
+                "fetchlane: on(type) needs one of 'queued', 'start', 'retry', 'cache-hit', 'cache-update', 'cache-error', 'rate-limited', 'settled' (got ",
             );
             m.push_str(&describe(&kind));
             m.push(')');

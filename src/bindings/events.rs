@@ -38,6 +38,9 @@ pub(crate) fn event_to_js(event: &Event) -> JsValue {
     if let Some(v) = event.duration_ms {
         set(&o, "durationMs", v.into());
     }
+    if let Some(v) = &event.cause {
+        set(&o, "cause", v.clone());
+    }
     o.into()
 }
 

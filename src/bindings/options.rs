@@ -5,7 +5,7 @@ use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::values::*;
-use crate::client::{BodyAs, Config, ConfigError, GroupOptions, RateLimit, RequestOptions};
+use crate::client::{BodyAs, CacheConfig, Config, ConfigError, GroupOptions, PersistConfig, RateLimit, RequestOptions, Strategy};
 use crate::core::backoff::Backoff;
 use crate::core::lane::Lane;
 use crate::core::retry_policy::RetryPolicy;
@@ -70,12 +70,7 @@ pub(crate) fn client_options(value: &JsValue) -> Result<ClientOptions, ConfigErr
         config.total_timeout_ms = Some(positive_ms(&v, "totalTimeoutMs")?);
     }
     if let Some(v) = get(&o, "cache") {
-        if v.as_bool() != Some(false) {
-            return Err(got(
-                ConfigError::type_error("cache", "is not available in this version yet; only `false` is accepted"),
-                &v,
-            ));
-        }
+        config.cache = cache(&v)?;
     }
     if let Some(v) = get(&o, "dedupe") {
         config.dedupe = boolean(&v, "dedupe")?;
@@ -195,6 +190,62 @@ fn headers(value: &JsValue) -> Result<Vec<(String, String)>, ConfigError> {
     Ok(out)
 }
 
+fn strategy(value: &JsValue, name: &str) -> Result<Strategy, ConfigError> {
+    value.as_string().and_then(|s| Strategy::parse(&s)).ok_or_else(|| {
+        got(
+            ConfigError::type_error(
+                name,
+                "must be 'cache-first', 'network-first', 'stale-while-revalidate', 'network-only', 'cache-only' or 'none'",
+            ),
+            value,
+        )
+    })
+}
+
+/// `cache`: `false` (off) or `CacheOptions`.
+fn cache(value: &JsValue) -> Result<Option<CacheConfig>, ConfigError> {
+    if value.as_bool() == Some(false) {
+        return Ok(None);
+    }
+    let o = options_object(value, "cache")?
+        .ok_or_else(|| got(ConfigError::type_error("cache", "must be false or an object"), value))?;
+    check_keys(&o, &["strategy", "ttlMs", "maxEntries", "maxBytes", "namespace", "persist", "allowPrivate"], "cache")?;
+    let mut c = CacheConfig::default();
+    if let Some(v) = get(&o, "strategy") {
+        c.strategy = strategy(&v, "cache.strategy")?;
+    }
+    if let Some(v) = get(&o, "ttlMs") {
+        c.ttl_ms = Some(non_negative(&v, "cache.ttlMs")?);
+    }
+    if let Some(v) = get(&o, "maxEntries") {
+        c.max_entries = integer(&v, "cache.maxEntries", 1.0)? as usize;
+    }
+    if let Some(v) = get(&o, "maxBytes") {
+        c.max_bytes = integer(&v, "cache.maxBytes", 1.0)? as usize;
+    }
+    if let Some(v) = get(&o, "namespace") {
+        c.namespace = string(&v, "cache.namespace")?;
+    }
+    if let Some(v) = get(&o, "allowPrivate") {
+        c.allow_private = boolean(&v, "cache.allowPrivate")?;
+    }
+    if let Some(v) = get(&o, "persist") {
+        if v.as_bool() != Some(false) {
+            let p = options_object(&v, "cache.persist")?
+                .ok_or_else(|| got(ConfigError::type_error("cache.persist", "must be false or an object"), &v))?;
+            check_keys(&p, &["name", "maxEntries", "maxAgeMs"], "cache.persist")?;
+            let name = get(&p, "name")
+                .ok_or_else(|| ConfigError::type_error("cache.persist.name", "is required"))
+                .and_then(|n| string(&n, "cache.persist.name"))?;
+            let max_entries =
+                get(&p, "maxEntries").map(|n| integer(&n, "cache.persist.maxEntries", 1.0).map(|n| n as usize)).transpose()?;
+            let max_age_ms = get(&p, "maxAgeMs").map(|n| positive_ms(&n, "cache.persist.maxAgeMs")).transpose()?;
+            c.persist = Some(PersistConfig { name, max_entries, max_age_ms });
+        }
+    }
+    Ok(Some(c))
+}
+
 fn lane(value: &JsValue, name: &str) -> Result<Lane, ConfigError> {
     value.as_string().and_then(|s| Lane::parse(&s)).ok_or_else(|| {
         got(ConfigError::type_error(name, "must be 'critical', 'normal' or 'background'"), value)
@@ -212,16 +263,10 @@ pub(crate) fn lane_init(init: &JsValue) -> Result<RequestOptions, ConfigError> {
         opts.lane = lane(&v, "init.lane")?;
     }
     if let Some(v) = get(&o, "strategy") {
-        let s = string(&v, "init.strategy")?;
-        if s != "none" && s != "network-only" {
-            return Err(got(
-                ConfigError::type_error("init.strategy", "needs the cache, which this version does not have yet; use 'none' or 'network-only'"),
-                &v,
-            ));
-        }
+        opts.strategy = Some(strategy(&v, "init.strategy")?);
     }
     if let Some(v) = get(&o, "ttlMs") {
-        positive_ms(&v, "init.ttlMs")?;
+        opts.ttl_ms = Some(non_negative(&v, "init.ttlMs")?);
     }
     if let Some(v) = get(&o, "timeoutMs") {
         opts.timeout_ms = Some(positive_ms(&v, "init.timeoutMs")?);

@@ -17,6 +17,87 @@ pub struct RateLimit {
     pub host: Option<String>,
 }
 
+/// How a request uses the cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// A fresh entry answers without the network; a stale or missing one goes to the
+    /// network (revalidating when it can). The default.
+    #[default]
+    CacheFirst,
+    /// Always the network; the stored entry answers when the network fails or times out.
+    NetworkFirst,
+    /// A stored entry answers at once, even stale; a stale one is refreshed in the background.
+    StaleWhileRevalidate,
+    /// Never reads or writes the cache.
+    NetworkOnly,
+    /// Only the cache; a miss fails with kind `cache`.
+    CacheOnly,
+    /// Per request only (`'none'`): bypasses the cache entirely.
+    Bypass,
+}
+
+impl Strategy {
+    /// Parses a JS strategy name (`'cache-first'`, …, and `'none'` for [`Strategy::Bypass`]).
+    pub fn parse(name: &str) -> Option<Strategy> {
+        Some(match name {
+            "cache-first" => Strategy::CacheFirst,
+            "network-first" => Strategy::NetworkFirst,
+            "stale-while-revalidate" => Strategy::StaleWhileRevalidate,
+            "network-only" => Strategy::NetworkOnly,
+            "cache-only" => Strategy::CacheOnly,
+            "none" => Strategy::Bypass,
+            _ => return None,
+        })
+    }
+}
+
+/// The browser Cache API store (`persist`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PersistConfig {
+    /// Part of the Cache API cache's name (`fetchlane:<name>:<namespace>`). Required.
+    pub name: String,
+    /// Keep at most this many entries, the most recently stored. Default no limit.
+    pub max_entries: Option<usize>,
+    /// Entries older than this (counted from when they were stored) are dropped. Default no
+    /// limit.
+    pub max_age_ms: Option<f64>,
+}
+
+/// The cache (`cache` option). Off by default.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheConfig {
+    /// The strategy of requests that name none. Default [`Strategy::CacheFirst`].
+    pub strategy: Strategy,
+    /// Freshness override in ms. Default none: `Cache-Control` / `Expires` decide.
+    pub ttl_ms: Option<f64>,
+    /// Memory store entry budget. Default 500.
+    pub max_entries: usize,
+    /// Memory store byte budget (bodies). Default 50 MiB.
+    pub max_bytes: usize,
+    /// Keeps clients apart (one per signed-in user): two namespaces never see each other's
+    /// entries. Default `"default"`.
+    pub namespace: String,
+    /// Also keep entries in the browser Cache API. Default off.
+    pub persist: Option<PersistConfig>,
+    /// Store `private` responses and answers to requests with `Authorization` or
+    /// credentials. Default false.
+    pub allow_private: bool,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            strategy: Strategy::CacheFirst,
+            ttl_ms: None,
+            max_entries: 500,
+            max_bytes: 50 * 1024 * 1024,
+            namespace: String::from("default"),
+            persist: None,
+            allow_private: false,
+        }
+    }
+}
+
 /// Everything a [`Client`](super::Client) is built from. Every field has a default.
 #[derive(Clone)]
 pub struct Config {
@@ -34,6 +115,8 @@ pub struct Config {
     pub timeout_ms: Option<f64>,
     /// Timeout over queue wait, every attempt and every backoff, in ms. Default none.
     pub total_timeout_ms: Option<f64>,
+    /// The cache. Default `None` (off).
+    pub cache: Option<CacheConfig>,
     /// Whether identical GET and HEAD requests in flight share one network request. Default true.
     pub dedupe: bool,
     /// Headers added to every request unless the request sets them. Default none.
@@ -55,6 +138,7 @@ impl Default for Config {
             retry: RetryPolicy::default(),
             timeout_ms: None,
             total_timeout_ms: None,
+            cache: None,
             dedupe: true,
             headers: Vec::new(),
             transport: Transport::Global,
@@ -119,6 +203,19 @@ impl Config {
         check_limit("perHost", self.per_host)?;
         check_ms("timeoutMs", self.timeout_ms)?;
         check_ms("totalTimeoutMs", self.total_timeout_ms)?;
+        if let Some(c) = &self.cache {
+            if c.strategy == Strategy::Bypass {
+                return Err(ConfigError::type_error("cache.strategy", "cannot be 'none' for a whole client; set `cache: false`"));
+            }
+            if c.ttl_ms.is_some_and(|t| !(t >= 0.0) || t.is_infinite()) {
+                return Err(ConfigError::range_error("cache.ttlMs", "must be a finite number >= 0"));
+            }
+            if let Some(p) = &c.persist {
+                if p.name.is_empty() {
+                    return Err(ConfigError::type_error("cache.persist.name", "must be a non-empty string"));
+                }
+            }
+        }
         for (i, rule) in self.rate_limits.iter().enumerate() {
             let mut name = String::from("rateLimits[");
             push_decimal(&mut name, i as u64);

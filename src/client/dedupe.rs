@@ -21,7 +21,7 @@ enum Outcome {
     /// Only one caller was left: it gets the response itself, body unread and streaming.
     Single(Option<Answer>),
     /// Several callers: each gets a copy of the buffered body.
-    Shared(Buffered, u32),
+    Shared(Buffered, u32, &'static str),
     Failed(Error),
 }
 
@@ -64,7 +64,7 @@ impl Shared {
             Err(e) => Outcome::Failed(e),
             Ok(answer) if self.waiters() <= 1 => Outcome::Single(Some(answer)),
             Ok(answer) => match Buffered::read(&answer.response, url).await {
-                Ok(b) => Outcome::Shared(b, answer.attempts),
+                Ok(b) => Outcome::Shared(b, answer.attempts, answer.source),
                 Err(e) => Outcome::Failed(e.with_attempts(answer.attempts)),
             },
         };
@@ -98,7 +98,9 @@ impl Future for Waiter {
                     return Poll::Pending;
                 }
                 Some(Outcome::Failed(e)) => Err(e.clone()),
-                Some(Outcome::Shared(b, attempts)) => Ok(Answer { response: b.to_response(None), attempts: *attempts }),
+                Some(Outcome::Shared(b, attempts, source)) => {
+                    Ok(Answer { response: b.to_response(None), attempts: *attempts, source })
+                }
                 Some(Outcome::Single(r)) => match r.take() {
                     Some(r) => Ok(r),
                     // Cannot happen: the request leaves the in-flight map before it

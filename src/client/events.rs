@@ -22,6 +22,10 @@ pub enum EventType {
     RateLimited,
     /// A request ended, with a response or an error.
     Settled,
+    /// Stale-while-revalidate refreshed a stored entry in the background.
+    CacheUpdate,
+    /// A cache store failed (quota, no Cache API); the request went on without it.
+    CacheError,
 }
 
 impl EventType {
@@ -34,6 +38,8 @@ impl EventType {
             EventType::CacheHit => "cache-hit",
             EventType::RateLimited => "rate-limited",
             EventType::Settled => "settled",
+            EventType::CacheUpdate => "cache-update",
+            EventType::CacheError => "cache-error",
         }
     }
 
@@ -46,6 +52,8 @@ impl EventType {
             "cache-hit" => EventType::CacheHit,
             "rate-limited" => EventType::RateLimited,
             "settled" => EventType::Settled,
+            "cache-update" => EventType::CacheUpdate,
+            "cache-error" => EventType::CacheError,
             _ => return None,
         })
     }
@@ -81,6 +89,8 @@ pub struct Event {
     pub source: Option<&'static str>,
     /// `settled`: ms from `queued` to settled.
     pub duration_ms: Option<f64>,
+    /// `cache-error`: what the store threw.
+    pub cause: Option<wasm_bindgen::JsValue>,
 }
 
 /// A listener callback.

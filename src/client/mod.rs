@@ -5,6 +5,7 @@
 
 mod attempt;
 mod body;
+mod cache;
 pub mod config;
 mod dedupe;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod options;
 mod pipeline;
 mod request;
 pub mod stats;
+mod store;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -27,7 +29,7 @@ use futures_util::future::{select, Either};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortController, AbortSignal, Response};
 
-pub use config::{Config, ConfigError, RateLimit};
+pub use config::{CacheConfig, Config, ConfigError, PersistConfig, RateLimit, Strategy};
 pub use error::{Error, ErrorKind};
 pub use events::{Event, EventType, Listener};
 pub use group::{GroupOptions, Progress};
@@ -60,6 +62,10 @@ pub(crate) struct Inner {
     pub counters: Counters,
     pub emitter: events::Emitter,
     pub next_request_id: Cell<u64>,
+    /// The memory store, when the cache is on.
+    pub memory: Option<RefCell<store::MemoryStore>>,
+    /// The Cache API store, when `persist` is set.
+    pub persistent: Option<RefCell<store::PersistentStore>>,
     /// Shared requests in flight, by dedupe key.
     pub inflight: RefCell<HashMap<String, Rc<dedupe::Shared>>>,
     pub closed: Cell<bool>,
@@ -82,6 +88,11 @@ impl Client {
         for rule in &config.rate_limits {
             gate.add_window(rule.host.as_deref(), RateWindow::new(rule.limit, rule.interval_ms));
         }
+        let memory = config.cache.as_ref().map(|c| RefCell::new(store::MemoryStore::new(c)));
+        let persistent = config
+            .cache
+            .as_ref()
+            .and_then(|c| c.persist.as_ref().map(|p| RefCell::new(store::PersistentStore::new(p, &c.namespace))));
         Ok(Client {
             inner: Rc::new(Inner {
                 config,
@@ -90,6 +101,8 @@ impl Client {
                 emitter: events::Emitter::default(),
                 next_request_id: Cell::new(0),
                 inflight: RefCell::new(HashMap::new()),
+                memory,
+                persistent,
                 closed: Cell::new(false),
                 close: abort::controller(),
             }),
@@ -200,6 +213,40 @@ impl Client {
             let output = task(signal).await;
             drop((permit, links));
             Ok(output)
+        }
+    }
+
+    /// Drops the cached entries (memory and Cache API) whose absolute URL `matches`;
+    /// resolves to how many (an entry in both stores counts once). A failing Cache API is
+    /// skipped, not an error.
+    pub fn invalidate(&self, matches: Rc<dyn Fn(&str) -> bool>) -> impl Future<Output = usize> {
+        let inner = self.inner.clone();
+        async move {
+            let mut removed: Vec<String> = match &inner.memory {
+                Some(m) => m.borrow_mut().remove_matching(&*matches).iter().map(|u| u.to_string()).collect(),
+                None => Vec::new(),
+            };
+            if let Some(p) = &inner.persistent {
+                if let Ok(urls) = store::unpersist(p, &*matches).await {
+                    removed.extend(urls);
+                }
+            }
+            removed.sort_unstable();
+            removed.dedup();
+            removed.len()
+        }
+    }
+
+    /// Drops every cached entry of this client's namespace, in memory and in the Cache API.
+    pub fn clear_cache(&self) -> impl Future<Output = ()> {
+        let inner = self.inner.clone();
+        async move {
+            if let Some(m) = &inner.memory {
+                m.borrow_mut().clear();
+            }
+            if let Some(p) = &inner.persistent {
+                let _ = store::clear_persisted(p).await;
+            }
         }
     }
 

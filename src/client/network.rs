@@ -30,6 +30,7 @@ use crate::web::clock::{now_ms, random, wall_ms};
 use crate::web::timer::{sleep, Timer};
 
 /// A request ready for the pipeline: an unconsumed template plus what the stages key on.
+#[derive(Clone)]
 pub(crate) struct Prepared {
     pub template: web_sys::Request,
     pub url: Rc<str>,
@@ -38,10 +39,12 @@ pub(crate) struct Prepared {
     pub has_idempotency_key: bool,
 }
 
-/// A response and how many attempts it took.
+/// A response, how many attempts it took, and where it came from (`network`, `memory`,
+/// `persistent`).
 pub(crate) struct Answer {
     pub response: Response,
     pub attempts: u32,
+    pub source: &'static str,
 }
 
 /// Everything one run needs to report and to abort.
@@ -73,6 +76,7 @@ impl Run {
             error: None,
             source: None,
             duration_ms: None,
+            cause: None,
         }
     }
 
@@ -235,7 +239,7 @@ async fn attempts(run: &mut Run, first: Acquire) -> Result<Answer, Error> {
                     run.status = Some(status);
                     if (200..300).contains(&status) || status == 304 {
                         bump(&client.counters.bytes, content_length(&response));
-                        return Ok(Answer { response, attempts: run.attempts });
+                        return Ok(Answer { response, attempts: run.attempts, source: "network" });
                     }
                     let wait = server_wait_ms(&response);
                     if let Some(w) = wait.filter(|w| *w > policy.max_retry_after_ms) {
@@ -302,7 +306,7 @@ fn give_up(run: &mut Run, outcome: AttemptOutcome, failure: Failure) -> Result<A
         Failure::Response(response) => {
             if !run.client.config.throw_http_errors {
                 bump(&run.client.counters.bytes, content_length(&response));
-                return Ok(Answer { response, attempts: run.attempts });
+                return Ok(Answer { response, attempts: run.attempts, source: "network" });
             }
             let mut e = run.error(ErrorKind::Http);
             e.response = Some(response);

@@ -45,6 +45,10 @@ pub struct RequestOptions {
     pub dedupe: Option<bool>,
     /// Overrides the cache and de-duplication key. Default: derived from the request.
     pub key: Option<String>,
+    /// The cache strategy. Default: the client's (`cache.strategy`).
+    pub strategy: Option<super::config::Strategy>,
+    /// Freshness override for this request's entry, in ms. Default: the client's `cache.ttlMs`.
+    pub ttl_ms: Option<f64>,
     /// Aborts the request while queued or in flight. Default none.
     pub signal: Option<AbortSignal>,
 }

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! dedupe (join an identical request in flight)
+//!   ─▶ cache (strategy over memory and the Cache API; fresh / stale / revalidate)
 //!   ─▶ network (queue: lanes, limits, rate limits, host pauses ─▶ attempts with timeout
 //!      and retry)
 //!   ─▶ fan out one readable Response per caller ─▶ decode as the caller asked
@@ -19,6 +20,7 @@ use wasm_bindgen::JsValue;
 use web_sys::AbortSignal;
 
 use super::body::decode;
+use super::cache;
 use super::dedupe::Shared;
 use super::error::{Error, ErrorKind};
 use super::events::{Event, EventType};
@@ -60,8 +62,20 @@ fn dedupes(inner: &Inner, req: &Prepared, opts: &RequestOptions) -> bool {
 
 /// Where a call's response comes from.
 enum Source {
-    Network(Pin<Box<dyn Future<Output = Result<Answer, Error>>>>),
+    Network(Staged),
     Joined(super::dedupe::Waiter),
+}
+
+type Staged = Pin<Box<dyn Future<Output = Result<Answer, Error>>>>;
+
+/// The stages after de-duplication: the cache when it applies, else straight to the network
+/// (which then queues at once).
+fn stage(inner: &Rc<Inner>, req: Prepared, opts: RequestOptions, id: u64, group: Option<AbortSignal>) -> Staged {
+    if cache::applies(inner, &req, &opts) {
+        Box::pin(cache::run(inner.clone(), req, opts, id, group))
+    } else {
+        Box::pin(network::run(inner.clone(), req, opts, id, group))
+    }
 }
 
 /// Starts one call. Like `network::run`, it queues (or joins) before returning.
@@ -99,7 +113,7 @@ pub(crate) fn start(
                 // The shared request answers to nobody's signal but its own: callers leave
                 // it by dropping their waiter, and the last one out aborts it.
                 let shared_opts = RequestOptions { signal: Some(shared.controller.signal()), ..opts };
-                let run = network::run(inner.clone(), req, shared_opts, id, None);
+                let run = stage(inner, req, shared_opts, id, None);
                 let owner = inner.clone();
                 let shared_url = url.clone();
                 wasm_bindgen_futures::spawn_local(async move {
@@ -107,11 +121,11 @@ pub(crate) fn start(
                     owner.inflight.borrow_mut().remove(&key);
                     shared.complete(result, &shared_url).await;
                 });
-                Some((Source::Joined(waiter), "network"))
+                Some((Source::Joined(waiter), ""))
             }
         }
     } else {
-        Some((Source::Network(Box::pin(network::run(inner.clone(), req, opts, id, group))), "network"))
+        Some((Source::Network(stage(inner, req, opts, id, group)), ""))
     };
 
     let inner = inner.clone();
@@ -125,9 +139,9 @@ pub(crate) fn start(
                 };
                 let aborted_error = || abort_error(&signals, &inner, &url);
                 match response {
-                    Ok(Answer { response, attempts }) => decode(response, body_as, &url, aborted_error)
+                    Ok(Answer { response, attempts, source }) => decode(response, body_as, &url, aborted_error)
                         .await
-                        .map(|v| (v, from))
+                        .map(|v| (v, if from.is_empty() { source } else { from }))
                         .map_err(|e| e.with_attempts(attempts)),
                     Err(e) => Err(e),
                 }
@@ -151,6 +165,7 @@ pub(crate) fn start(
                 error: result.as_ref().err().map(|e| e.kind),
                 source: result.as_ref().ok().map(|(_, from)| *from),
                 duration_ms: Some(now - started_at),
+                cause: None,
             });
         }
         result.map(|(v, _)| v)

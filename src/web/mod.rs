@@ -4,6 +4,7 @@
 //! `globalThis`, never through `window`.
 
 pub mod abort;
+pub mod cache_storage;
 pub mod clock;
 pub mod timer;
 pub mod transport;
