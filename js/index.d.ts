@@ -137,12 +137,12 @@ export interface PersistOptions {
 export interface CacheOptions {
   /**
    * How requests are answered; a request may override it with `init.strategy`.
-   * @defaultValue 'network-first'
+   * @defaultValue 'cache-first'
    */
   strategy?: CacheStrategy | undefined;
   /**
-   * How long a stored response is fresh, in ms.
-   * @defaultValue 300000 (5 minutes)
+   * How long a stored response is fresh, in ms, overriding the server's freshness.
+   * @defaultValue none: `Cache-Control: max-age` (or `Expires`) decides
    */
   ttlMs?: number | undefined;
   /**
@@ -165,6 +165,12 @@ export interface CacheOptions {
    * @defaultValue false
    */
   persist?: false | PersistOptions | undefined;
+  /**
+   * Also store `private` responses and answers to requests with `Authorization` or
+   * credentials. Only safe when one client serves one user (see `namespace`).
+   * @defaultValue false
+   */
+  allowPrivate?: boolean | undefined;
 }
 
 /** A replacement transport: anything with `fetch`'s signature (`typeof fetch` fits). */
@@ -438,7 +444,15 @@ export interface ClientStats {
 // ───────────────────────────── events ─────────────────────────────
 
 /** The event types `on` accepts. */
-export type EventType = 'queued' | 'start' | 'retry' | 'cache-hit' | 'rate-limited' | 'settled';
+export type EventType =
+  | 'queued'
+  | 'start'
+  | 'retry'
+  | 'cache-hit'
+  | 'cache-update'
+  | 'cache-error'
+  | 'rate-limited'
+  | 'settled';
 
 /** Fields every event has. */
 export interface EventBase<E extends EventType = EventType> {
@@ -486,6 +500,18 @@ export interface CacheHitEvent extends EventBase<'cache-hit'> {
   readonly source: 'memory' | 'persistent';
 }
 
+/** Stale-while-revalidate refreshed a stored entry in the background. */
+export interface CacheUpdateEvent extends EventBase<'cache-update'> {
+  /** Always `'network'`: where the new entry came from. */
+  readonly source: 'network';
+}
+
+/** A cache store failed (quota, no Cache API); the request went on without it. */
+export interface CacheErrorEvent extends EventBase<'cache-error'> {
+  /** What the store threw. */
+  readonly cause: unknown;
+}
+
 /** A server said "too many" with a wait: the host pauses for `delayMs`. */
 export interface RateLimitedEvent extends EventBase<'rate-limited'> {
   /** How long the host pauses, in ms. */
@@ -512,6 +538,8 @@ export type FetchlaneEvent =
   | StartEvent
   | RetryEvent
   | CacheHitEvent
+  | CacheUpdateEvent
+  | CacheErrorEvent
   | RateLimitedEvent
   | SettledEvent;
 

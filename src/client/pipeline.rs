@@ -128,6 +128,7 @@ pub(crate) fn start(
         Some((Source::Network(stage(inner, req, opts, id, group)), ""))
     };
 
+    let joined = matches!(source, Some((Source::Joined(_), "dedupe")));
     let inner = inner.clone();
     async move {
         let result = match source {
@@ -163,7 +164,7 @@ pub(crate) fn start(
                 reason: None,
                 status: result.as_ref().err().and_then(|e| e.status),
                 error: result.as_ref().err().map(|e| e.kind),
-                source: result.as_ref().ok().map(|(_, from)| *from),
+                source: Some(result.as_ref().map_or(if joined { "dedupe" } else { "network" }, |(_, from)| *from)),
                 duration_ms: Some(now - started_at),
                 cause: None,
             });
