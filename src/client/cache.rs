@@ -8,7 +8,7 @@
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
-use web_sys::{AbortSignal, RequestCredentials};
+use web_sys::RequestCredentials;
 
 use super::body::{header_pairs, Buffered};
 use super::config::Strategy;
@@ -37,7 +37,6 @@ struct Call {
     req: Prepared,
     opts: RequestOptions,
     id: u64,
-    group: Option<AbortSignal>,
     url_key: String,
     request_headers: Vec<(String, String)>,
     ttl_ms: Option<f64>,
@@ -48,10 +47,9 @@ pub(crate) async fn run(
     req: Prepared,
     opts: RequestOptions,
     id: u64,
-    group: Option<AbortSignal>,
 ) -> Result<Answer, Error> {
     let Some(cache) = inner.config.cache.clone() else {
-        return network::run(inner, req, opts, id, group).await;
+        return network::run(inner, req, opts, id).await;
     };
     let strategy = opts.strategy.unwrap_or(cache.strategy);
     let mut url_key = cache.namespace.clone();
@@ -64,7 +62,6 @@ pub(crate) async fn run(
         req,
         opts,
         id,
-        group,
         url_key,
     };
     let found = call.lookup().await;
@@ -207,7 +204,7 @@ impl Call {
             Some((name, value)) => self.with_header(name, value)?,
             None => self.req.clone(),
         };
-        let answer = network::run(self.inner.clone(), req, self.opts.clone(), self.id, self.group.clone()).await?;
+        let answer = network::run(self.inner.clone(), req, self.opts.clone(), self.id).await?;
         let response = &answer.response;
         let status = response.status();
         if let (304, Some(mut entry), Some(_)) = (status, stored, validator) {
@@ -249,7 +246,7 @@ impl Call {
     /// the entry changed, and keeps its failures to itself (the caller already has an answer).
     fn refresh_in_background(self, entry: Entry) {
         wasm_bindgen_futures::spawn_local(async move {
-            let refresh = Call { group: None, opts: RequestOptions { signal: None, ..self.opts.clone() }, ..self };
+            let refresh = Call { opts: RequestOptions { signal: None, ..self.opts.clone() }, ..self };
             if refresh.fetch(Some(entry)).await.is_ok() && !refresh.inner.emitter.is_empty() {
                 refresh.inner.emitter.emit(&refresh.event(EventType::CacheUpdate, Some("network")));
             }

@@ -13,7 +13,7 @@ use super::options::{BodyAs, RequestOptions};
 use super::pipeline;
 use super::request::prepare;
 use super::Inner;
-use crate::web::abort;
+use crate::web::abort::AbortHub;
 
 /// Options for `all` and `allSettled`.
 #[derive(Clone, Copy, Debug)]
@@ -49,7 +49,7 @@ fn members(
     inner: &Rc<Inner>,
     requests: Vec<(web_sys::Request, RequestOptions)>,
     body_as: BodyAs,
-    group: &web_sys::AbortSignal,
+    group: &Rc<AbortHub>,
 ) -> FuturesUnordered<Member> {
     requests
         .into_iter()
@@ -74,9 +74,9 @@ pub(crate) fn all(
     requests: Vec<(web_sys::Request, RequestOptions)>,
     options: GroupOptions,
 ) -> impl Future<Output = Result<Vec<JsValue>, Error>> {
-    let group = abort::controller();
+    let group = AbortHub::new();
     let mut results: Vec<Option<JsValue>> = vec![None; requests.len()];
-    let mut pending = members(inner, requests, options.body_as, &group.signal());
+    let mut pending = members(inner, requests, options.body_as, &group);
     async move {
     while let Some((i, result)) = pending.next().await {
         match result {
@@ -84,7 +84,7 @@ pub(crate) fn all(
             Err(e) => {
                 if options.abort_on_failure {
                     // Aborting first lets every sibling see the abort before it is dropped.
-                    group.abort_with_reason(&js_sys::Error::new("fetchlane: a sibling in `all` failed").into());
+                    group.fire(js_sys::Error::new("fetchlane: a sibling in `all` failed").into());
                 } else {
                     // The siblings keep going in the background; nobody reads their results.
                     wasm_bindgen_futures::spawn_local(async move {
@@ -105,10 +105,10 @@ pub(crate) fn all_settled(
     options: GroupOptions,
     on_progress: Option<Box<dyn Fn(Progress)>>,
 ) -> impl Future<Output = Vec<Result<JsValue, Error>>> {
-    // Never aborted; members link to it only so both groups share one code path.
-    let group = abort::controller();
+    // Never fired; members join it only so that both groups share one code path.
+    let group = AbortHub::new();
     let total = requests.len();
-    let mut pending = members(inner, requests, options.body_as, &group.signal());
+    let mut pending = members(inner, requests, options.body_as, &group);
     async move {
     let mut results: Vec<Option<Result<JsValue, Error>>> = (0..total).map(|_| None).collect();
     let (mut done, mut failed) = (0, 0);

@@ -69,8 +69,10 @@ pub(crate) struct Inner {
     /// Shared requests in flight, by dedupe key.
     pub inflight: RefCell<HashMap<String, Rc<dedupe::Shared>>>,
     pub closed: Cell<bool>,
-    /// Aborted by `close`; every request and task links to it.
+    /// Aborted by `close`; its signal is what tasks without a signal of their own get.
     pub close: AbortController,
+    /// Fired by `close`: every request and task in flight registers its controller here.
+    pub closing: Rc<abort::AbortHub>,
 }
 
 /// Runs requests and tasks under a global and per-host concurrency limit, in lanes, with
@@ -105,6 +107,7 @@ impl Client {
                 persistent,
                 closed: Cell::new(false),
                 close: abort::controller(),
+                closing: abort::AbortHub::new(),
             }),
         })
     }
@@ -188,30 +191,41 @@ impl Client {
         Fut: Future<Output = T>,
     {
         let inner = self.inner.clone();
-        let controller = abort::controller();
+        // Without a signal of its own, a task gets the client's close signal: no controller
+        // and no listener per task, so 10 000 queued tasks cost 10 000 queue entries and no
+        // more. With one, a controller of ours folds it together with the client closing.
         let setup = (!inner.closed.get()).then(|| {
-            let links = (
-                options.signal.as_ref().map(|s| abort::link(s, &controller)),
-                abort::link(&inner.close.signal(), &controller),
-            );
+            let own = options.signal.as_ref().map(|s| {
+                let controller = abort::controller();
+                let links = (abort::link(s, &controller), inner.closing.register(&controller));
+                (controller, links)
+            });
             let host = options.host.as_deref().map(|h| inner.gate.host(h));
-            (links, inner.gate.acquire(options.lane, host, false))
+            (own, inner.gate.acquire(options.lane, host, false))
         });
         async move {
-            let Some((links, acquire)) = setup else {
+            let Some((own, acquire)) = setup else {
                 return Err(Error::new(ErrorKind::Closed, ""));
             };
-            let signal = controller.signal();
-            let permit = match select(pin!(acquire), pin!(abort::aborted(&signal))).await {
-                Either::Left((Ok(permit), _)) if !signal.aborted() => permit,
-                Either::Left((Err(kind), _)) => return Err(Error::new(kind, "")),
-                Either::Left((Ok(_), _)) | Either::Right(_) => {
-                    let kind = if inner.closed.get() { ErrorKind::Closed } else { ErrorKind::Abort };
-                    return Err(Error::new(kind, "").with_cause(signal.reason()));
+            let (permit, signal) = match &own {
+                None => match acquire.await {
+                    Ok(permit) => (permit, inner.close.signal()),
+                    Err(kind) => return Err(Error::new(kind, "")),
+                },
+                Some((controller, _)) => {
+                    let signal = controller.signal();
+                    match select(pin!(acquire), pin!(abort::aborted(&signal))).await {
+                        Either::Left((Ok(permit), _)) if !signal.aborted() => (permit, signal),
+                        Either::Left((Err(kind), _)) => return Err(Error::new(kind, "")),
+                        Either::Left((Ok(_), _)) | Either::Right(_) => {
+                            let kind = if inner.closed.get() { ErrorKind::Closed } else { ErrorKind::Abort };
+                            return Err(Error::new(kind, "").with_cause(signal.reason()));
+                        }
+                    }
                 }
             };
             let output = task(signal).await;
-            drop((permit, links));
+            drop((permit, own));
             Ok(output)
         }
     }
@@ -311,7 +325,9 @@ impl Client {
             return;
         }
         inner.gate.reject_queued(ErrorKind::Closed);
-        inner.close.abort_with_reason(&js_sys::Error::new("fetchlane: the client was closed").into());
+        let reason: JsValue = js_sys::Error::new("fetchlane: the client was closed").into();
+        inner.closing.fire(reason.clone());
+        inner.close.abort_with_reason(&reason);
         inner.emitter.clear();
     }
 }

@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use futures_util::future::{select, Either};
 use wasm_bindgen::JsValue;
-use web_sys::{AbortController, AbortSignal, Response};
+use web_sys::{AbortController, Response};
 
 use super::attempt::{send_once, Attempt};
 use super::error::{Error, ErrorKind};
@@ -165,13 +165,12 @@ fn content_length(response: &Response) -> u64 {
 /// Runs one request through the queue and its attempts; resolves to the response (any
 /// status when `throwHttpErrors` is off, else 2xx or 304). The request joins the queue before
 /// this returns (so call order is queue order, and `clearQueue` right after a call sees it).
-/// `id` ties its events to the caller's; `group` is an extra abort signal.
+/// `id` ties its events to the caller's.
 pub(crate) fn run(
     client: Rc<Inner>,
     req: Prepared,
     opts: RequestOptions,
     id: u64,
-    group: Option<AbortSignal>,
 ) -> impl Future<Output = Result<Answer, Error>> {
     let total_timeout_ms = opts.total_timeout_ms.or(client.config.total_timeout_ms);
     let run = Run {
@@ -191,8 +190,7 @@ pub(crate) fn run(
         run.emit(EventType::Queued, |_| {});
         let links = (
             run.opts.signal.as_ref().map(|s| abort::link(s, &run.controller)),
-            group.as_ref().map(|s| abort::link(s, &run.controller)),
-            abort::link(&run.client.close.signal(), &run.controller),
+            run.client.closing.register(&run.controller),
         );
         let total_timer = total_timeout_ms.map(|ms| {
             let controller = run.controller.clone();

@@ -28,7 +28,7 @@ use super::network::{self, Answer, Prepared};
 use super::options::{BodyAs, RequestOptions};
 use super::stats::bump;
 use super::Inner;
-use crate::web::abort::aborted;
+use crate::web::abort::{self, aborted, AbortHub};
 use crate::web::clock::now_ms;
 
 /// The key identical requests share: method, URL and every request header (sorted), unless
@@ -70,11 +70,11 @@ type Staged = Pin<Box<dyn Future<Output = Result<Answer, Error>>>>;
 
 /// The stages after de-duplication: the cache when it applies, else straight to the network
 /// (which then queues at once).
-fn stage(inner: &Rc<Inner>, req: Prepared, opts: RequestOptions, id: u64, group: Option<AbortSignal>) -> Staged {
+fn stage(inner: &Rc<Inner>, req: Prepared, opts: RequestOptions, id: u64) -> Staged {
     if cache::applies(inner, &req, &opts) {
-        Box::pin(cache::run(inner.clone(), req, opts, id, group))
+        Box::pin(cache::run(inner.clone(), req, opts, id))
     } else {
-        Box::pin(network::run(inner.clone(), req, opts, id, group))
+        Box::pin(network::run(inner.clone(), req, opts, id))
     }
 }
 
@@ -84,7 +84,7 @@ pub(crate) fn start(
     req: Prepared,
     opts: RequestOptions,
     body_as: BodyAs,
-    group: Option<AbortSignal>,
+    group: Option<Rc<AbortHub>>,
 ) -> impl Future<Output = Result<JsValue, Error>> {
     let id = inner.next_request_id.get() + 1;
     inner.next_request_id.set(id);
@@ -92,7 +92,19 @@ pub(crate) fn start(
     let url = req.url.clone();
     let method = req.method.clone();
     let lane = opts.lane;
-    let signals: Vec<AbortSignal> = opts.signal.iter().cloned().chain(group.iter().cloned()).collect();
+    // The caller's own abort: its signal and its group folded into one controller of ours,
+    // the group through a hub (no listener per member on a shared signal).
+    let mut opts = opts;
+    let mut call_links = None;
+    if opts.signal.is_some() || group.is_some() {
+        let call = abort::controller();
+        call_links = Some((
+            opts.signal.as_ref().map(|s| abort::link(s, &call)),
+            group.as_ref().map(|g| g.register(&call)),
+        ));
+        opts.signal = Some(call.signal());
+    }
+    let signals: Vec<AbortSignal> = opts.signal.iter().cloned().collect();
 
     // A signal that has already fired stops the call before anything is queued or shared.
     let pre_aborted = abort_error(&signals, inner, &url);
@@ -113,7 +125,7 @@ pub(crate) fn start(
                 // The shared request answers to nobody's signal but its own: callers leave
                 // it by dropping their waiter, and the last one out aborts it.
                 let shared_opts = RequestOptions { signal: Some(shared.controller.signal()), ..opts };
-                let run = stage(inner, req, shared_opts, id, None);
+                let run = stage(inner, req, shared_opts, id);
                 let owner = inner.clone();
                 let shared_url = url.clone();
                 wasm_bindgen_futures::spawn_local(async move {
@@ -125,12 +137,13 @@ pub(crate) fn start(
             }
         }
     } else {
-        Some((Source::Network(stage(inner, req, opts, id, group)), ""))
+        Some((Source::Network(stage(inner, req, opts, id)), ""))
     };
 
     let joined = matches!(source, Some((Source::Joined(_), "dedupe")));
     let inner = inner.clone();
     async move {
+        let _call_links = call_links;
         let result = match source {
             None => Err(pre_aborted.unwrap_or_else(|| Error::new(ErrorKind::Closed, &url))),
             Some((source, from)) => {
@@ -188,14 +201,16 @@ async fn wait_or_abort(
     inner: &Inner,
     url: &str,
 ) -> Result<Answer, Error> {
-    let close = inner.close.signal();
-    let mut stop = signals.to_vec();
-    stop.push(close.clone());
-    let any_abort = futures_util::future::select_all(stop.iter().map(|s| Box::pin(aborted(s))));
-    match select(pin!(waiter), any_abort).await {
+    // One controller of this waiter's own, fired by its signal or by the client closing.
+    let stop = abort::controller();
+    let _links = (
+        signals.iter().map(|s| abort::link(s, &stop)).collect::<Vec<_>>(),
+        inner.closing.register(&stop),
+    );
+    match select(pin!(waiter), pin!(aborted(&stop.signal()))).await {
         Either::Left((result, _)) => result,
         Either::Right(_) => {
-            if close.aborted() {
+            if inner.closed.get() {
                 return Err(Error::new(ErrorKind::Closed, url));
             }
             Err(abort_error(signals, inner, url).unwrap_or_else(|| Error::new(ErrorKind::Abort, url)))
