@@ -52,9 +52,19 @@ pub(crate) async fn run(
         return network::run(inner, req, opts, id).await;
     };
     let strategy = opts.strategy.unwrap_or(cache.strategy);
+    // `init.key` replaces the URL as the entry's identity (requests that differ only in, say,
+    // a cache-busting parameter can share one entry).
     let mut url_key = cache.namespace.clone();
-    url_key.push(' ');
-    url_key.push_str(&req.url);
+    match &opts.key {
+        Some(k) => {
+            url_key.push_str(" key:");
+            url_key.push_str(k);
+        }
+        None => {
+            url_key.push(' ');
+            url_key.push_str(&req.url);
+        }
+    }
     let call = Call {
         request_headers: request_headers(&req.template.headers()),
         ttl_ms: opts.ttl_ms.or(cache.ttl_ms),
