@@ -6,7 +6,7 @@
 //            both browsers
 // Every suite runs against the same local API server, started here.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, root, startServer } from './server.mjs';
@@ -71,6 +71,23 @@ try {
       const r = await runPageSuite({ browser, url: `${server.origin}/tests/js/index.html` });
       record(`JS API page suite, ${browser}`, r.passed, r.failed);
     }
+  }
+
+  // Page-level tests (Playwright with Debian's Chromium): each file starts what it needs.
+  const e2e = join(root, 'tests/e2e');
+  if (build.code === 0 && existsSync(e2e) && readdirSync(e2e).some((f) => f.endsWith('.test.mjs'))) {
+    const files = readdirSync(e2e).filter((f) => f.endsWith('.test.mjs')).map((f) => join('tests/e2e', f));
+    const r = await run('node', ['--test', '--test-concurrency=1', ...files]);
+    const count = (name) => Number(r.output.match(new RegExp(`^# ${name} (\\d+)`, 'm'))?.[1] ?? 0);
+    const failed = count('fail') + (r.code !== 0 && count('fail') === 0 ? 1 : 0);
+    record('page tests (Playwright, Chromium)', count('pass'), failed);
+  }
+
+  // The benchmark page with tiny sizes, so that its code cannot rot (numbers not asserted).
+  if (build.code === 0 && existsSync(join(root, 'scripts/bench.mjs'))) {
+    const r = await run('node', ['scripts/bench.mjs', '--smoke', `--origin=${server.origin}`]);
+    const m = r.output.match(/bench smoke: (\d+) passed, (\d+) failed/);
+    record('benchmark smoke', m ? Number(m[1]) : 0, m ? Number(m[2]) : 1);
   }
 } finally {
   await server.stop();

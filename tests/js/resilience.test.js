@@ -84,3 +84,32 @@ test('timeout: a per-attempt timeout is retried (attempts and server hits agree)
   const s = await stats(run);
   assertEqual(s.hits['/hang'], 2);
 });
+
+test('events: retry fires with the attempt number, the delay and the reason', async () => {
+  const run = runId('retry-event');
+  const c = await client({ retry: { backoffMs: 20, jitter: false } });
+  const retries = [];
+  c.on('retry', (e) => retries.push(e));
+  await c.json(url('/flaky/e', run, { fails: 2, status: 503 }));
+  assertEqual(retries.length, 2);
+  assertEqual(retries.map((e) => e.attempt).join(','), '1,2', 'attempts');
+  assertEqual(retries.map((e) => e.delayMs).join(','), '20,40', 'backoff without jitter');
+  assertEqual(retries[0].reason, 'status');
+  assertEqual(retries[0].type, 'retry');
+  assert(retries[0].url.includes('/flaky/e'), 'url');
+});
+
+test('rate-limited: a 429 with Retry-After pauses the host, fires the event and counts', async () => {
+  const run = runId('rate-event');
+  const c = await client();
+  const seen = [];
+  c.on('rate-limited', (e) => seen.push(e));
+  const t0 = performance.now();
+  const body = await c.json(url('/storm/s', run, { count: 1, retryAfter: 1 }));
+  assert(performance.now() - t0 >= 950, 'waited for Retry-After');
+  assertEqual(body.ok, true);
+  assertEqual(seen.length, 1);
+  assertEqual(seen[0].delayMs, 1000);
+  assertEqual(c.stats().rateLimited, 1);
+  assertEqual(c.stats().retried, 1);
+});
