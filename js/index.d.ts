@@ -350,15 +350,22 @@ export interface ScheduleOptions {
  */
 export type LoaderKeyField<V> = unknown extends V ? string : V extends object ? Extract<keyof V, string> : string;
 
-/** Options of `loader` (DataLoader-style batching). */
-export interface LoaderOptions<K, V> {
+/**
+ * Options of `loader` (DataLoader-style batching). `lane`, `headers`, `retry`, `timeoutMs`,
+ * `totalTimeoutMs`, `strategy` and `ttlMs` apply to every batch request, as in `LaneInit`.
+ */
+export interface LoaderOptions<K, V>
+  extends Pick<LaneInit, 'lane' | 'headers' | 'retry' | 'timeoutMs' | 'totalTimeoutMs' | 'strategy' | 'ttlMs'> {
   /**
    * The batch URL: a string holding `{keys}` (replaced by the comma-joined, URL-encoded
    * keys), or a function building the URL or `Request` for a batch of keys.
    */
   url: string | ((keys: K[]) => string | Request);
   /**
-   * How an item of the response maps to its key: a field name, or a function.
+   * How an item of the response maps to its key: a field name, or a function. Keys are
+   * matched by their string form (`String(k)`), so the id `1` and the key `"1"` are the same
+   * key (in the URL, the memo and the response); items may come in any order, and items for
+   * keys nobody asked for are ignored.
    * @defaultValue 'id'
    */
   key?: LoaderKeyField<V> | ((item: V) => K) | undefined;
@@ -383,7 +390,8 @@ export interface LoaderOptions<K, V> {
    */
   maxUrlLength?: number | undefined;
   /**
-   * Whether loaded values are memoised by key (per loader).
+   * Whether loaded values are memoised by key (per loader): a second `load(k)` gives the same
+   * value without a request. Failed keys are never memoised, so a later load tries again.
    * @defaultValue true
    */
   cache?: boolean | undefined;
@@ -406,12 +414,14 @@ export interface Loader<K, V> {
 /** Options of `paginate`: the request init of every page plus how to find the next one. */
 export interface PaginateOptions<T> extends LaneInit {
   /**
-   * The next page's URL, or `null`/`undefined` when this was the last page.
+   * The next page's URL (relative to the page's URL), or `null`/`undefined` when this was the
+   * last page. `response` is the page's response, its body already read.
    * @defaultValue follows the response's `Link: <…>; rel="next"` header
    */
   next?: ((body: T, response: Response) => string | URL | null | undefined) | undefined;
   /**
-   * Pages fetched ahead of the consumer.
+   * Pages fetched ahead of the consumer (0: a page is fetched only when asked for). Leaving
+   * the loop early (`break`, which calls the iterator's `return()`) aborts them.
    * @defaultValue 1
    */
   prefetch?: number | undefined;

@@ -1,10 +1,16 @@
 // The package entry: loads the wasm once and hands out clients. Everything else lives in
 // the wasm module; this file only adds what must be JS (the error class, friendly messages
 // for the mistakes people make in their first minute).
-import initWasm, { Client } from './fetchlane.js';
+import initWasm, { Client, Pages } from './fetchlane.js';
 import { FetchlaneError, isFetchlaneError } from './__ERRORS__';
 
 export { Client, FetchlaneError, isFetchlaneError };
+
+// `client.paginate()` returns a Pages (next/return live in the wasm); `for await` needs it to
+// be its own async iterator.
+Pages.prototype[Symbol.asyncIterator] = function () {
+  return this;
+};
 
 let loading;
 

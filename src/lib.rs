@@ -9,8 +9,9 @@
 //! - [`core`]: pure Rust rules (scheduler, rate windows, backoff, retry decisions); runs and
 //!   is tested on the host with a fake clock.
 //! - [`web`]: the browser adapters (`fetch`, timers, clocks, abort signals).
-//! - [`client`]: the Rust API, [`Client`], that composes them; the JS bindings are a thin
-//!   layer over it.
+//! - [`client`]: the Rust API, [`Client`], that composes them: requests, groups, tasks,
+//!   de-duplication, the cache, [`Loader`] batching and [`Pages`] pagination. The JS bindings
+//!   are a thin layer over it.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), fetchlane::Error> {
@@ -31,8 +32,9 @@ pub mod core;
 pub mod web;
 
 pub use client::{
-    BodyAs, Client, Config, ConfigError, Error, ErrorKind, Event, EventType, GroupOptions, Progress,
-    RateLimit, RequestOptions, ScheduleOptions, Stats,
+    BatchUrl, BodyAs, CacheConfig, Client, Config, ConfigError, Error, ErrorKind, Event, EventType, GroupOptions,
+    ItemKey, Loader, LoaderConfig, NextPage, Pages, PaginateOptions, PersistConfig, Progress, RateLimit,
+    RequestOptions, ScheduleOptions, Stats, Strategy,
 };
 pub use core::lane::Lane;
 pub use core::retry_policy::RetryPolicy;

@@ -285,3 +285,17 @@ fn is_thenable(value: &JsValue) -> bool {
     value.is_object()
         && Reflect::get(value, &JsValue::from_str("then")).map(|t| t.is_function()).unwrap_or(false)
 }
+
+#[wasm_bindgen(js_class = Client)]
+impl JsClient {
+    /// A DataLoader-style loader; throws a `TypeError` or `RangeError` naming a bad option.
+    pub fn loader(&self, opts: JsValue) -> Result<super::loader::JsLoader, JsValue> {
+        super::loader::JsLoader::new(&self.client, &opts)
+    }
+
+    /// The pages starting at `input`, an async iterable of each page's JSON body; throws a
+    /// `TypeError` or `RangeError` naming a bad option.
+    pub fn paginate(&self, input: JsValue, opts: JsValue) -> Result<super::paginate::JsPages, JsValue> {
+        super::paginate::JsPages::new(&self.client, &input, &opts)
+    }
+}

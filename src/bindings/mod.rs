@@ -5,5 +5,7 @@ mod client;
 mod errors;
 mod events;
 mod input;
+mod loader;
 mod options;
+mod paginate;
 mod values;

@@ -12,8 +12,10 @@ pub mod error;
 pub mod events;
 mod gate;
 mod group;
+pub mod loader;
 mod network;
 pub mod options;
+pub mod paginate;
 mod pipeline;
 mod request;
 pub mod stats;
@@ -33,6 +35,8 @@ pub use config::{CacheConfig, Config, ConfigError, PersistConfig, RateLimit, Str
 pub use error::{Error, ErrorKind};
 pub use events::{Event, EventType, Listener};
 pub use group::{GroupOptions, Progress};
+pub use loader::{BatchUrl, ItemKey, Loader, LoaderConfig};
+pub use paginate::{NextPage, PaginateOptions, Pages};
 pub use options::{BodyAs, RequestOptions};
 pub use stats::Stats;
 pub(crate) use request::resolve as resolve_url;
@@ -329,5 +333,14 @@ impl Client {
         inner.closing.fire(reason.clone());
         inner.close.abort_with_reason(&reason);
         inner.emitter.clear();
+    }
+}
+
+impl Client {
+    /// A DataLoader-style loader over this client: `load(key)` calls in one tick (or
+    /// window) become one batch request per chunk of keys, each through the same pipeline
+    /// as [`Client::fetch`]. Fails when `config` has a bad value (named as the JS option).
+    pub fn loader(&self, config: LoaderConfig) -> Result<Loader, ConfigError> {
+        Loader::new(self, config)
     }
 }

@@ -13,3 +13,5 @@ pub mod rate_window;
 pub mod retry_after;
 pub mod retry_policy;
 pub mod scheduler;
+pub mod batch;
+pub mod link;
