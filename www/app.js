@@ -1,41 +1,935 @@
-// The seed's dashboard: three API calls in parallel through one fetchlane client.
-import { createClient, isFetchlaneError } from '/pkg/index.js';
+// fetchlane demo: the same scene (product page, dashboard, 100-user team panel) loaded three
+// ways against the local API server, with a live waterfall, the client's stats and events.
+import { h, RENDER, teamGrid } from './render.js';
+import { OUTCOMES, Waterfall, shortLabel } from './waterfall.js';
 
 const $ = (id) => document.getElementById(id);
-const client = await createClient({ concurrency: 6, retry: { limit: 2, backoffMs: 100 } });
+const params = new URLSearchParams(location.search);
 
-function show(id, render, result) {
-  const el = $(id);
-  el.classList.toggle('error', result.status === 'rejected');
-  if (result.status === 'rejected') {
-    const e = result.reason;
-    el.textContent = isFetchlaneError(e) ? `${e.kind}${e.status ? ` ${e.status}` : ''}: ${e.message}` : String(e);
-  } else {
-    el.replaceChildren(render(result.value));
-  }
-}
+// ───────────────────────────── constants ─────────────────────────────
 
-const text = (s) => document.createTextNode(s);
-const list = (items) => {
-  const ul = document.createElement('ul');
-  for (const item of items) {
-    const li = document.createElement('li');
-    li.textContent = item;
-    ul.append(li);
-  }
-  return ul;
+/** The faults this page documents and applies on first open. */
+export const DEFAULT_FAULTS = { latencyMs: 120, jitterMs: 80, errorRate: 0.15, rateLimitRate: 0.1, retryAfterSec: 1 };
+const NO_FAULTS = { latencyMs: 0, jitterMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSec: 1 };
+const RETRY = { limit: 5, backoffMs: 100, factor: 2, maxBackoffMs: 2000 };
+const TTL_MS = 5 * 60_000;
+const TEAM_SIZE = 100;
+const BATCH = 25;
+const PRODUCT = '42';
+const MODES = ['sequential', 'promise-all', 'fetchlane'];
+const MODE_NAME = { sequential: 'Sequential await fetch', 'promise-all': 'Promise.all(fetch)', fetchlane: 'fetchlane' };
+const SCENE_NAME = { page: 'whole page', product: 'product page', dashboard: 'dashboard', team: 'team panel' };
+const EVENT_TYPES = ['queued', 'start', 'retry', 'rate-limited', 'cache-hit', 'cache-update', 'cache-error', 'settled'];
+
+/** Every panel and the request behind it. Two components ask for the same resource (the stock
+ * badge and the inventory table, the account chip and the user card): fetchlane de-duplicates. */
+const SECTIONS = {
+  product: [
+    { panel: 'product', path: `/api/product/${PRODUCT}`, lane: 'critical' },
+    { panel: 'stock', path: `/api/product/${PRODUCT}/inventory`, lane: 'critical' },
+    { panel: 'reviews', path: `/api/product/${PRODUCT}/reviews`, lane: 'normal' },
+    { panel: 'inventory', path: `/api/product/${PRODUCT}/inventory`, lane: 'normal' },
+    { panel: 'recommendations', path: `/api/product/${PRODUCT}/recommendations`, lane: 'background' },
+  ],
+  dashboard: [
+    { panel: 'account', path: '/api/user', lane: 'critical' },
+    { panel: 'user', path: '/api/user', lane: 'critical' },
+    { panel: 'notifications', path: '/api/notifications', lane: 'normal' },
+    { panel: 'analytics', path: '/api/analytics', lane: 'background' },
+  ],
 };
+const TEAM_IDS = Array.from({ length: TEAM_SIZE }, (_, i) => String(i + 1));
+const sectionsOf = (scene) => (scene === 'page' ? ['product', 'dashboard', 'team'] : [scene]);
+const panelsOf = (scene) => sectionsOf(scene).flatMap((s) => (s === 'team' ? ['team'] : SECTIONS[s].map((r) => r.panel)));
+const ALL_PANELS = panelsOf('page');
 
-async function load() {
-  $('status').textContent = 'Loading…';
-  const t0 = performance.now();
-  const [user, notifications, analytics] = await client.allSettled(['/api/user', '/api/notifications', '/api/analytics']);
-  show('user', (u) => text(`${u.name ?? u.id} <${u.email ?? ''}>`), user);
-  show('notifications', (n) => list((n.items ?? n).slice(0, 5).map((x) => x.title ?? x.message ?? JSON.stringify(x))), notifications);
-  show('analytics', (a) => list(Object.entries(a.totals ?? {}).map(([k, v]) => `${k}: ${v}`)), analytics);
-  $('stats').textContent = JSON.stringify(client.stats(), null, 2);
-  $('status').textContent = `Loaded in ${Math.round(performance.now() - t0)} ms.`;
+const groupOf = (path) =>
+  path.startsWith('/api/product') ? 'product' : path.startsWith('/api/team') ? 'team' : path.startsWith('/api/') ? 'dashboard' : 'other';
+const withRun = (path, run) => `${path}${path.includes('?') ? '&' : '?'}run=${encodeURIComponent(run)}`;
+/** The path and query of an absolute URL, without the `run` tag. */
+function pathOf(url) {
+  const u = new URL(url, location.href);
+  u.searchParams.delete('run');
+  return decodeURIComponent(u.pathname + u.search);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const fmtMs = (x) => `${Math.round(x).toLocaleString('en-US')} ms`;
+const fmtBytes = (n) => (n >= 1024 * 1024 ? `${(n / 1048576).toFixed(2)} MB` : n >= 1024 ? `${(n / 1024).toFixed(1)} kB` : `${n} B`);
+
+// ───────────────────────────── state ─────────────────────────────
+
+const SETTINGS_KEY = 'fetchlane-demo:settings';
+const HISTORY_KEY = 'fetchlane-demo:runs';
+const settings = {
+  mode: 'fetchlane', scene: 'page', concurrency: 6, strategy: 'cache-first', retry: true, dedupe: true,
+  ...readJson(localStorage, SETTINGS_KEY, {}),
+};
+const state = {
+  busy: false,
+  shown: null, // the run whose panels and waterfall are on screen
+  last: {}, // mode → the last run of this page
+  eventRun: null, // the fetchlane run that client events are drawn into
+  history: readJson(sessionStorage, HISTORY_KEY, []),
+  client: null,
+  clientGen: 0,
+  clientReady: null,
+  offs: [],
+  serverConfig: null,
+};
+let transportRun = null; // the `run` tag fetchlane's transport adds
+let transportBytes = 0; // body bytes the transport received (Content-Length)
+
+function readJson(store, key, fallback) {
+  try {
+    return JSON.parse(store.getItem(key)) ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+const saveSettings = () => localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
+
+// ───────────────────────────── the package ─────────────────────────────
+
+let lib;
+try {
+  lib = await import('/pkg/index.js');
+} catch (e) {
+  $('status').textContent = `Could not load the fetchlane package from /pkg/ (${e.message}). Build it: npm start.`;
+  $('status').classList.add('bad');
+  throw e;
+}
+const { createClient, isFetchlaneError } = lib;
+
+/** fetchlane's transport: the global fetch, tagging each request with the current run so the
+ * server can count it, while the client's cache and dedupe keys stay the plain URLs. */
+async function transport(request) {
+  const url = new URL(request.url);
+  if (transportRun) url.searchParams.set('run', transportRun);
+  const init = {
+    method: request.method, headers: request.headers, signal: request.signal,
+    credentials: request.credentials, cache: request.cache, redirect: request.redirect,
+  };
+  if (request.method !== 'GET' && request.method !== 'HEAD') init.body = await request.arrayBuffer();
+  const response = await fetch(url, init);
+  transportBytes += Number(response.headers.get('content-length')) || 0;
+  return response;
 }
 
-$('load').addEventListener('click', load);
-load();
+async function makeClient() {
+  const old = state.client;
+  state.client = null;
+  if (old) {
+    for (const off of state.offs) off();
+    old.close();
+  }
+  const gen = ++state.clientGen;
+  const options = {
+    concurrency: settings.concurrency,
+    retry: settings.retry ? RETRY : false,
+    dedupe: settings.dedupe,
+    cache: settings.strategy === 'off' ? false : { strategy: settings.strategy, ttlMs: TTL_MS, persist: { name: 'demo' } },
+    fetch: transport,
+  };
+  const client = await createClient(options);
+  state.offs = EVENT_TYPES.map((type) => client.on(type, (e) => onClientEvent(gen, e)));
+  state.client = client;
+  state.clientCreated = new Date();
+  $('client-info').textContent =
+    `Client #${gen}: concurrency ${options.concurrency}, retries ${settings.retry ? `up to ${RETRY.limit}` : 'off'}, ` +
+    `cache ${settings.strategy === 'off' ? 'off' : settings.strategy}, dedupe ${settings.dedupe ? 'on' : 'off'}; ` +
+    `client.loader ${typeof client.loader === 'function' ? 'available' : 'not in this build (hand-rolled batching)'}.`;
+  renderStats();
+  return client;
+}
+const ensureClient = async () => state.client ?? (await state.clientReady);
+
+// ───────────────────────────── runs and records ─────────────────────────────
+
+class Run {
+  constructor(mode, scene) {
+    this.id = `${mode}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+    this.mode = mode;
+    this.scene = scene;
+    this.t0 = performance.now();
+    this.t1 = null;
+    this.records = [];
+    this.byKey = new Map();
+    this.panels = {};
+    this.team = null;
+    this.teamMethod = null;
+    this.bytes = 0;
+    this.seq = 0;
+    this.pending = [];
+    for (const p of panelsOf(scene)) this.panels[p] = { state: 'loading' };
+    if (sectionsOf(scene).includes('team')) this.team = TEAM_IDS.map(() => ({ state: 'loading' }));
+  }
+
+  record(fields) {
+    const r = {
+      key: `${this.id}:${this.seq}`, seq: this.seq++, method: 'GET', lane: null, who: MODE_NAME[this.mode],
+      queued: performance.now(), start: null, end: null, retries: [], pauses: [], source: null, status: null,
+      error: null, attempts: 1, bytes: 0, group: 'other', batch: false, note: null, ...fields,
+    };
+    this.records.push(r);
+    this.byKey.set(r.key, r);
+    return r;
+  }
+}
+
+function setPanel(run, panel, status, value) {
+  run.panels[panel] = status === 'ok' ? { state: 'ok', data: value } : { state: status, error: value };
+  if (state.shown === run) paintPanel(panel, run.panels[panel]);
+}
+
+function setMember(run, i, status, value) {
+  run.team[i] = status === 'ok' ? { state: 'ok', user: value } : { state: 'error', error: value };
+  if (state.shown === run) scheduleTeamPaint();
+}
+
+/** A readable reason for a failed request. */
+function reason(e) {
+  if (isFetchlaneError(e)) {
+    const what = e.kind === 'http' ? `HTTP ${e.status}` : e.kind;
+    return `${what} after ${e.attempts} attempt${e.attempts === 1 ? '' : 's'} (${pathOf(e.url)})`;
+  }
+  return e?.message ?? String(e);
+}
+
+// ───────────────────────────── plain fetch (modes 1 and 2) ─────────────────────────────
+
+const usedTimings = new WeakSet();
+/** Queued/started from Resource Timing: the browser queues beyond 6 connections per host. */
+function refineTiming(r) {
+  if (!r.url) return;
+  const entries = performance.getEntriesByName(r.url, 'resource').filter((e) => !usedTimings.has(e));
+  let best;
+  for (const e of entries) if (!best || Math.abs(e.startTime - r.queued) < Math.abs(best.startTime - r.queued)) best = e;
+  if (!best || Math.abs(best.startTime - r.queued) > 50) return;
+  usedTimings.add(best);
+  const start = best.requestStart > 0 ? best.requestStart : best.fetchStart;
+  if (start >= r.queued && start <= (r.end ?? Infinity)) r.start = start;
+  r.timed = true;
+}
+
+/** One plain `fetch`, timed for the waterfall; non-2xx throws like any app's `fetchOk`. */
+async function plainJson(run, path) {
+  const url = new URL(withRun(path, run.id), location.href).href;
+  const r = run.record({ label: path, url, group: groupOf(path), lane: null, plain: true });
+  r.start = r.queued;
+  logLine(run, r.queued, 'fetch', `GET ${path}`);
+  draw();
+  try {
+    const response = await fetch(url);
+    r.status = response.status;
+    const buf = await response.arrayBuffer();
+    r.bytes = buf.byteLength;
+    run.bytes += buf.byteLength;
+    if (!response.ok) throw new Error(`HTTP ${response.status} (${path})`);
+    return JSON.parse(new TextDecoder().decode(buf));
+  } catch (e) {
+    r.error = r.status ? `http ${r.status}` : 'network';
+    throw r.status ? e : new Error(`network error (${path}): ${e.message}`);
+  } finally {
+    r.end = performance.now();
+    refineTiming(r);
+    logLine(run, r.end, r.error ? 'failed' : 'response', `GET ${path} · ${r.status ?? r.error} · ${fmtMs(r.end - r.queued)}`);
+    draw();
+  }
+}
+
+async function runSequential(run) {
+  for (const section of sectionsOf(run.scene)) {
+    if (section === 'team') {
+      run.teamMethod = 'plain';
+      for (let i = 0; i < TEAM_SIZE; i++) {
+        try {
+          setMember(run, i, 'ok', await plainJson(run, `/api/team/${TEAM_IDS[i]}`));
+        } catch (e) {
+          setMember(run, i, 'error', e.message);
+        }
+      }
+      finishTeam(run);
+      continue;
+    }
+    for (const { panel, path } of SECTIONS[section]) {
+      try {
+        setPanel(run, panel, 'ok', await plainJson(run, path));
+      } catch (e) {
+        setPanel(run, panel, 'error', e.message);
+      }
+    }
+  }
+}
+
+async function runPromiseAll(run) {
+  await Promise.all(
+    sectionsOf(run.scene).map(async (section) => {
+      if (section === 'team') {
+        run.teamMethod = 'plain';
+        const calls = TEAM_IDS.map((id) => plainJson(run, `/api/team/${id}`));
+        run.pending.push(...calls);
+        try {
+          const users = await Promise.all(calls);
+          users.forEach((u, i) => setMember(run, i, 'ok', u));
+          finishTeam(run);
+        } catch (e) {
+          run.team = null;
+          setPanel(run, 'team', 'error', `Promise.all rejected: ${e.message}. Nothing to render.`);
+        }
+        return;
+      }
+      const requests = SECTIONS[section];
+      const calls = requests.map((r) => plainJson(run, r.path));
+      run.pending.push(...calls);
+      try {
+        const bodies = await Promise.all(calls);
+        requests.forEach((r, i) => setPanel(run, r.panel, 'ok', bodies[i]));
+      } catch (e) {
+        for (const r of requests) setPanel(run, r.panel, 'error', `Promise.all rejected: ${e.message}`);
+      }
+    }),
+  );
+}
+
+// ───────────────────────────── fetchlane (mode 3) ─────────────────────────────
+
+function onClientEvent(gen, e) {
+  const run = state.eventRun;
+  if (!run || gen !== state.clientGen) return;
+  const key = `fl${gen}:${e.id}`;
+  let r = run.byKey.get(key);
+  if (!r) {
+    const path = pathOf(e.url);
+    r = run.record({ key, label: path, method: e.method, lane: e.lane, who: `fetchlane request #${e.id}`, group: groupOf(path),
+      queued: e.type === 'settled' && e.durationMs != null ? e.time - e.durationMs : e.time, batch: /[?&]ids=/.test(path),
+      sawQueued: false });
+    run.byKey.set(key, r);
+  }
+  r.attempts = Math.max(r.attempts, e.attempt ?? 1);
+  let extra = '';
+  switch (e.type) {
+    case 'queued':
+      r.queued = e.time;
+      r.sawQueued = true;
+      break;
+    case 'start':
+      r.start = e.time;
+      break;
+    case 'retry':
+      r.retries.push({ time: e.time, delayMs: e.delayMs, reason: e.reason, status: e.status });
+      extra = `${e.reason}${e.status ? ` ${e.status}` : ''}, next attempt in ${fmtMs(e.delayMs)}`;
+      break;
+    case 'rate-limited':
+      r.pauses.push({ time: e.time, delayMs: e.delayMs, status: e.status });
+      extra = `${e.status ?? ''} → host paused ${fmtMs(e.delayMs)}`;
+      break;
+    case 'cache-hit':
+      r.source = e.source;
+      extra = e.source;
+      break;
+    case 'cache-update':
+      r.note = 'Refreshed in the background (stale-while-revalidate).';
+      break;
+    case 'cache-error':
+      r.note = `Cache store failed: ${e.cause}`;
+      extra = String(e.cause);
+      break;
+    case 'settled':
+      r.end = e.time;
+      r.source = e.source ?? r.source;
+      r.status = e.status ?? r.status;
+      r.error = e.error ?? null;
+      // `durationMs` counts from the call; `queued` fires after the cache look-up
+      if (e.durationMs != null) r.called = Math.min(e.time - e.durationMs, r.queued);
+      if (!r.sawQueued) r.queued = r.called ?? r.queued;
+      if (r.start == null) r.start = r.queued;
+      extra = `${e.source ?? ''}${e.status ? ` · ${e.status}` : ''}${e.error ? ` · error ${e.error}` : ''} · ${fmtMs(e.durationMs ?? e.time - r.queued)}`;
+      break;
+    default:
+  }
+  logLine(run, e.time, e.type, `#${e.id} ${e.method} ${shortLabel(r.label)}${e.type === 'queued' ? ` (${e.lane})` : ''}${extra ? ` · ${extra}` : ''}`);
+  draw();
+  scheduleStats();
+}
+
+async function runFetchlane(run) {
+  const client = await ensureClient();
+  const tasks = [];
+  for (const section of sectionsOf(run.scene)) {
+    if (section === 'product') {
+      // each panel renders as soon as its answer is in; lanes put the product itself first
+      for (const { panel, path, lane } of SECTIONS.product) {
+        tasks.push(client.json(path, { lane }).then((v) => setPanel(run, panel, 'ok', v), (e) => setPanel(run, panel, 'error', reason(e))));
+      }
+    } else if (section === 'dashboard') {
+      const [chip, ...cards] = SECTIONS.dashboard;
+      tasks.push(client.json(chip.path, { lane: chip.lane }).then((v) => setPanel(run, 'account', 'ok', v), (e) => setPanel(run, 'account', 'error', reason(e))));
+      tasks.push(
+        client.allSettled(cards.map(({ path, lane }) => ({ input: path, init: { lane } }))).then((results) =>
+          results.forEach((res, i) =>
+            res.status === 'fulfilled' ? setPanel(run, cards[i].panel, 'ok', res.value) : setPanel(run, cards[i].panel, 'error', reason(res.reason)),
+          ),
+        ),
+      );
+    } else if (section === 'team') {
+      tasks.push(loadTeam(run, client));
+    }
+  }
+  await Promise.all(tasks);
+}
+
+/** 100 users: `client.loader` batches the `load(id)` calls into ⌈100 / 25⌉ requests. */
+async function loadTeam(run, client) {
+  let loader = null;
+  if (typeof client.loader === 'function') {
+    try {
+      loader = client.loader({ url: '/api/team?ids={keys}', maxBatchSize: BATCH });
+    } catch (e) {
+      run.teamNote = `client.loader threw (${e.message}); `;
+    }
+  }
+  if (loader) {
+    run.teamMethod = 'loader';
+    await Promise.all(TEAM_IDS.map((id, i) => loader.load(id).then((u) => setMember(run, i, 'ok', u), (e) => setMember(run, i, 'error', reason(e)))));
+  } else {
+    // Fallback, clearly labelled on the page: the same batches by hand, through the same client.
+    run.teamMethod = 'hand-rolled';
+    const chunks = [];
+    for (let i = 0; i < TEAM_IDS.length; i += BATCH) chunks.push(TEAM_IDS.slice(i, i + BATCH));
+    await Promise.all(
+      chunks.map(async (keys) => {
+        try {
+          const users = await client.json(`/api/team?ids=${keys.join(',')}`);
+          const byId = new Map(users.map((u) => [String(u.id), u]));
+          for (const id of keys) {
+            const i = Number(id) - 1;
+            const u = byId.get(id);
+            if (u) setMember(run, i, 'ok', u);
+            else setMember(run, i, 'error', `missing from the batch response`);
+          }
+        } catch (e) {
+          for (const id of keys) setMember(run, Number(id) - 1, 'error', reason(e));
+        }
+      }),
+    );
+  }
+  finishTeam(run);
+}
+
+function finishTeam(run) {
+  if (!run.team) return;
+  const failed = run.team.filter((m) => m.state === 'error').length;
+  if (failed) setPanel(run, 'team', 'error', `${failed} of ${TEAM_SIZE} users failed to load.`);
+  else setPanel(run, 'team', 'ok', run.team);
+}
+
+// ───────────────────────────── one load ─────────────────────────────
+
+async function load(mode = settings.mode) {
+  if (state.busy) return null;
+  setBusy(true);
+  const run = new Run(mode, settings.scene);
+  state.last[mode] = run;
+  showMode(mode);
+  show(run);
+  performance.clearResourceTimings();
+  announce(`Loading the ${SCENE_NAME[run.scene]} with ${MODE_NAME[mode]}…`);
+  logLine(run, run.t0, 'run', `── ${MODE_NAME[mode]} · ${SCENE_NAME[run.scene]} · run=${run.id}`, true);
+  let before;
+  let bytesBefore;
+  const timer = setInterval(draw, 100);
+  try {
+    if (mode === 'fetchlane') {
+      const client = await ensureClient();
+      before = client.stats();
+      bytesBefore = transportBytes;
+      state.eventRun = run;
+      transportRun = run.id;
+      await runFetchlane(run);
+    } else if (mode === 'sequential') {
+      await runSequential(run);
+    } else {
+      await runPromiseAll(run);
+    }
+    run.t1 = performance.now();
+    // the rest of the work: requests Promise.all left behind, background refreshes
+    await Promise.allSettled(run.pending);
+    if (mode === 'fetchlane') await Promise.race([state.client.onIdle(), sleep(10_000)]);
+    await sleep(30);
+    for (const r of run.records) if (!r.timed && r.url) refineTiming(r);
+  } catch (e) {
+    run.t1 ??= performance.now();
+    run.crash = e?.message ?? String(e);
+  } finally {
+    clearInterval(timer);
+  }
+  const summary = await summarise(run, before, bytesBefore);
+  run.summary = summary;
+  state.history.unshift(summary);
+  state.history.length = Math.min(state.history.length, 30);
+  sessionStorage.setItem(HISTORY_KEY, JSON.stringify(state.history));
+  draw(true);
+  renderStats();
+  renderHistory();
+  if (state.shown === run) paintTeamHits(run);
+  const s = summary;
+  announce(
+    `${MODE_NAME[mode]} loaded the ${SCENE_NAME[run.scene]} in ${fmtMs(s.total)}: ${s.hits} server hits, ` +
+      `${s.panelsFailed ? `${s.panelsFailed} panel${s.panelsFailed === 1 ? '' : 's'} failed` : 'every panel complete'}` +
+      (mode === 'fetchlane' ? `, ${s.cacheMemory + s.cachePersistent} cache hits (${s.cacheMemory} memory, ${s.cachePersistent} Cache API).` : '.') +
+      (run.crash ? ` Error: ${run.crash}` : ''),
+    s.panelsFailed ? 'warn' : 'ok',
+  );
+  $('status').dataset.run = run.id;
+  document.body.dataset.runs = String(Number(document.body.dataset.runs) + 1);
+  setBusy(false);
+  return summary;
+}
+
+async function summarise(run, before, bytesBefore) {
+  let server = { total: 0, hits: {}, statuses: {} };
+  try {
+    server = await (await fetch(`/__stats?run=${encodeURIComponent(run.id)}`)).json();
+  } catch {
+    /* the counts stay 0 */
+  }
+  const non2xx = Object.entries(server.statuses ?? {}).reduce((n, [code, c]) => n + (Number(code) >= 300 ? c : 0), 0);
+  const teamHits = Object.entries(server.hits ?? {}).reduce((n, [p, c]) => n + (p.startsWith('/api/team') ? c : 0), 0);
+  const teamBatchOk = (server.arrivals ?? []).filter((a) => a.path === '/api/team' && a.status === 200).length;
+  const after = run.mode === 'fetchlane' ? state.client?.stats() : null;
+  const d = (k) => (after && before ? after[k] - before[k] : 0);
+  const panelsFailed = Object.values(run.panels).filter((p) => p.state === 'error').length;
+  return {
+    id: run.id, mode: run.mode, scene: run.scene, at: Date.now(),
+    total: Math.round(run.t1 - run.t0),
+    hits: server.total ?? 0, hitsByPath: server.hits ?? {}, statuses: server.statuses ?? {}, non2xx, teamHits, teamBatchOk,
+    failedRequests: run.records.filter((r) => r.error).length,
+    panelsFailed,
+    panels: Object.fromEntries(Object.entries(run.panels).map(([k, v]) => [k, v.state])),
+    bytes: run.mode === 'fetchlane' ? transportBytes - bytesBefore : run.bytes,
+    cacheMemory: after && before ? after.cacheHits.memory - before.cacheHits.memory : 0,
+    cachePersistent: after && before ? after.cacheHits.persistent - before.cacheHits.persistent : 0,
+    deduped: d('deduped'), retried: d('retried'), batched: d('batched'), rateLimited: d('rateLimited'),
+    teamMethod: run.teamMethod,
+    client: run.mode === 'fetchlane' ? state.clientGen : null,
+  };
+}
+
+// ───────────────────────────── painting ─────────────────────────────
+
+const waterfall = new Waterfall($('waterfall'), $('wf-details'), $('wf-tip'));
+let drawPending = false;
+function draw(now = false) {
+  if (now === true) {
+    drawPending = false;
+    paintWaterfall();
+    return;
+  }
+  if (drawPending) return;
+  drawPending = true;
+  requestAnimationFrame(() => {
+    drawPending = false;
+    paintWaterfall();
+  });
+}
+function paintWaterfall() {
+  const run = state.shown;
+  if (!run) {
+    waterfall.empty = `No ${MODE_NAME[settings.mode]} run on this page yet: press “Load scene”.`;
+    waterfall.set([], 0, 0);
+    $('wf-title').textContent = '';
+    $('progress').textContent = '';
+    return;
+  }
+  const live = run.t1 == null || run.records.some((r) => r.end == null);
+  waterfall.set(run.records, run.t0, live ? performance.now() : Math.max(...run.records.map((r) => r.end ?? 0), run.t1 ?? 0));
+  const settled = run.records.filter((r) => r.end != null).length;
+  $('wf-title').textContent = `· ${MODE_NAME[run.mode]} · ${SCENE_NAME[run.scene]} · ${run.records.length} requests`;
+  $('progress').textContent = run.t1 == null ? `${settled} of ${run.records.length} requests settled…` : run.summary ? '' : 'Counting server hits…';
+}
+
+function paintPanel(name, p) {
+  const el = document.querySelector(`[data-panel="${name}"]`);
+  if (!el) return;
+  const body = el.querySelector('.panel-body');
+  el.dataset.state = p?.state ?? 'idle';
+  el.setAttribute('aria-busy', String(p?.state === 'loading'));
+  if (!p || p.state === 'idle') {
+    body.replaceChildren(h('p', { class: 'muted small' }, state.shown ? 'Not part of this scene.' : '–'));
+  } else if (p.state === 'loading') {
+    body.replaceChildren(h('div', { class: 'skeleton', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), h('span', { class: 'sr-only' }, 'Loading'));
+  } else if (p.state === 'error') {
+    if (name === 'team' && state.shown?.team) {
+      body.replaceChildren(h('p', { class: 'error-box' }, '⚠ ', p.error), teamGrid(state.shown.team));
+    } else {
+      body.replaceChildren(h('p', { class: 'error-box' }, '⚠ Could not load: ', p.error));
+    }
+  } else if (name === 'team') {
+    body.replaceChildren(teamGrid(p.data));
+  } else {
+    try {
+      body.replaceChildren(RENDER[name](p.data));
+    } catch (e) {
+      el.dataset.state = 'error';
+      body.replaceChildren(h('p', { class: 'error-box' }, `⚠ Unexpected payload: ${e.message}`));
+    }
+  }
+}
+
+let teamPending = false;
+function scheduleTeamPaint() {
+  if (teamPending) return;
+  teamPending = true;
+  requestAnimationFrame(() => {
+    teamPending = false;
+    const run = state.shown;
+    if (run?.team && run.panels.team?.state === 'loading') {
+      document.querySelector('[data-panel="team"] .panel-body').replaceChildren(teamGrid(run.team));
+    }
+  });
+}
+
+function teamMethodText(run) {
+  if (!run || !run.team && run.panels.team == null) return '';
+  switch (run.teamMethod) {
+    case 'loader':
+      return `fetchlane: client.loader({ url: '/api/team?ids={keys}', maxBatchSize: ${BATCH} }) and one load(id) per user → ⌈${TEAM_SIZE}/${BATCH}⌉ = ${Math.ceil(TEAM_SIZE / BATCH)} requests.`;
+    case 'hand-rolled':
+      return `Fallback: hand-rolled batching (this build of the package has no client.loader): ${Math.ceil(TEAM_SIZE / BATCH)} client.json('/api/team?ids=…') calls of ${BATCH} ids each.`;
+    case 'plain':
+      return `${MODE_NAME[run.mode]}: one request per user, GET /api/team/:id × ${TEAM_SIZE}.`;
+    default:
+      return run.mode === 'fetchlane' ? 'fetchlane: batching…' : `${MODE_NAME[run.mode]}: one request per user.`;
+  }
+}
+
+/** Puts a run's panels, team grid and waterfall on screen. */
+function show(run) {
+  state.shown = run;
+  for (const name of ALL_PANELS) paintPanel(name, run ? run.panels[name] : undefined);
+  const tm = $('team-method');
+  tm.textContent = run ? teamMethodText(run) : '';
+  tm.dataset.method = run?.teamMethod ?? '';
+  tm.classList.toggle('note-warn', run?.teamMethod === 'hand-rolled');
+  paintTeamHits(run);
+  $('scene-sub').textContent = run ? `· ${MODE_NAME[run.mode]} · run ${run.id}` : `· no ${MODE_NAME[settings.mode]} run yet`;
+  for (const art of document.querySelectorAll('[data-section]')) art.classList.toggle('dim', !!run && !sectionsOf(run.scene).includes(art.dataset.section));
+  draw(true);
+}
+function paintTeamHits(run) {
+  const s = run?.summary;
+  const el = $('team-hits');
+  if (!s || !s.teamMethod) {
+    el.textContent = '';
+    return;
+  }
+  const ok = s.teamMethod === 'plain' ? TEAM_SIZE : Math.ceil(TEAM_SIZE / BATCH);
+  const extra = s.teamHits - ok;
+  el.textContent = `Server hits for the team: ${s.teamHits}${s.teamMethod === 'plain' ? '' : ` (${s.teamBatchOk} batch answers of ${BATCH} users)`}` +
+    `${extra > 0 ? `, ${extra} of them retries` : ''}.`;
+}
+// keep the batching label current while the team loads
+setInterval(() => {
+  const run = state.shown;
+  if (run && $('team-method').dataset.method !== (run.teamMethod ?? '')) {
+    $('team-method').textContent = teamMethodText(run);
+    $('team-method').dataset.method = run.teamMethod ?? '';
+    $('team-method').classList.toggle('note-warn', run.teamMethod === 'hand-rolled');
+  }
+}, 200);
+
+function announce(text, tone) {
+  const el = $('status');
+  el.textContent = text;
+  el.className = `status ${tone ?? ''}`;
+}
+
+function setBusy(busy) {
+  state.busy = busy;
+  document.body.dataset.busy = String(busy);
+  $('scene-view').setAttribute('aria-busy', String(busy));
+  // buttons stay focusable (aria-disabled, their handlers check `state.busy`): disabling the
+  // button a keyboard user just pressed would drop the focus to the page
+  for (const id of ['load', 'run-all', 'again', 'new-client', 'reload-page', 'clear-cache']) $(id).setAttribute('aria-disabled', String(busy));
+  for (const id of ['strategy', 'retry', 'dedupe', 'scene']) $(id).disabled = busy;
+  for (const r of document.querySelectorAll('input[name="mode"]')) r.disabled = busy;
+}
+
+// ── stats panel
+
+let statsPending = false;
+function scheduleStats() {
+  if (statsPending) return;
+  statsPending = true;
+  setTimeout(() => {
+    statsPending = false;
+    renderStats();
+  }, 120);
+}
+function renderStats() {
+  const c = state.client;
+  const dl = $('stats');
+  if (!c) {
+    dl.replaceChildren(h('dt', {}, 'client'), h('dd', {}, 'starting…'));
+    return;
+  }
+  const s = c.stats();
+  const rows = [
+    ['started', s.started], ['succeeded', s.succeeded], ['failed', s.failed], ['retried', s.retried],
+    ['deduped', s.deduped], ['batched', s.batched], ['cacheHits.memory', s.cacheHits.memory],
+    ['cacheHits.persistent', s.cacheHits.persistent], ['cacheMisses', s.cacheMisses], ['rateLimited', s.rateLimited],
+    ['bytes', s.bytes], ['activeCount', c.activeCount], ['pendingCount', c.pendingCount], ['concurrency', c.concurrency],
+  ];
+  dl.replaceChildren(
+    ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-stat': k, 'data-testid': `stat-${k}` }, k === 'bytes' ? `${v.toLocaleString('en-US')} (${fmtBytes(v)})` : String(v))]),
+  );
+  dl.dataset.client = String(state.clientGen);
+}
+setInterval(() => state.client && (state.busy || state.client.activeCount || state.client.pendingCount) && renderStats(), 500);
+
+// ── event log
+
+const logEl = $('log');
+let logQueue = [];
+function logLine(run, time, type, text, header = false) {
+  logQueue.push({ t: time - run.t0, type, text, header });
+  if (logQueue.length === 1) requestAnimationFrame(flushLog);
+}
+function flushLog() {
+  const stick = logEl.scrollTop + logEl.clientHeight >= logEl.scrollHeight - 8;
+  const items = logQueue.map(({ t, type, text, header }) =>
+    header
+      ? h('li', { class: 'log-run' }, text)
+      : h('li', { class: `log-${type}` }, h('span', { class: 'log-t' }, `+${Math.round(t)}`), h('span', { class: 'log-type' }, type), h('span', {}, text)),
+  );
+  logQueue = [];
+  logEl.append(...items);
+  while (logEl.childElementCount > 600) logEl.firstElementChild.remove();
+  if (stick) logEl.scrollTop = logEl.scrollHeight;
+}
+
+// ── summaries and the runs table
+
+function renderSummaries() {
+  const lastOf = (mode) => state.history.find((s) => s.mode === mode);
+  const max = Math.max(1, ...MODES.map((m) => lastOf(m)?.total ?? 0));
+  for (const mode of MODES) {
+    const s = lastOf(mode);
+    const el = document.querySelector(`.summary[data-mode="${mode}"]`);
+    el.dataset.state = s ? (s.panelsFailed ? 'failed' : 'ok') : 'none';
+    const head = h('h3', {}, MODE_NAME[mode]);
+    if (!s) {
+      el.replaceChildren(head, h('p', { class: 'muted small' }, 'Not run yet.'));
+      continue;
+    }
+    el.dataset.total = s.total;
+    el.dataset.hits = s.hits;
+    el.dataset.failed = s.panelsFailed;
+    el.replaceChildren(
+      head,
+      h('p', { class: 'big' }, fmtMs(s.total)),
+      h('div', { class: 'timebar', 'aria-hidden': 'true' }, h('i', { style: `width:${Math.max(2, (s.total / max) * 100).toFixed(1)}%` })),
+      h('dl', { class: 'mini' },
+        h('dt', {}, 'Server hits'), h('dd', { 'data-testid': `summary-${mode}-hits` }, String(s.hits)),
+        h('dt', {}, 'Failures'), h('dd', { 'data-testid': `summary-${mode}-failures`, class: s.panelsFailed ? 'bad-text' : 'ok-text' },
+          s.panelsFailed ? `${s.panelsFailed} panels (${s.failedRequests} requests)` : s.failedRequests ? `${s.failedRequests} requests` : 'none'),
+        h('dt', {}, 'Bytes'), h('dd', {}, fmtBytes(s.bytes)),
+        h('dt', {}, 'Non-2xx answers'), h('dd', {}, String(s.non2xx)),
+        mode === 'fetchlane'
+          ? [h('dt', {}, 'Retries · cache'), h('dd', {}, `${s.retried} · ${s.cacheMemory + s.cachePersistent} hits`)]
+          : [h('dt', {}, 'Retries · cache'), h('dd', { class: 'muted' }, 'none · none')],
+      ),
+      h('p', { class: 'small muted' }, `${SCENE_NAME[s.scene]} · ${new Date(s.at).toLocaleTimeString('en-US')}`),
+    );
+  }
+}
+
+function renderHistory() {
+  renderSummaries();
+  const body = $('runs-body');
+  if (!state.history.length) {
+    body.replaceChildren(h('tr', {}, h('td', { colspan: 12, class: 'muted' }, 'No runs yet.')));
+    return;
+  }
+  body.replaceChildren(
+    ...state.history.slice(0, 15).map((s) =>
+      h('tr', {
+        'data-testid': 'run-row', 'data-run': s.id, 'data-mode': s.mode, 'data-hits': s.hits, 'data-team-hits': s.teamHits,
+        'data-team-batches': s.teamBatchOk, 'data-failed-panels': s.panelsFailed, 'data-failed-requests': s.failedRequests,
+        'data-cache-memory': s.cacheMemory, 'data-cache-persistent': s.cachePersistent, 'data-team-method': s.teamMethod ?? '',
+        'data-total': s.total, 'data-bytes': s.bytes, 'data-deduped': s.deduped, 'data-retried': s.retried, 'data-non2xx': s.non2xx,
+        class: s.panelsFailed ? 'row-bad' : '',
+      },
+      h('th', { scope: 'row' }, MODE_NAME[s.mode], s.client ? h('span', { class: 'small muted' }, ` client #${s.client}`) : null),
+      h('td', {}, SCENE_NAME[s.scene]),
+      h('td', { class: 'num' }, fmtMs(s.total)),
+      h('td', { class: 'num' }, String(s.hits)),
+      h('td', { class: 'num' }, String(s.non2xx)),
+      h('td', { class: 'num' }, String(s.failedRequests)),
+      h('td', { class: `num ${s.panelsFailed ? 'bad-text' : ''}` }, String(s.panelsFailed)),
+      h('td', { class: 'num' }, fmtBytes(s.bytes)),
+      h('td', { class: 'num' }, s.mode === 'fetchlane' ? `${s.cacheMemory} / ${s.cachePersistent}` : '–'),
+      h('td', { class: 'num' }, s.mode === 'fetchlane' ? String(s.deduped) : '–'),
+      h('td', { class: 'num' }, s.mode === 'fetchlane' ? String(s.retried) : '–'),
+      h('td', { class: 'num' }, s.teamMethod ? `${s.teamHits}${s.teamMethod === 'plain' ? '' : ` (${s.teamMethod})`}` : '–'),
+      ),
+    ),
+  );
+}
+
+// ───────────────────────────── server faults ─────────────────────────────
+
+const FAULT_FIELDS = ['latencyMs', 'jitterMs', 'errorRate', 'rateLimitRate', 'retryAfterSec'];
+const PERCENT = new Set(['errorRate', 'rateLimitRate']);
+
+function fillFaults(c) {
+  state.serverConfig = c;
+  for (const k of FAULT_FIELDS) $(k).value = PERCENT.has(k) ? Math.round(c[k] * 1000) / 10 : c[k];
+  $('server-config').textContent =
+    `Server now: ${c.latencyMs} ms + 0–${c.jitterMs} ms jitter, ${Math.round(c.errorRate * 100)} % 503, ` +
+    `${Math.round(c.rateLimitRate * 100)} % 429 (Retry-After ${c.retryAfterSec} s).`;
+  $('server-config').dataset.config = JSON.stringify(c);
+}
+
+async function postFaults(patch, say = true) {
+  const res = await fetch('/__config', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
+  const c = await res.json();
+  if (!res.ok) {
+    announce(`The server refused the faults: ${c.error}`, 'warn');
+    return;
+  }
+  fillFaults(c);
+  if (say) announce($('server-config').textContent);
+}
+
+let faultTimer;
+$('server-form').addEventListener('input', () => {
+  clearTimeout(faultTimer);
+  faultTimer = setTimeout(() => {
+    const patch = {};
+    for (const k of FAULT_FIELDS) {
+      const v = Number($(k).value);
+      if ($(k).value === '' || !Number.isFinite(v) || v < 0) continue;
+      patch[k] = PERCENT.has(k) ? Math.min(100, v) / 100 : v;
+    }
+    postFaults(patch);
+  }, 250);
+});
+$('server-form').addEventListener('submit', (e) => e.preventDefault());
+$('faults-default').addEventListener('click', () => postFaults(DEFAULT_FAULTS));
+$('faults-off').addEventListener('click', () => postFaults(NO_FAULTS));
+
+// ───────────────────────────── controls ─────────────────────────────
+
+function showMode(mode) {
+  settings.mode = mode;
+  saveSettings();
+  for (const r of document.querySelectorAll('input[name="mode"]')) r.checked = r.value === mode;
+}
+
+for (const radio of document.querySelectorAll('input[name="mode"]')) {
+  radio.addEventListener('change', () => {
+    if (!radio.checked) return;
+    showMode(radio.value);
+    show(state.last[radio.value] ?? null);
+  });
+}
+$('scene').value = settings.scene;
+$('scene').addEventListener('change', () => {
+  settings.scene = $('scene').value;
+  saveSettings();
+});
+$('load').addEventListener('click', () => load(settings.mode));
+$('run-all').addEventListener('click', async () => {
+  if (state.busy) return;
+  for (const mode of MODES) await load(mode);
+  const s = MODES.map((m) => state.last[m]?.summary).filter(Boolean);
+  announce(`All three modes done: ${s.map((x) => `${MODE_NAME[x.mode]} ${fmtMs(x.total)}, ${x.hits} hits, ${x.panelsFailed} panels failed`).join('; ')}.`);
+});
+$('again').addEventListener('click', () => load('fetchlane'));
+$('new-client').addEventListener('click', async () => {
+  if (state.busy) return;
+  setBusy(true);
+  state.clientReady = makeClient();
+  await state.clientReady;
+  setBusy(false);
+  announce(`New client #${state.clientGen}: its memory cache is empty, the Cache API still holds the entries.`);
+  await load('fetchlane');
+});
+$('reload-page').addEventListener('click', () => state.busy || location.reload());
+$('clear-cache').addEventListener('click', async () => {
+  if (state.busy) return;
+  const c = await ensureClient();
+  await c.clearCache();
+  renderStats();
+  announce('Caches cleared: memory and Cache API (fetchlane:demo).');
+});
+$('clear-log').addEventListener('click', () => logEl.replaceChildren());
+$('clear-history').addEventListener('click', () => {
+  state.history = [];
+  sessionStorage.removeItem(HISTORY_KEY);
+  renderHistory();
+});
+
+$('concurrency').value = settings.concurrency;
+$('concurrency').addEventListener('change', () => {
+  const n = Math.max(1, Math.min(6, Math.round(Number($('concurrency').value)) || 1));
+  $('concurrency').value = n;
+  settings.concurrency = n;
+  saveSettings();
+  if (state.client) state.client.concurrency = n;
+  renderStats();
+  announce(`fetchlane concurrency is now ${n}${state.busy ? ' (applies to the running load at once)' : ''}.`);
+});
+$('strategy').value = settings.strategy;
+$('retry').checked = settings.retry;
+$('dedupe').checked = settings.dedupe;
+for (const id of ['strategy', 'retry', 'dedupe']) {
+  $(id).addEventListener('change', async () => {
+    settings.strategy = $('strategy').value;
+    settings.retry = $('retry').checked;
+    settings.dedupe = $('dedupe').checked;
+    saveSettings();
+    state.clientReady = makeClient();
+    await state.clientReady;
+    announce(`New fetchlane client #${state.clientGen}: ${$('client-info').textContent.replace(/^Client #\d+: /, '')}`);
+  });
+}
+$('client-form').addEventListener('submit', (e) => e.preventDefault());
+
+$('legend').replaceChildren(
+  ...OUTCOMES.filter((o) => o.id !== 'inflight').map((o) => h('li', {}, h('i', { class: 'swatch', style: `background:${o.color}` }), o.label)),
+  h('li', {}, h('i', { class: 'swatch hatch' }), 'Host paused'),
+  h('li', {}, h('i', { class: 'swatch queued' }), 'Queued'),
+  h('li', {}, h('i', { class: 'swatch lookup' }), 'Cache look-up'),
+);
+
+// ───────────────────────────── start ─────────────────────────────
+
+window.fetchlaneDemo = { state, settings, load, DEFAULT_FAULTS, get client() { return state.client; } };
+
+showMode(settings.mode);
+renderHistory();
+show(null);
+state.clientReady = makeClient();
+try {
+  const c = await (await fetch('/__config')).json();
+  const untouched = c.latencyMs === 0 && c.jitterMs === 0 && c.errorRate === 0 && c.rateLimitRate === 0;
+  if (untouched && !sessionStorage.getItem('fetchlane-demo:faults')) {
+    sessionStorage.setItem('fetchlane-demo:faults', '1');
+    await postFaults(DEFAULT_FAULTS, false);
+  } else {
+    fillFaults(c);
+  }
+} catch (e) {
+  $('server-config').textContent = `Could not read /__config: ${e.message}`;
+}
+await state.clientReady;
+setBusy(false);
+document.body.dataset.ready = 'true';
+if (params.get('autoload') === '0') {
+  announce('Ready. Pick a mode and press “Load scene”.');
+} else {
+  showMode('fetchlane');
+  load('fetchlane');
+}

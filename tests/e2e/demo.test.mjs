@@ -1,0 +1,290 @@
+// The demo page (www/): Playwright (playwright-core + Debian's Chromium) opens it against the
+// local API server with faults on, loads the scene in each mode and checks what the page claims:
+// fetchlane completes every panel while Promise.all loses one, the team panel's 100 users cost
+// ⌈100/maxBatchSize⌉ server hits, and a second load (same client, then a reloaded page) is
+// answered from the memory cache and the Cache API. Saves docs/demo.png.
+//   node --test tests/e2e/demo.test.mjs
+// FETCHLANE_PKG_DIR=/some/dir serves that directory as /pkg instead of the repo's pkg/.
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { deflateSync, inflateSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { root, startServer } from '../../scripts/server.mjs';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+];
+const DEFAULT_FAULTS = { latencyMs: 120, jitterMs: 80, errorRate: 0.15, rateLimitRate: 0.1, retryAfterSec: 1 };
+const PANELS = ['product', 'stock', 'reviews', 'inventory', 'recommendations', 'account', 'user', 'notifications', 'analytics', 'team'];
+const TEAM_SIZE = 100;
+const MAX_BATCH = 25;
+const SCREENSHOT = join(root, 'docs', 'demo.png');
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (buf) => {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+};
+
+/**
+ * Re-encodes an 8-bit RGB/RGBA PNG (what Chromium writes) as a palette PNG of its 256 most
+ * frequent colours (every other colour mapped to the nearest): a flat UI screenshot loses
+ * nothing visible and shrinks to well under the 200 KB budget.
+ */
+function toPalettePng(png) {
+  let pos = 8;
+  let width;
+  let height;
+  let colorType;
+  const idat = [];
+  while (pos < png.length) {
+    const len = png.readUInt32BE(pos);
+    const type = png.toString('latin1', pos + 4, pos + 8);
+    const data = png.subarray(pos + 8, pos + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      colorType = data[9];
+      if (data[8] !== 8 || (colorType !== 2 && colorType !== 6) || data[12] !== 0) return png;
+    } else if (type === 'IDAT') idat.push(data);
+    pos += 12 + len;
+  }
+  const bpp = colorType === 6 ? 4 : 3;
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * bpp;
+  const px = Buffer.alloc(height * stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const src = y * (stride + 1) + 1;
+    const row = y * stride;
+    for (let i = 0; i < stride; i++) {
+      const a = i >= bpp ? px[row + i - bpp] : 0;
+      const b = y > 0 ? px[row - stride + i] : 0;
+      const c = i >= bpp && y > 0 ? px[row - stride + i - bpp] : 0;
+      let v = raw[src + i];
+      if (filter === 1) v += a;
+      else if (filter === 2) v += b;
+      else if (filter === 3) v += (a + b) >> 1;
+      else if (filter === 4) {
+        const p = a + b - c;
+        const pa = Math.abs(p - a);
+        const pb = Math.abs(p - b);
+        const pc = Math.abs(p - c);
+        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      }
+      px[row + i] = v & 0xff;
+    }
+  }
+  const counts = new Map();
+  for (let i = 0; i < px.length; i += bpp) {
+    const k = (px[i] << 16) | (px[i + 1] << 8) | px[i + 2];
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const palette = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 256).map(([k]) => k);
+  const index = new Map();
+  const nearest = (k) => {
+    let best = 0;
+    let bestD = Infinity;
+    const r = k >> 16;
+    const g = (k >> 8) & 0xff;
+    const b = k & 0xff;
+    for (let j = 0; j < palette.length; j++) {
+      const p = palette[j];
+      const d = 3 * (r - (p >> 16)) ** 2 + 4 * (g - ((p >> 8) & 0xff)) ** 2 + 2 * (b - (p & 0xff)) ** 2;
+      if (d < bestD) [best, bestD] = [j, d];
+    }
+    return best;
+  };
+  const out = Buffer.alloc(height * (width + 1));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * stride + x * bpp;
+      const k = (px[i] << 16) | (px[i + 1] << 8) | px[i + 2];
+      let j = index.get(k);
+      if (j === undefined) index.set(k, (j = nearest(k)));
+      out[y * (width + 1) + 1 + x] = j;
+    }
+  }
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 3, 0, 0, 0], 8);
+  const plte = Buffer.alloc(palette.length * 3);
+  palette.forEach((p, j) => plte.set([p >> 16, (p >> 8) & 0xff, p & 0xff], j * 3));
+  return Buffer.concat([
+    png.subarray(0, 8), chunk('IHDR', ihdr), chunk('PLTE', plte),
+    chunk('IDAT', deflateSync(out, { level: 9 })), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+test('demo page: three modes under faults, batching, memory and Cache API reloads', { timeout: 900_000 }, async (t) => {
+  const statics = [`/=${root}/www`, `/pkg=${process.env.FETCHLANE_PKG_DIR ?? `${root}/pkg`}`];
+  const server = await startServer({ statics });
+  const api = async (path, init) => (await fetch(`${server.origin}${path}`, init)).json();
+  let browser;
+  try {
+    await api('/__reset', { method: 'POST' });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+
+    const open = async () => {
+      await page.goto(`${server.origin}/?autoload=0`);
+      await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+    };
+    const panelStates = () =>
+      page.$$eval('[data-testid^="panel-"]', (els) => Object.fromEntries(els.map((e) => [e.dataset.panel, e.dataset.state])));
+    const lastRow = () => page.$eval('[data-testid="run-row"]', (row) => ({ ...row.dataset }));
+    /** Clicks `button` and waits for the run it starts to be counted. */
+    const runVia = async (button) => {
+      const before = Number(await page.getAttribute('body', 'data-runs'));
+      await page.click(button);
+      await page.waitForFunction(
+        (n) => Number(document.body.dataset.runs) > n && document.body.dataset.busy === 'false',
+        before,
+        { timeout: 180_000 },
+      );
+      return { row: await lastRow(), panels: await panelStates() };
+    };
+    const load = async (mode, scene = 'page') => {
+      await page.check(`[data-testid="mode-${mode}"]`);
+      await page.selectOption('[data-testid="scene"]', scene);
+      return runVia('[data-testid="load"]');
+    };
+    const setFaults = async (button, expected) => {
+      await page.click(button);
+      await page.waitForFunction(
+        (want) => {
+          const c = JSON.parse(document.querySelector('[data-testid="server-config"]').dataset.config ?? '{}');
+          return Object.entries(want).every(([k, v]) => c[k] === v);
+        },
+        expected,
+      );
+      assert.deepEqual(await api('/__config'), expected, 'the page set the server config');
+    };
+    const allOk = (panels) => PANELS.every((p) => panels[p] === 'ok');
+    const totals = {};
+
+    await open();
+    await setFaults('[data-testid="faults-default"]', DEFAULT_FAULTS);
+
+    // 1. fetchlane, cold caches, faults on: every panel completes.
+    const cold = await load('fetchlane');
+    assert.ok(allOk(cold.panels), `fetchlane: every panel ok, got ${JSON.stringify(cold.panels)}`);
+    assert.equal(Number(cold.row.failedPanels), 0);
+    const coldHits = Number(cold.row.hits);
+    const coldStats = await api(`/__stats?run=${encodeURIComponent(cold.row.run)}`);
+    assert.equal(coldStats.total, coldHits, 'the page shows the server-side count');
+    assert.ok(coldHits >= 11, `fetchlane made its requests (${coldHits})`);
+    assert.ok(Number(cold.row.deduped ?? 1) >= 1, 'identical GETs were de-duplicated');
+    totals.fetchlane = cold.row;
+    await t.test('waterfall: bars are keyboard operable and show details', async () => {
+      const bars = await page.$$('[data-testid="waterfall"] [data-row]');
+      assert.ok(bars.length >= 11, `one bar per request (${bars.length})`);
+      await page.focus('[data-testid="waterfall"] [data-row="0"]');
+      await page.keyboard.press('ArrowDown');
+      const focused = await page.evaluate(() => document.activeElement?.dataset?.row);
+      assert.equal(focused, '1');
+      assert.match(await page.textContent('[data-testid="waterfall-details"]'), /GET \/api\//);
+      assert.ok(await page.isVisible('#wf-tip'), 'the tooltip shows for the focused bar');
+    });
+
+    // 2. The same client again: answered from memory, fewer server hits.
+    const again = await runVia('[data-testid="again"]');
+    assert.ok(allOk(again.panels), `second load: every panel ok, got ${JSON.stringify(again.panels)}`);
+    assert.ok(Number(again.row.cacheMemory) > 0, `memory hits on the second load (${again.row.cacheMemory})`);
+    assert.ok(Number(again.row.hits) < coldHits, `fewer server hits (${again.row.hits} < ${coldHits})`);
+
+    // 3. A reloaded page, a new client: answered from the Cache API.
+    await open();
+    const reloaded = await load('fetchlane');
+    assert.ok(allOk(reloaded.panels), `after a reload: every panel ok, got ${JSON.stringify(reloaded.panels)}`);
+    assert.ok(Number(reloaded.row.cachePersistent) > 0, `Cache API hits after the reload (${reloaded.row.cachePersistent})`);
+    assert.ok(Number(reloaded.row.hits) < coldHits, `fewer server hits after the reload (${reloaded.row.hits} < ${coldHits})`);
+    const persistentStat = Number(await page.textContent('[data-testid="stat-cacheHits.persistent"]'));
+    assert.ok(persistentStat > 0, `the stats panel shows cacheHits.persistent (${persistentStat})`);
+
+    // 4. Promise.all of plain fetch under the same faults: at least one panel fails.
+    let all;
+    for (let i = 0; i < 5; i++) {
+      all = await load('promise-all');
+      if (Number(all.row.failedPanels) > 0) break;
+    }
+    assert.ok(Number(all.row.failedPanels) > 0, 'Promise.all shows a failure');
+    assert.ok(Object.values(all.panels).includes('error'), 'a panel is in its error state');
+    assert.equal(Number(all.row.hits), 109, 'Promise.all: 9 panel requests + 100 team requests');
+    totals['promise-all'] = all.row;
+
+    // 5. Sequential await fetch: slow, and every fault reaches a panel.
+    const seq = await load('sequential');
+    assert.equal(Number(seq.row.hits), 109, 'sequential: 109 requests');
+    totals.sequential = seq.row;
+
+    // 6. Batching: 100 load(id) calls, ⌈100/25⌉ = 4 server hits (faults off so that retries do not add any).
+    await setFaults('[data-testid="faults-off"]', { latencyMs: 0, jitterMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSec: 1 });
+    await page.click('[data-testid="clear-cache"]');
+    await page.waitForFunction(() => /cleared/i.test(document.querySelector('[data-testid="status"]').textContent));
+    const team = await load('fetchlane', 'team');
+    assert.equal(team.panels.team, 'ok');
+    const teamStats = await api(`/__stats?run=${encodeURIComponent(team.row.run)}`);
+    assert.equal(teamStats.hits['/api/team'], Math.ceil(TEAM_SIZE / MAX_BATCH), `batched team: ${JSON.stringify(teamStats.hits)}`);
+    assert.equal(teamStats.total, Math.ceil(TEAM_SIZE / MAX_BATCH));
+    assert.equal(Number(team.row.teamHits), Math.ceil(TEAM_SIZE / MAX_BATCH), 'the page shows the team hits');
+    const method = await page.getAttribute('[data-testid="team-method"]', 'data-method');
+    assert.ok(['loader', 'hand-rolled'].includes(method), `batching method ${method}`);
+    t.diagnostic(`team batching via ${method}`);
+
+    // 7. A narrow screen: no horizontal scrolling of the page.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal overflow at 390 px (${overflow})`);
+    await page.setViewportSize({ width: 1200, height: 900 });
+
+    // 8. The screenshot: default faults, cold caches, fetchlane (the other modes' last runs beside it).
+    await setFaults('[data-testid="faults-default"]', DEFAULT_FAULTS);
+    await page.click('[data-testid="clear-cache"]');
+    const shot = await load('fetchlane');
+    assert.ok(allOk(shot.panels), `fetchlane again: every panel ok, got ${JSON.stringify(shot.panels)}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.mouse.move(10, 10);
+    writeFileSync(SCREENSHOT, toPalettePng(await page.screenshot()));
+    const size = statSync(SCREENSHOT).size;
+    assert.ok(size <= 200 * 1024, `screenshot ≤ 200 KB (${size})`);
+
+    for (const [mode, r] of Object.entries(totals)) {
+      t.diagnostic(`${mode}: total ${r.total} ms, ${r.hits} server hits, ${r.failedPanels} panels failed (${r.failedRequests} requests), ${r.bytes} bytes`);
+    }
+    assert.deepEqual(pageErrors, [], 'no uncaught errors on the page');
+  } finally {
+    try {
+      await api('/__config', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ latencyMs: 0, jitterMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSec: 1 }),
+      });
+      await api('/__reset', { method: 'POST' });
+    } catch {
+      /* the server may be gone already */
+    }
+    if (browser) await browser.close();
+    await server.stop();
+  }
+});
