@@ -57,12 +57,15 @@ export function percentile(xs, p) {
   return v[rank - 1];
 }
 
-/** Runs `fn` once as a warm-up (unless `warmup` is 0) and then `reps` times; returns the results. */
-export async function repeat(reps, fn, { warmup = 1 } = {}) {
+/**
+ * Runs `fn` `warmup` times (rep < 0) and then `reps` times; returns the results. With `gc` a
+ * full GC runs before each repetition (where the page allows it).
+ */
+export async function repeat(reps, fn, { warmup = 1, gc = true } = {}) {
   for (let i = 0; i < warmup; i++) await fn(-1 - i);
   const out = [];
   for (let i = 0; i < reps; i++) {
-    await collect();
+    if (gc) await collect();
     out.push(await fn(i));
   }
   return out;
@@ -79,6 +82,21 @@ export async function warmConnections(n = 6) {
   await Promise.all(
     Array.from({ length: n }, () => fetch(url('/status/204', { latency: 5 }), { cache: 'no-store' })),
   );
+}
+
+/**
+ * Median time of one plain fetch (+ body) of `path` with `params`, alone, over `k` tries: what
+ * one request really costs on this machine (server timer slack, browser IPC), for the
+ * "calibrated" bounds next to the ideal ones.
+ */
+export async function roundTrip(path, params = {}, k = 15) {
+  const xs = [];
+  for (let i = 0; i < k; i++) {
+    const t0 = now();
+    await (await fetch(url(path, params))).text();
+    xs.push(now() - t0);
+  }
+  return median(xs);
 }
 
 /** Thrown by a probe to turn a scenario (or part of one) into `skipped: not implemented yet`. */

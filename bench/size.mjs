@@ -74,6 +74,8 @@ export async function run({ root }) {
   rows.push({ variant: 'all five peers in one bundle', library: 'all peers', raw: allPeers.length, gzip: gz(allPeers) });
   const fl = rows[0];
   for (const r of rows) r.vsFetchlane = fl.gzip / r.gzip;
+  const all = rows[rows.length - 1];
+  const wasmGz = gz(readFileSync(wasm));
   return {
     id,
     title,
@@ -86,6 +88,9 @@ export async function run({ root }) {
     ],
     rows,
     goals: [],
+    losses: [
+      `Size: fetchlane is ${(fl.gzip / 1024).toFixed(1)} KiB gzipped, ${(fl.gzip / all.gzip).toFixed(1)}× the five peers bundled together (${(all.gzip / 1024).toFixed(1)} KiB); the wasm is ${((wasmGz / fl.gzip) * 100).toFixed(0)} % of it. The release profile already has opt-level "z", LTO, one codegen unit and panic = "abort", and wasm-opt -Oz runs; what would change it is finding what dominates the wasm (\`twiggy top\`: usually string formatting, \`Debug\` impls and monomorphized generics), keeping \`format!\` out of hot paths, and splitting rarely used features (cache, paginate) into a second module loaded on demand.`,
+    ],
     notes: [
       `fetchlane's wasm alone: ${gz(readFileSync(wasm))} B gzipped; the shipped JS also loads ${snippets.length} wasm-bindgen snippet file(s) (${each(snippets)} B gzipped), not in the first row.`,
       'Each file gzipped on its own and summed (they are served as separate files); peers are one esbuild bundle each.',

@@ -108,8 +108,8 @@ export async function run({ smoke, createClient, peers }) {
     ],
     rows,
     goals: [
-      { text: `server hits = ${minHits} (the minimum)`, value: String(fl.hits), pass: fl.hits === minHits },
-      { text: 'no slower than DataLoader (within 5 %)', value: `${fl.ms.toFixed(1)} ms vs ${dl.ms.toFixed(1)} ms`, pass: fl.ms <= dl.ms * 1.05 },
+      { text: `server hits = ${minHits} (the minimum)`, value: String(fl.hits), pass: fl.hits === minHits, ifMissed: 'The loader split the ids into more batches than maxBatchSize requires (a window that closes early, or the URL length limit).' },
+      { text: 'no slower than DataLoader (within 5 %)', value: `${fl.ms.toFixed(1)} ms vs ${dl.ms.toFixed(1)} ms`, pass: fl.ms <= dl.ms * 1.05, ifMissed: 'Same number of requests, so the gap is per-key work: crossing into wasm per load() and matching the response items to keys.' },
     ],
     notes: [`${n} loads of ids 1..${n} in one tick, each request answered after ${latency} ms; fetchlane stats().batched after all reps: ${batched}.`],
   };

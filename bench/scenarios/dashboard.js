@@ -2,7 +2,7 @@
 // data has arrived (bodies decoded), for fetchlane's `all`, a bare `Promise.all` of fetch and
 // the sequential awaits that such code often starts as. The bound is the slowest endpoint
 // (everything in parallel); with 6 connections in input order it is the same here.
-import { median, now, repeat, resetRun, runId, serverStats, url, warmConnections } from '../lib.js';
+import { median, now, repeat, roundTrip, resetRun, runId, serverStats, url, warmConnections } from '../lib.js';
 
 export const id = 'dashboard';
 export const title = 'Dashboard load (8 endpoints, mixed latencies)';
@@ -55,6 +55,9 @@ export async function run({ smoke, createClient }) {
       },
     },
   ];
+  await warmConnections();
+  const slowest = ENDPOINTS.find(([, l]) => l === bound);
+  const calibrated = await roundTrip(slowest[0], { latency: slowest[1] }, smoke ? 3 : 9);
   const samples = new Map(variants.map((v) => [v, []]));
   await repeat(reps, async (rep) => {
     for (const v of variants) {
@@ -77,26 +80,34 @@ export async function run({ smoke, createClient }) {
   const fl = rows[0];
   for (const r of rows) {
     r.boundRatio = bound / r.ms;
+    r.calibratedRatio = calibrated / r.ms;
     r.vsFetchlane = r.ms / fl.ms;
   }
   const pa = rows[1];
   return {
     id,
     title,
-    params: { endpoints: ENDPOINTS.map(([p, l]) => `${p} ${l} ms`), reps, boundMs: bound, bound6Ms: bound6, sequentialSumMs: sum },
+    params: { endpoints: ENDPOINTS.map(([p, l]) => `${p} ${l} ms`), reps, boundMs: bound, bound6Ms: bound6, sequentialSumMs: sum, calibratedBoundMs: calibrated },
     columns: [
       { key: 'variant', label: 'variant' },
       { key: 'ms', label: 'all data ms (median)', digits: 0 },
       { key: 'boundRatio', label: `bound/time (bound ${bound} ms)`, digits: 3 },
+      { key: 'calibratedRatio', label: `calibrated bound/time (${calibrated.toFixed(0)} ms)`, digits: 3 },
       { key: 'vsFetchlane', label: 'time ÷ fetchlane’s', digits: 2 },
     ],
     rows,
     goals: [
-      { text: 'bound/time ≥ 0.97', value: fl.boundRatio.toFixed(3), pass: fl.boundRatio >= 0.97 },
-      { text: 'no slower than Promise.all (within 2 %)', value: `${fl.ms.toFixed(0)} ms vs ${pa.ms.toFixed(0)} ms`, pass: fl.ms <= pa.ms * 1.02 },
+      {
+        text: 'bound/time ≥ 0.97',
+        value: `${fl.boundRatio.toFixed(3)} (calibrated ${fl.calibratedRatio.toFixed(3)}; Promise.all ${pa.boundRatio.toFixed(3)})`,
+        pass: fl.boundRatio >= 0.97,
+        ifMissed: `The slowest endpoint alone takes ${calibrated.toFixed(0)} ms here, not ${bound} ms (server timer slack and the browser's per-request cost); compare the calibrated ratio and Promise.all.`,
+      },
+      { text: 'no slower than Promise.all (within 2 %)', value: `${fl.ms.toFixed(0)} ms vs ${pa.ms.toFixed(0)} ms`, pass: fl.ms <= pa.ms * 1.02, ifMissed: 'With 8 requests and 6 connections both start the same requests at once; a steady gap is fetchlane’s per-request cost (wasm crossing, body decoding in the pipeline).' },
     ],
     notes: [
       `Latencies ${latencies.join(', ')} ms: slowest ${bound} ms (also the 6-connection list-schedule bound, ${bound6} ms); sequential sum ${sum} ms.`,
+      `Calibrated bound: the slowest endpoint fetched alone with plain fetch, median ${calibrated.toFixed(1)} ms.`,
     ],
   };
 }
