@@ -49,6 +49,19 @@ export function median(xs) {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
+/** Per-variant medians of server hits and time, and each variant's time over fetchlane's (row 0). */
+export function hitRows(variants, samples) {
+  const rows = variants.map((v) => ({
+    variant: v.variant,
+    library: v.library,
+    hits: median(samples.get(v).map((s) => s.hits)),
+    ms: median(samples.get(v).map((s) => s.ms)),
+    runs: samples.get(v),
+  }));
+  for (const r of rows) r.vsFetchlane = r.ms / rows[0].ms;
+  return rows;
+}
+
 /** Nearest-rank percentile, p in [0, 100]. */
 export function percentile(xs, p) {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);

@@ -2,7 +2,7 @@
 // `loader` against DataLoader over fetch (batch fn calling /items?ids=...) and against
 // unbatched requests (/items/:id each, plain and through fetchlane). Both batchers use
 // maxBatchSize 100, so the minimum is ⌈N/100⌉ server hits.
-import { looksUnimplemented, median, NotImplemented, now, ORIGIN, repeat, resetRun, runId, serverStats, url, warmConnections } from '../lib.js';
+import { hitRows, looksUnimplemented, NotImplemented, now, ORIGIN, repeat, resetRun, runId, serverStats, url, warmConnections } from '../lib.js';
 
 export const id = 'batching';
 export const title = 'Batching (DataLoader-style)';
@@ -86,15 +86,8 @@ export async function run({ smoke, createClient, peers }) {
   const batched = client.stats().batched;
   client.close();
 
-  const rows = variants.map((v) => ({
-    variant: v.variant,
-    library: v.library,
-    hits: median(samples.get(v).map((s) => s.hits)),
-    ms: median(samples.get(v).map((s) => s.ms)),
-    runs: samples.get(v),
-  }));
+  const rows = hitRows(variants, samples);
   const fl = rows[0];
-  for (const r of rows) r.vsFetchlane = r.ms / fl.ms;
   const dl = rows[1];
   return {
     id,

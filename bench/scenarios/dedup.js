@@ -2,7 +2,7 @@
 // resource). Server hits and time until every caller has its body, against plain fetch (with
 // the default cache mode Chromium's HTTP cache lock serializes identical URLs; with
 // `cache: 'no-store'` they all go out, 6 at a time). The theoretical minimum is 1 hit.
-import { median, NotImplemented, now, repeat, resetRun, runId, serverStats, url, warmConnections } from '../lib.js';
+import { hitRows, NotImplemented, now, repeat, resetRun, runId, serverStats, url, warmConnections } from '../lib.js';
 
 export const id = 'dedup';
 export const title = 'De-duplication of identical in-flight GETs';
@@ -49,15 +49,8 @@ export async function run({ smoke, createClient }) {
   const deduped = client.stats().deduped;
   client.close();
 
-  const rows = variants.map((v) => ({
-    variant: v.variant,
-    library: v.library,
-    hits: median(samples.get(v).map((s) => s.hits)),
-    ms: median(samples.get(v).map((s) => s.ms)),
-    runs: samples.get(v),
-  }));
+  const rows = hitRows(variants, samples);
   const fl = rows[0];
-  for (const r of rows) r.vsFetchlane = r.ms / fl.ms;
   return {
     id,
     title,
