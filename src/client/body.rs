@@ -48,7 +48,6 @@ impl Buffered {
     }
 
     /// Bytes in the body.
-    #[allow(dead_code)] // the memory cache budgets with it
     pub fn len(&self) -> usize {
         self.body.byte_length() as usize
     }

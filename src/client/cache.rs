@@ -17,7 +17,7 @@ use super::events::EventType;
 use super::network::{self, Answer, Prepared};
 use super::options::RequestOptions;
 use super::stats::bump;
-use super::store::{persist, persisted, request_headers, Entry};
+use super::store::{persist, persisted, Entry};
 use super::Inner;
 use crate::core::cache_policy::{conditional_header, freshness, merge_304, storable, Freshness, ResponseMeta, StoreRules};
 use crate::web::clock::wall_ms;
@@ -66,7 +66,7 @@ pub(crate) async fn run(
         }
     }
     let call = Call {
-        request_headers: request_headers(&req.template.headers()),
+        request_headers: header_pairs(&req.template.headers()),
         ttl_ms: opts.ttl_ms.or(cache.ttl_ms),
         inner,
         req,

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
-use web_sys::{Cache, Headers, Request};
+use web_sys::{Cache, Request};
 
-use super::body::{header_pairs, Buffered};
+use super::body::Buffered;
 use super::config::{CacheConfig, PersistConfig};
 use crate::core::cache_policy::{vary_key, vary_names};
 use crate::core::lru::Lru;
@@ -177,9 +177,4 @@ pub(crate) async fn clear_persisted(store: &std::cell::RefCell<PersistentStore>)
     let name = store.borrow().name.clone();
     store.borrow_mut().cache = None;
     cache_storage::remove(&name).await.map(|_| ())
-}
-
-/// The request headers as pairs (for `Vary`).
-pub(crate) fn request_headers(headers: &Headers) -> Vec<(String, String)> {
-    header_pairs(headers)
 }
