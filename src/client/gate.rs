@@ -172,11 +172,15 @@ impl Gate {
         }
     }
 
-    /// Returns a permit. The next start happens one executor turn later, not inside this
-    /// call: whoever was waiting on the finished work (an `all` group that must abort its
-    /// siblings on a failure) hears about it first, so a queued sibling does not slip out
-    /// to the server in between. Releases in the same turn share one dispatch.
+    /// Returns a permit and starts what may start now.
     fn release(&self, id: TaskId, host: Option<HostId>) {
+        self.state.borrow_mut().scheduler.finish(id, host, now_ms());
+        self.dispatch();
+    }
+
+    /// Returns a permit; the next start happens one executor turn later (see
+    /// [`Permit::release_later`]). Releases in the same turn share one dispatch.
+    fn release_later(&self, id: TaskId, host: Option<HostId>) {
         let schedule = {
             let mut s = self.state.borrow_mut();
             s.scheduler.finish(id, host, now_ms());
@@ -222,7 +226,7 @@ impl Future for Acquire {
         s.slots.remove(&id);
         drop(s);
         self.done = true;
-        Poll::Ready(result.map(|()| Permit { gate: self.gate.clone(), id, host: self.host }))
+        Poll::Ready(result.map(|()| Permit { gate: self.gate.clone(), id, host: self.host, later: false }))
     }
 }
 
@@ -250,11 +254,24 @@ pub(crate) struct Permit {
     gate: Rc<Gate>,
     id: TaskId,
     host: Option<HostId>,
+    later: bool,
+}
+
+impl Permit {
+    /// Gives the slot back, but lets the next queued work start only one executor turn
+    /// later, so that those waiting on this work react to its outcome first.
+    pub fn release_later(mut self) {
+        self.later = true;
+    }
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        self.gate.release(self.id, self.host);
+        if self.later {
+            self.gate.release_later(self.id, self.host);
+        } else {
+            self.gate.release(self.id, self.host);
+        }
     }
 }
 

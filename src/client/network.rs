@@ -256,7 +256,6 @@ async fn attempts(run: &mut Run, first: Acquire) -> Result<Answer, Error> {
                 }
                 Attempt::Failed(outcome, cause) => (outcome, None, Failure::Cause(cause)),
             };
-        drop(permit);
         let decision = policy.decide(
             &run.req.method,
             run.req.has_idempotency_key,
@@ -266,15 +265,21 @@ async fn attempts(run: &mut Run, first: Acquire) -> Result<Answer, Error> {
             random(),
         );
         match decision {
-            RetryDecision::GiveUp => return give_up(run, outcome, failure),
+            RetryDecision::GiveUp => {
+                let result = give_up(run, outcome, failure);
+                settle_permit(permit, result.is_err());
+                return result;
+            }
             RetryDecision::TooLong(_) => {
                 let mut e = run.error(ErrorKind::RateLimit);
                 if let Failure::Response(r) = failure {
                     e.response = Some(r);
                 }
+                settle_permit(permit, true);
                 return Err(e);
             }
             RetryDecision::RetryAfter(delay) => {
+                drop(permit);
                 run.emit(EventType::Retry, |e| {
                     e.delay_ms = Some(delay);
                     e.reason = Some(match outcome {
@@ -290,6 +295,18 @@ async fn attempts(run: &mut Run, first: Acquire) -> Result<Answer, Error> {
                 }
             }
         }
+    }
+}
+
+/// Returns the permit of a request that is done. After a failure the next start waits one
+/// executor turn: whoever waits on this request (an `all` group that must abort its
+/// siblings) hears of the failure first, so a queued sibling cannot slip out to the server.
+/// Otherwise the next queued work starts at once.
+fn settle_permit(permit: Permit, failed: bool) {
+    if failed {
+        permit.release_later();
+    } else {
+        drop(permit);
     }
 }
 
