@@ -38,3 +38,9 @@ pub use client::{
 };
 pub use core::lane::Lane;
 pub use core::retry_policy::RetryPolicy;
+
+// talc in place of Rust's default dlmalloc: 2.7 KB less gzipped wasm, and no slower per
+// request in `npm run bench` (see BENCHMARKS.md).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::errors::{config_error, to_js, type_error};
 use super::events::{event_to_js, stats_to_js};
@@ -51,7 +51,7 @@ impl JsClient {
             Err(e) => return reject(e),
         };
         let run = self.client.send(&req, opts, body_as);
-        future_to_promise(async move { run.await.map_err(to_js) })
+        super::promise(async move { run.await.map_err(to_js) })
     }
 
     /// One request through the pipeline; resolves to a readable `Response`.
@@ -95,7 +95,7 @@ impl JsClient {
             Err(e) => return reject(e),
         };
         let run = self.client.all(list, group);
-        future_to_promise(async move {
+        super::promise(async move {
             let values = run.await.map_err(to_js)?;
             Ok(values.into_iter().collect::<Array>().into())
         })
@@ -122,7 +122,7 @@ impl JsClient {
             })
         });
         let run = self.client.all_settled(list, group, report);
-        future_to_promise(async move {
+        super::promise(async move {
             let out = Array::new();
             for result in run.await {
                 let o = Object::new();
@@ -158,7 +158,7 @@ impl JsClient {
                 Ok(value)
             }
         });
-        future_to_promise(async move { run.await.map_err(to_js)? })
+        super::promise(async move { run.await.map_err(to_js)? })
     }
 
     /// Drops matching cached entries; resolves to how many. `match` is a URL (absolute or
@@ -191,14 +191,14 @@ impl JsClient {
             return reject(type_error(&m));
         };
         let run = self.client.invalidate(matches);
-        future_to_promise(async move { Ok((run.await as f64).into()) })
+        super::promise(async move { Ok((run.await as f64).into()) })
     }
 
     /// Drops every cached entry of this client's namespace.
     #[wasm_bindgen(js_name = clearCache)]
     pub fn clear_cache(&self) -> Promise {
         let run = self.client.clear_cache();
-        future_to_promise(async move {
+        super::promise(async move {
             run.await;
             Ok(JsValue::UNDEFINED)
         })
@@ -214,7 +214,7 @@ impl JsClient {
     #[wasm_bindgen(js_name = onIdle)]
     pub fn on_idle(&self) -> Promise {
         let client = self.client.clone();
-        future_to_promise(async move {
+        super::promise(async move {
             client.on_idle().await;
             Ok(JsValue::UNDEFINED)
         })

@@ -5,7 +5,6 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::errors::{config_error, to_js, type_error};
 use super::options::lane_init;
@@ -188,7 +187,7 @@ impl JsLoader {
             return Promise::reject(&e);
         }
         let run = self.loader.load(key);
-        future_to_promise(async move { run.await.map_err(to_js) })
+        super::promise(async move { run.await.map_err(to_js) })
     }
 
     /// The items for `keys`, in order; a failed key gives its error in place. Never rejects
@@ -212,7 +211,7 @@ impl JsLoader {
             }
         }
         let run = self.loader.load_many(good);
-        future_to_promise(async move {
+        super::promise(async move {
             let mut results = run.await.into_iter();
             let mut bad = bad.into_iter().peekable();
             let out = Array::new();

@@ -9,3 +9,18 @@ mod loader;
 mod options;
 mod paginate;
 mod values;
+
+/// A JS promise for `work`. Every export goes through this one boxed instance, so that
+/// `future_to_promise`'s machinery is compiled once rather than once per export.
+fn promise(
+    work: impl std::future::Future<Output = Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>> + 'static,
+) -> js_sys::Promise {
+    boxed_promise(Box::pin(work))
+}
+
+#[inline(never)]
+fn boxed_promise(
+    work: std::pin::Pin<Box<dyn std::future::Future<Output = Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>>>>,
+) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(work)
+}

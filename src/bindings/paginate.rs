@@ -6,7 +6,6 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::errors::{config_error, to_js};
 use super::input::request;
@@ -97,7 +96,7 @@ impl JsPages {
     /// iterator is done.
     pub fn next(&self) -> Promise {
         let run = self.pages.next();
-        future_to_promise(async move {
+        super::promise(async move {
             match run.await {
                 Some(Ok(body)) => Ok(step(false, &body)),
                 Some(Err(e)) => Err(to_js(e)),

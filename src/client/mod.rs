@@ -22,7 +22,7 @@ pub mod stats;
 mod store;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
@@ -240,17 +240,16 @@ impl Client {
     pub fn invalidate(&self, matches: Rc<dyn Fn(&str) -> bool>) -> impl Future<Output = usize> {
         let inner = self.inner.clone();
         async move {
-            let mut removed: Vec<String> = match &inner.memory {
+            // An entry may sit in both stores: each URL counts once.
+            let mut removed: HashSet<String> = match &inner.memory {
                 Some(m) => m.borrow_mut().remove_matching(&*matches).iter().map(|u| u.to_string()).collect(),
-                None => Vec::new(),
+                None => HashSet::new(),
             };
             if let Some(p) = &inner.persistent {
                 if let Ok(urls) = store::unpersist(p, &*matches).await {
                     removed.extend(urls);
                 }
             }
-            removed.sort_unstable();
-            removed.dedup();
             removed.len()
         }
     }

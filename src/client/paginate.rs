@@ -7,7 +7,7 @@
 //! `i - prefetch` pages. [`Pages::close`] aborts whatever is in flight and ends the sequence.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
@@ -46,12 +46,46 @@ impl Default for PaginateOptions {
     }
 }
 
+/// Results produced but not yet handed out. The driver produces them in index order and
+/// consumers mostly take them in order, so a deque that knows the index of its front does what
+/// a map would, with less code in the wasm.
+#[derive(Default)]
+struct Ready {
+    /// The index of `slots[0]`.
+    front: usize,
+    /// `None` once taken; taken slots at the front are dropped.
+    slots: VecDeque<Option<Result<JsValue, Error>>>,
+}
+
+impl Ready {
+    /// Adds the result with the next index.
+    fn push(&mut self, result: Result<JsValue, Error>) {
+        self.slots.push_back(Some(result));
+    }
+
+    /// Takes the result at `index`, if it is there.
+    fn take(&mut self, index: usize) -> Option<Result<JsValue, Error>> {
+        let taken = self.slots.get_mut(index.checked_sub(self.front)?)?.take();
+        while let Some(None) = self.slots.front() {
+            self.slots.pop_front();
+            self.front += 1;
+        }
+        taken
+    }
+
+    /// Drops every result not yet taken; later pushes keep their indices.
+    fn clear(&mut self) {
+        self.front += self.slots.len();
+        self.slots.clear();
+    }
+}
+
 #[derive(Default)]
 struct State {
     /// `next` calls so far.
     requested: usize,
     /// Pages (or the error that ended the sequence) not yet handed out, by index.
-    ready: BTreeMap<usize, Result<JsValue, Error>>,
+    ready: Ready,
     /// How many results the sequence has, once it has ended.
     total: Option<usize>,
     closed: bool,
@@ -130,7 +164,7 @@ impl Pages {
             if st.closed {
                 return Poll::Ready(None);
             }
-            if let Some(r) = st.ready.remove(&index) {
+            if let Some(r) = st.ready.take(index) {
                 return Poll::Ready(Some(r));
             }
             if st.total.is_some_and(|t| index >= t) {
@@ -204,7 +238,7 @@ async fn drive(shared: Rc<Shared>, first: Request) {
             Err(e) => (Err(e), Ok(None)),
         };
         let failed = result.is_err();
-        shared.state.borrow_mut().ready.insert(index, result);
+        shared.state.borrow_mut().ready.push(result);
         index += 1;
         shared.wake_consumers();
         if failed {
@@ -215,7 +249,7 @@ async fn drive(shared: Rc<Shared>, first: Request) {
             Ok(None) => break,
             // The next page cannot be requested: that page fails.
             Err(e) => {
-                shared.state.borrow_mut().ready.insert(index, Err(e));
+                shared.state.borrow_mut().ready.push(Err(e));
                 index += 1;
                 break;
             }

@@ -41,7 +41,14 @@ fn dedupe_key(req: &Prepared, opts: &RequestOptions) -> String {
         return key;
     }
     let mut headers = super::body::header_pairs(&req.template.headers());
-    headers.sort();
+    // A request has few headers: an insertion sort keeps a whole sort routine out of the wasm.
+    for i in 1..headers.len() {
+        let mut j = i;
+        while j > 0 && headers[j - 1] > headers[j] {
+            headers.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     let mut key = String::with_capacity(req.url.len() + 16);
     key.push_str(&req.method);
     key.push(' ');

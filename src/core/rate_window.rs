@@ -23,8 +23,11 @@
 pub struct RateWindow {
     limit: u32,
     interval_ms: f64,
-    /// Requests that still count: `(id, completed_at)`, with `f64::INFINITY` while in flight.
-    live: Vec<(u64, f64)>,
+    /// Requests in flight, by id: each counts until it completes.
+    in_flight: Vec<u64>,
+    /// Completion times that may still count, in increasing order. Completions arrive in
+    /// clock order, so this stays sorted without a sort (which would cost wasm size).
+    finished: Vec<f64>,
 }
 
 impl RateWindow {
@@ -34,7 +37,7 @@ impl RateWindow {
     /// `limit` of 0 is treated as 1, and an `interval_ms` that is not positive and finite
     /// disables the rule.
     pub fn new(limit: u32, interval_ms: f64) -> Self {
-        RateWindow { limit: limit.max(1), interval_ms, live: Vec::new() }
+        RateWindow { limit: limit.max(1), interval_ms, in_flight: Vec::new(), finished: Vec::new() }
     }
 
     /// The rule's limit.
@@ -63,40 +66,46 @@ impl RateWindow {
         if !self.enforced() {
             return now_ms;
         }
-        let mut done: Vec<f64> =
-            self.live.iter().map(|&(_, d)| d).filter(|&d| self.counts(d, now_ms)).collect();
+        let counting = &self.finished[self.expired(now_ms)..];
+        let count = self.in_flight.len() + counting.len();
         let limit = self.limit as usize;
-        if done.len() < limit {
+        if count < limit {
             return now_ms;
         }
-        // `excess` entries must stop counting; the finished ones stop in completion order.
-        let excess = done.len() - limit + 1;
-        done.sort_by(f64::total_cmp);
-        let deciding = done[excess - 1];
-        if deciding.is_infinite() {
-            f64::INFINITY
-        } else {
-            (deciding + self.interval_ms).max(now_ms)
+        // `excess` entries must stop counting; the finished ones stop in completion order,
+        // the ones in flight only after they complete.
+        let excess = count - limit + 1;
+        match counting.get(excess - 1) {
+            Some(&deciding) => (deciding + self.interval_ms).max(now_ms),
+            None => f64::INFINITY,
         }
     }
 
+    /// How many of the oldest completions no longer count at `now_ms`.
+    fn expired(&self, now_ms: f64) -> usize {
+        self.finished.partition_point(|&d| !self.counts(d, now_ms))
+    }
+
     /// Records that request `id` starts at `now_ms` (callers only do so when
-    /// `earliest_start(now_ms) <= now_ms`). Entries that no longer count are dropped, so the
-    /// memory is O(`limit` + requests in flight).
+    /// `earliest_start(now_ms) <= now_ms`). Completions that no longer count are dropped, so
+    /// the memory is O(`limit` + requests in flight).
     pub fn record_start(&mut self, id: u64, now_ms: f64) {
         if !self.enforced() {
             return;
         }
-        let interval = self.interval_ms;
-        self.live.retain(|&(_, d)| d + interval > now_ms);
-        self.live.push((id, f64::INFINITY));
+        let expired = self.expired(now_ms);
+        self.finished.drain(..expired);
+        self.in_flight.push(id);
     }
 
     /// Records that request `id` completed (answered, failed or was aborted) at `now_ms`.
     /// Unknown ids are ignored.
     pub fn complete(&mut self, id: u64, now_ms: f64) {
-        if let Some(entry) = self.live.iter_mut().find(|(i, _)| *i == id) {
-            entry.1 = now_ms;
+        if let Some(i) = self.in_flight.iter().position(|&x| x == id) {
+            self.in_flight.swap_remove(i);
+            // In order already unless a caller's clock went backwards; then keep it sorted.
+            let at = self.finished.partition_point(|&d| d <= now_ms);
+            self.finished.insert(at, now_ms);
         }
     }
 }
@@ -182,7 +191,7 @@ mod tests {
             w.record_start(id, t);
             w.complete(id, t + 1.0);
         }
-        assert!(w.live.len() <= 4);
+        assert!(w.in_flight.len() + w.finished.len() <= 4);
     }
 }
 
