@@ -3,7 +3,7 @@
 // cargo (release, wasm32) -> wasm-bindgen --target web -> wasm-opt -Oz -> entry, types,
 // package.json (version from Cargo.toml) and README.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,9 +15,15 @@ run('cargo', ['build', '--release', '--lib', '--target', 'wasm32-unknown-unknown
 rmSync(pkg, { recursive: true, force: true });
 mkdirSync(pkg, { recursive: true });
 run('wasm-bindgen', [
-  '--target', 'web', '--out-dir', pkg, '--out-name', 'fetchlane', '--no-typescript',
+  '--target', 'web', '--out-dir', pkg, '--out-name', 'fetchlane',
   join(root, 'target/wasm32-unknown-unknown/release/fetchlane.wasm'),
 ]);
+// The generated types describe the raw wasm exports (with `any`); users get js/index.d.ts.
+// They are kept outside the package for the golden-file check in tests/types/check.mjs.
+renameSync(join(pkg, 'fetchlane.d.ts'), join(root, 'target/fetchlane-bindings.d.ts'));
+rmSync(join(pkg, 'fetchlane_bg.wasm.d.ts'), { force: true });
+const glue = join(pkg, 'fetchlane.js');
+writeFileSync(glue, readFileSync(glue, 'utf8').replace(/^\/\* @ts-self-types="[^"]*" \*\/\n/, ''));
 const wasm = join(pkg, 'fetchlane_bg.wasm');
 // wasm-opt from npm's binaryen package: Debian's binaryen 108 predates the final externref
 // encoding and turns wasm-bindgen's externref table into an anyref one that browsers refuse.

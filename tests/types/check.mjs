@@ -3,8 +3,13 @@
 // 1. js/index.d.ts has no `any` outside comments and strings.
 // 2. tests/types/consumer.ts (which uses every member, and proves wrong usages rejected with
 //    `@ts-expect-error`) type-checks under strict settings against js/index.d.ts.
+// 3. Golden files, so that a change to the surface shows in review: the types wasm-bindgen
+//    generates for the wasm exports (target/fetchlane-bindings.d.ts, written by
+//    `npm run build`) must equal tests/types/golden/fetchlane-bindings.d.ts, and the package's
+//    index.d.ts must be js/index.d.ts. After an intended change:
+//    `UPDATE_GOLDEN=1 node tests/types/check.mjs`.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -60,6 +65,37 @@ if (tsc.error) {
 } else if (tsc.status !== 0) {
   failed = true;
   console.error(`types: tsc failed (exit ${tsc.status}):\n${tsc.stdout}${tsc.stderr}`);
+}
+
+const generated = join(root, 'target/fetchlane-bindings.d.ts');
+const golden = join(root, 'tests/types/golden/fetchlane-bindings.d.ts');
+if (!existsSync(generated)) {
+  failed = true;
+  console.error('types: target/fetchlane-bindings.d.ts is missing; run `npm run build` first');
+} else if (process.env.UPDATE_GOLDEN === '1') {
+  mkdirSync(dirname(golden), { recursive: true });
+  writeFileSync(golden, readFileSync(generated, 'utf8'));
+  console.log('types: golden file updated: tests/types/golden/fetchlane-bindings.d.ts');
+} else {
+  const want = existsSync(golden) ? readFileSync(golden, 'utf8') : '';
+  const have = readFileSync(generated, 'utf8');
+  if (want !== have) {
+    failed = true;
+    const a = want.split('\n');
+    const b = have.split('\n');
+    const first = a.findIndex((line, i) => line !== b[i]);
+    const at = first === -1 ? Math.min(a.length, b.length) : first;
+    console.error(
+      `types: the wasm exports' generated types differ from tests/types/golden/fetchlane-bindings.d.ts ` +
+        `(first difference at line ${at + 1}:\n  golden: ${a[at] ?? '(end)'}\n  built:  ${b[at] ?? '(end)'})\n` +
+        'If the change is intended, review it and run `UPDATE_GOLDEN=1 node tests/types/check.mjs`.',
+    );
+  }
+}
+const shipped = join(root, 'pkg/index.d.ts');
+if (existsSync(shipped) && readFileSync(shipped, 'utf8') !== dts) {
+  failed = true;
+  console.error('types: pkg/index.d.ts is not js/index.d.ts; rebuild with `npm run build`');
 }
 
 if (failed) process.exit(1);
