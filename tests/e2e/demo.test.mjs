@@ -2,11 +2,12 @@
 // local API server with faults on, loads the scene in each mode and checks what the page claims:
 // fetchlane completes every panel while Promise.all loses one, the team panel's 100 users cost
 // ⌈100/maxBatchSize⌉ server hits, and a second load (same client, then a reloaded page) is
-// answered from the memory cache and the Cache API. Saves docs/demo.png.
+// answered from the memory cache and the Cache API. Saves a screenshot to target/demo.png, or
+// to the README's docs/demo.png with UPDATE_SCREENSHOT=1 (so that a test run leaves the tree clean).
 //   node --test tests/e2e/demo.test.mjs
 // FETCHLANE_PKG_DIR=/some/dir serves that directory as /pkg instead of the repo's pkg/.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { deflateSync, inflateSync } from 'node:zlib';
@@ -21,7 +22,7 @@ const DEFAULT_FAULTS = { latencyMs: 120, jitterMs: 80, errorRate: 0.15, rateLimi
 const PANELS = ['product', 'stock', 'reviews', 'inventory', 'recommendations', 'account', 'user', 'notifications', 'analytics', 'team'];
 const TEAM_SIZE = 100;
 const MAX_BATCH = 25;
-const SCREENSHOT = join(root, 'docs', 'demo.png');
+const SCREENSHOT = process.env.UPDATE_SCREENSHOT === '1' ? join(root, 'docs', 'demo.png') : join(root, 'target', 'demo.png');
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -265,6 +266,7 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
     assert.ok(allOk(shot.panels), `fetchlane again: every panel ok, got ${JSON.stringify(shot.panels)}`);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.mouse.move(10, 10);
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
     writeFileSync(SCREENSHOT, toPalettePng(await page.screenshot()));
     const size = statSync(SCREENSHOT).size;
     assert.ok(size <= 200 * 1024, `screenshot ≤ 200 KB (${size})`);
