@@ -89,7 +89,7 @@ export async function run({ root }) {
     rows,
     goals: [],
     losses: [
-      `Size: fetchlane is ${(fl.gzip / 1024).toFixed(1)} KiB gzipped, ${(fl.gzip / all.gzip).toFixed(1)}× the five peers bundled together (${(all.gzip / 1024).toFixed(1)} KiB); the wasm is ${((wasmGz / fl.gzip) * 100).toFixed(0)} % of it. The release profile already has opt-level "z", LTO, one codegen unit and panic = "abort", and wasm-opt -Oz runs; what would change it is finding what dominates the wasm (\`twiggy top\`: usually string formatting, \`Debug\` impls and monomorphized generics), keeping \`format!\` out of hot paths, and splitting rarely used features (cache, paginate) into a second module loaded on demand.`,
+      `Size: fetchlane is ${(fl.gzip / 1024).toFixed(1)} KiB gzipped, ${(fl.gzip / all.gzip).toFixed(1)}× the five peers bundled together (${(all.gzip / 1024).toFixed(1)} KiB); the wasm is ${((wasmGz / fl.gzip) * 100).toFixed(0)} % of it. The release profile has opt-level "z", LTO, one codegen unit and panic = "abort", wasm-opt -Oz runs, and the allocator is talc; \`twiggy top\` finds no one heavy dependency (formatting and panics are 3 %) but monomorphized std code for our types (25 %), the JS option decoding (15 %) and the features themselves. What would change it: option decoding in the JS entry, the cache and loader/paginate as modules loaded on first use, and type-erased attempt futures (README, "Size").`,
     ],
     notes: [
       `fetchlane's wasm alone: ${gz(readFileSync(wasm))} B gzipped; the shipped JS also loads ${snippets.length} wasm-bindgen snippet file(s) (${each(snippets)} B gzipped), not in the first row.`,
