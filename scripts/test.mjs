@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // npm test: every suite, one summary line `N passed, M failed` at the end.
 //   native   cargo test (pure core with a fake clock, proptests, the server's own tests)
+//   docs     cargo doc with warnings as errors
 //   browser  wasm-bindgen tests of the Rust API in headless Chromium and Firefox
-//   package  npm run build, the strict TypeScript consumer check, the JS API page suite in
-//            both browsers
+//   package  npm run build, the strict TypeScript consumer check and golden files, the JS API
+//            page suite in both browsers
+//   pages    Playwright page tests (demo, consumers), and the benchmark smoke run
 // Every suite runs against the same local API server, started here.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -51,6 +53,10 @@ console.log(`test: local API server at ${server.origin}`);
 
 try {
   record('native (cargo test)', ...cargoCounts(await run('cargo', ['test', '--workspace', '--quiet'], env)));
+
+  // The Rust API's docs build without warnings (broken links, missing docs are errors).
+  const docs = await run('cargo', ['doc', '--no-deps', '-p', 'fetchlane'], { ...env, RUSTDOCFLAGS: '-D warnings' });
+  record('docs (cargo doc -D warnings)', docs.code === 0 ? 1 : 0, docs.code === 0 ? 0 : 1);
 
   const wasmTests = ['test', '--target', 'wasm32-unknown-unknown', '--test', 'browser_*'];
   record('browser tests, Chromium', ...cargoCounts(await run('cargo', wasmTests, { ...env, CHROMEDRIVER: '/usr/bin/chromedriver' })));
