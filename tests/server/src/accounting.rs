@@ -58,16 +58,21 @@ pub async fn account(State(state): State<AppState>, req: Request, next: Next) ->
             ))
         })
         .collect();
-    let arrival = Arrival {
-        path: path.clone(),
-        method: req.method().to_string(),
-        t: state.now_ms(),
-        query: params.raw.clone(),
-        host,
-        headers,
-        status: None,
+    // Stamped under the stats lock, so that the arrivals list is in time order even when
+    // requests arrive together.
+    let ticket = {
+        let mut stats = lock(&state.stats);
+        let arrival = Arrival {
+            path: path.clone(),
+            method: req.method().to_string(),
+            t: state.now_ms(),
+            query: params.raw.clone(),
+            host,
+            headers,
+            status: None,
+        };
+        stats.arrive(&run, arrival)
     };
-    let ticket = lock(&state.stats).arrive(&run, arrival);
     let hit_count = ticket.hit_count;
     let guard = InFlight {
         state: state.clone(),
