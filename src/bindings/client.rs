@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use futures_util::FutureExt;
 use wasm_bindgen_futures::JsFuture;
 
 use super::errors::{config_error, to_js, type_error};
@@ -51,7 +52,7 @@ impl JsClient {
             Err(e) => return reject(e),
         };
         let run = self.client.send(&req, opts, body_as);
-        super::promise(async move { run.await.map_err(to_js) })
+        super::promise(run.map(|r| r.map_err(to_js)))
     }
 
     /// One request through the pipeline; resolves to a readable `Response`.
@@ -95,10 +96,7 @@ impl JsClient {
             Err(e) => return reject(e),
         };
         let run = self.client.all(list, group);
-        super::promise(async move {
-            let values = run.await.map_err(to_js)?;
-            Ok(values.into_iter().collect::<Array>().into())
-        })
+        super::promise(run.map(|r| Ok(r.map_err(to_js)?.into_iter().collect::<Array>().into())))
     }
 
     /// Every request's outcome, in input order, shaped like `Promise.allSettled`.
@@ -122,9 +120,9 @@ impl JsClient {
             })
         });
         let run = self.client.all_settled(list, group, report);
-        super::promise(async move {
+        super::promise(run.map(|results| {
             let out = Array::new();
-            for result in run.await {
+            for result in results {
                 let o = Object::new();
                 let (status, key, value) = match result {
                     Ok(v) => ("fulfilled", "value", v),
@@ -135,7 +133,7 @@ impl JsClient {
                 out.push(&o);
             }
             Ok(out.into())
-        })
+        }))
     }
 
     /// Runs `task(signal)` under the same limits; its own result or error passes through.
@@ -158,7 +156,7 @@ impl JsClient {
                 Ok(value)
             }
         });
-        super::promise(async move { run.await.map_err(to_js)? })
+        super::promise(run.map(|r| r.map_err(to_js)?))
     }
 
     /// Drops matching cached entries; resolves to how many. `match` is a URL (absolute or
@@ -191,7 +189,7 @@ impl JsClient {
             return reject(type_error(&m));
         };
         let run = self.client.invalidate(matches);
-        super::promise(async move { Ok((run.await as f64).into()) })
+        super::promise(run.map(|n| Ok((n as f64).into())))
     }
 
     /// Drops every cached entry of this client's namespace.

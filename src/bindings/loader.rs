@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use futures_util::FutureExt;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -187,7 +188,7 @@ impl JsLoader {
             return Promise::reject(&e);
         }
         let run = self.loader.load(key);
-        super::promise(async move { run.await.map_err(to_js) })
+        super::promise(run.map(|r| r.map_err(to_js)))
     }
 
     /// The items for `keys`, in order; a failed key gives its error in place. Never rejects
@@ -211,8 +212,8 @@ impl JsLoader {
             }
         }
         let run = self.loader.load_many(good);
-        super::promise(async move {
-            let mut results = run.await.into_iter();
+        super::promise(run.map(move |results| {
+            let mut results = results.into_iter();
             let mut bad = bad.into_iter().peekable();
             let out = Array::new();
             for i in 0..keys.length() as usize {
@@ -229,7 +230,7 @@ impl JsLoader {
                 };
             }
             Ok(out.into())
-        })
+        }))
     }
 
     /// Stores `value` for `key` (no request) unless the key is already memoised.

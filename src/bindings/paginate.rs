@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use futures_util::FutureExt;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -96,13 +97,11 @@ impl JsPages {
     /// iterator is done.
     pub fn next(&self) -> Promise {
         let run = self.pages.next();
-        super::promise(async move {
-            match run.await {
-                Some(Ok(body)) => Ok(step(false, &body)),
-                Some(Err(e)) => Err(to_js(e)),
-                None => Ok(step(true, &JsValue::UNDEFINED)),
-            }
-        })
+        super::promise(run.map(|page| match page {
+            Some(Ok(body)) => Ok(step(false, &body)),
+            Some(Err(e)) => Err(to_js(e)),
+            None => Ok(step(true, &JsValue::UNDEFINED)),
+        }))
     }
 
     /// Ends the iteration (what `break` in `for await` calls): aborts the pages fetched

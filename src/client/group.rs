@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use wasm_bindgen::JsValue;
 
 use super::error::Error;
@@ -56,15 +57,8 @@ fn members(
         .enumerate()
         .map(|(i, (request, options))| -> Member {
             // Prepared before the first poll, so that queue order is input order.
-            let started = prepare(inner, &request)
-                .map(|p| pipeline::start(inner, p, options, body_as, Some(group.clone())));
-            Box::pin(async move {
-                let result = match started {
-                    Ok(run) => run.await,
-                    Err(e) => Err(e),
-                };
-                (i, result)
-            })
+            let prepared = prepare(inner, &request);
+            Box::pin(pipeline::start_or_fail(inner, prepared, options, body_as, Some(group.clone())).map(move |r| (i, r)))
         })
         .collect()
 }

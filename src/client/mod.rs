@@ -28,6 +28,7 @@ use std::pin::pin;
 use std::rc::Rc;
 
 use futures_util::future::{select, Either};
+use futures_util::TryFutureExt;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortController, AbortSignal, Response};
 
@@ -135,22 +136,14 @@ impl Client {
         options: RequestOptions,
         body_as: BodyAs,
     ) -> impl Future<Output = Result<JsValue, Error>> {
-        let started = request::prepare(&self.inner, request)
-            .map(|p| pipeline::start(&self.inner, p, options, body_as, None));
-        async move {
-            match started {
-                Ok(run) => run.await,
-                Err(e) => Err(e),
-            }
-        }
+        pipeline::start_or_fail(&self.inner, request::prepare(&self.inner, request), options, body_as, None)
     }
 
     /// Runs one request; the caller gets a readable `Response`. A non-2xx answer (after
     /// retries) rejects with kind `http` unless `throw_http_errors` is off. Like every
     /// method here, it queues before returning, and the future borrows nothing.
     pub fn fetch(&self, request: &web_sys::Request, options: RequestOptions) -> impl Future<Output = Result<Response, Error>> {
-        let run = self.send(request, options, BodyAs::Response);
-        async move { Ok(run.await?.unchecked_into()) }
+        self.send(request, options, BodyAs::Response).map_ok(JsCast::unchecked_into)
     }
 
     /// Runs one request and parses its body as JSON (kind `decode` when it does not parse).
@@ -160,8 +153,7 @@ impl Client {
 
     /// Runs one request and reads its body as text.
     pub fn text(&self, request: &web_sys::Request, options: RequestOptions) -> impl Future<Output = Result<String, Error>> {
-        let run = self.send(request, options, BodyAs::Text);
-        async move { Ok(run.await?.as_string().unwrap_or_default()) }
+        self.send(request, options, BodyAs::Text).map_ok(|v| v.as_string().unwrap_or_default())
     }
 
     /// Runs every request; results in input order. The first failure rejects, and (unless

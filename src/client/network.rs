@@ -173,7 +173,7 @@ pub(crate) fn run(
     id: u64,
 ) -> impl Future<Output = Result<Answer, Error>> {
     let total_timeout_ms = opts.total_timeout_ms.or(client.config.total_timeout_ms);
-    let run = Run {
+    let mut run = Run {
         lane: opts.lane,
         client,
         req,
@@ -202,8 +202,9 @@ pub(crate) fn run(
         });
         setup = Some((links, total_timer, run.acquire()));
     }
+    // `run` is used in place: rebinding it inside would store it twice in the future, which
+    // lives as long as the request is queued.
     async move {
-        let mut run = run;
         let Some((links, total_timer, first)) = setup else {
             return Err(run.error(ErrorKind::Closed));
         };

@@ -85,6 +85,23 @@ fn stage(inner: &Rc<Inner>, req: Prepared, opts: RequestOptions, id: u64) -> Sta
     }
 }
 
+/// Starts a prepared call, or answers at once with the error that kept it from being
+/// prepared. A combinator rather than an `async` wrapper: a wrapper would hold the call's
+/// future twice (as its capture and as the awaited value), and this one stays in memory for
+/// as long as the call is queued.
+pub(crate) fn start_or_fail(
+    inner: &Rc<Inner>,
+    prepared: Result<Prepared, Error>,
+    opts: RequestOptions,
+    body_as: BodyAs,
+    group: Option<Rc<AbortHub>>,
+) -> impl Future<Output = Result<JsValue, Error>> {
+    match prepared {
+        Ok(req) => Either::Left(start(inner, req, opts, body_as, group)),
+        Err(e) => Either::Right(std::future::ready(Err(e))),
+    }
+}
+
 /// Starts one call. Like `network::run`, it queues (or joins) before returning.
 pub(crate) fn start(
     inner: &Rc<Inner>,
