@@ -2,9 +2,9 @@
 
 use std::rc::Rc;
 
+use futures_util::FutureExt;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use futures_util::FutureExt;
 use wasm_bindgen_futures::JsFuture;
 
 use super::errors::{config_error, to_js, type_error};
