@@ -4,10 +4,12 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, AbortSignal};
+
+use super::flag::Flag;
 
 /// A listener on an `AbortSignal` that is removed when this value is dropped, so listeners
 /// never pile up on a long-lived signal of the caller's.
@@ -51,49 +53,28 @@ pub fn link(from: &AbortSignal, to: &AbortController) -> AbortLink {
     }
 }
 
-#[derive(Default)]
-struct WaitState {
-    fired: bool,
-    waker: Option<Waker>,
-}
-
 /// A future that completes when a signal aborts; it removes its listener when dropped.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Aborted {
-    state: Rc<RefCell<WaitState>>,
+    flag: Flag,
     _listener: Option<Listener>,
 }
 
 /// Waits until `signal` aborts (completes at once if it already has).
 pub fn aborted(signal: &AbortSignal) -> Aborted {
-    let state = Rc::new(RefCell::new(WaitState { fired: signal.aborted(), waker: None }));
-    if state.borrow().fired {
-        return Aborted { state, _listener: None };
+    let flag = Flag::new(signal.aborted());
+    if flag.is_set() {
+        return Aborted { flag, _listener: None };
     }
-    let shared = state.clone();
-    let listener = Listener::new(signal, move || {
-        let waker = {
-            let mut s = shared.borrow_mut();
-            s.fired = true;
-            s.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    });
-    Aborted { state, _listener: Some(listener) }
+    let setter = flag.clone();
+    let listener = Listener::new(signal, move || setter.set());
+    Aborted { flag, _listener: Some(listener) }
 }
 
 impl Future for Aborted {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut s = self.state.borrow_mut();
-        if s.fired {
-            Poll::Ready(())
-        } else {
-            s.waker = Some(cx.waker().clone());
-            Poll::Pending
-        }
+        self.flag.poll(cx)
     }
 }
 

@@ -6,5 +6,6 @@
 pub mod abort;
 pub mod cache_storage;
 pub mod clock;
+mod flag;
 pub mod timer;
 pub mod transport;

@@ -1,12 +1,12 @@
 //! `setTimeout` as a callback handle and as a future; both clear the timer when dropped.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use wasm_bindgen::prelude::*;
+
+use super::flag::Flag;
 
 #[wasm_bindgen]
 extern "C" {
@@ -44,45 +44,24 @@ impl Drop for Timer {
     }
 }
 
-#[derive(Default)]
-struct SleepState {
-    fired: bool,
-    waker: Option<Waker>,
-}
-
 /// A future that completes after a delay; dropping it clears the timer.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
-    state: Rc<RefCell<SleepState>>,
+    flag: Flag,
     _timer: Timer,
 }
 
 /// Waits `ms` milliseconds.
 pub fn sleep(ms: f64) -> Sleep {
-    let state = Rc::new(RefCell::new(SleepState::default()));
-    let fired = state.clone();
-    let timer = Timer::once(ms, move || {
-        let waker = {
-            let mut s = fired.borrow_mut();
-            s.fired = true;
-            s.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    });
-    Sleep { state, _timer: timer }
+    let flag = Flag::new(false);
+    let setter = flag.clone();
+    let timer = Timer::once(ms, move || setter.set());
+    Sleep { flag, _timer: timer }
 }
 
 impl Future for Sleep {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut s = self.state.borrow_mut();
-        if s.fired {
-            Poll::Ready(())
-        } else {
-            s.waker = Some(cx.waker().clone());
-            Poll::Pending
-        }
+        self.flag.poll(cx)
     }
 }
