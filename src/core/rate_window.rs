@@ -145,6 +145,18 @@ mod tests {
     }
 
     #[test]
+    fn completions_out_of_clock_order_stay_sorted() {
+        let mut w = RateWindow::new(2, 1000.0);
+        w.record_start(1, 0.0);
+        w.record_start(2, 0.0);
+        w.complete(2, 80.0);
+        w.complete(1, 50.0); // a clock reading older than the last completion
+        assert_eq!(w.finished, vec![50.0, 80.0]);
+        assert_eq!(w.earliest_start(60.0), 1050.0, "the earliest completion stops counting first");
+        assert_eq!(w.earliest_start(1060.0), 1060.0);
+    }
+
+    #[test]
     fn sliding_not_fixed() {
         let mut w = RateWindow::new(2, 1000.0);
         for (id, t) in [(1, 900.0), (2, 950.0)] {
