@@ -8,7 +8,7 @@
 // FETCHLANE_PKG_DIR=/some/dir serves that directory as /pkg instead of the repo's pkg/.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
@@ -266,7 +266,7 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
     assert.ok(allOk(shot.panels), `fetchlane again: every panel ok, got ${JSON.stringify(shot.panels)}`);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.mouse.move(10, 10);
-    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
     writeFileSync(SCREENSHOT, toPalettePng(await page.screenshot()));
     const size = statSync(SCREENSHOT).size;
     assert.ok(size <= 200 * 1024, `screenshot ≤ 200 KB (${size})`);
