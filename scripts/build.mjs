@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { wasmOpt } from './wasm-opt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -25,13 +26,7 @@ rmSync(join(pkg, 'fetchlane_bg.wasm.d.ts'), { force: true });
 const glue = join(pkg, 'fetchlane.js');
 writeFileSync(glue, readFileSync(glue, 'utf8').replace(/^\/\* @ts-self-types="[^"]*" \*\/\n/, ''));
 const wasm = join(pkg, 'fetchlane_bg.wasm');
-// wasm-opt from npm's binaryen package: Debian's binaryen 108 predates the final externref
-// encoding and turns wasm-bindgen's externref table into an anyref one that browsers refuse.
-run(join(root, 'node_modules/.bin/wasm-opt'), [
-  '-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
-  '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue',
-  wasm, '-o', wasm,
-]);
+wasmOpt(wasm, wasm);
 
 // The error class is a wasm-bindgen snippet; the entry must import that very module so
 // that `instanceof FetchlaneError` holds for errors made on the wasm side.
