@@ -177,9 +177,9 @@ export interface InitOutput {
     readonly loader_prime: (a: number, b: any, c: any) => void;
     readonly pages_next: (a: number) => any;
     readonly pages_return: (a: number, b: any) => any;
-    readonly wasm_bindgen__convert__closures_____invoke__h05e3ec615b11ab9b: (a: number, b: number, c: any, d: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h87946b239f509cf6: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h790d99b29684054c: (a: number, b: number) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h…: (a: number, b: number, c: any, d: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h…: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h…: (a: number, b: number) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;
