@@ -12,7 +12,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 
-run('cargo', ['build', '--release', '--lib', '--target', 'wasm32-unknown-unknown', '-p', 'fetchlane']);
+// wasm-panic-handler: the shipped cdylib traps on a panic without linking std (Cargo.toml).
+run('cargo', ['build', '--release', '--lib', '--target', 'wasm32-unknown-unknown', '-p', 'fetchlane', '--features', 'wasm-panic-handler']);
 rmSync(pkg, { recursive: true, force: true });
 mkdirSync(pkg, { recursive: true });
 run('wasm-bindgen', [

@@ -25,6 +25,22 @@
 //! # }
 //! ```
 #![deny(missing_docs)]
+// No std: the crate needs only `alloc`, and the shipped wasm then links no std panic machinery
+// (see `wasm-panic-handler` below). Builds that do link std get it through `extern crate std`.
+#![no_std]
+
+extern crate alloc;
+#[cfg(not(all(target_arch = "wasm32", feature = "wasm-panic-handler")))]
+extern crate std;
+
+/// What std's prelude would bring, for a crate without it.
+mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::boxed::Box;
+    pub(crate) use alloc::string::{String, ToString};
+    pub(crate) use alloc::vec::Vec;
+    pub(crate) use alloc::vec;
+}
 
 mod bindings;
 pub mod client;
@@ -45,3 +61,12 @@ pub use core::retry_policy::RetryPolicy;
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+// The shipped wasm traps on a panic, as a std build with `panic = "abort"` does, but without
+// formatting the message first: std's panic hook, `core::fmt` and the messages and source
+// paths of every panic site stay out of the download (measured in README "Size").
+#[cfg(all(target_arch = "wasm32", feature = "wasm-panic-handler"))]
+#[panic_handler]
+fn panic(_: &::core::panic::PanicInfo) -> ! {
+    ::core::arch::wasm32::unreachable()
+}

@@ -1,6 +1,8 @@
 //! The `Client` class of the JS API, a thin layer over [`crate::Client`].
 
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::rc::Rc;
 
 use futures_util::FutureExt;
 use js_sys::{Array, Function, Object, Promise, Reflect};

@@ -1,5 +1,7 @@
 //! `input` and `init` (and `RequestLike`) into a `Request` plus its `LaneInit` options.
 
+use crate::prelude::*;
+
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Request, RequestInit};
@@ -60,7 +62,7 @@ fn cannot_build(url: &str, cause: JsValue) -> JsValue {
         Some(text) => m.push_str(&text),
         None => m.push_str("the Request constructor refused it"),
     }
-    if !url.contains("://") {
+    if !crate::core::text::contains(url, "://") {
         m.push_str(" (a relative URL needs a page to resolve against, or the `baseUrl` option)");
     }
     let error = js_sys::TypeError::new(&m);

@@ -1,7 +1,9 @@
 //! The `Loader` class of the JS API and the decoding of `LoaderOptions`, a thin layer over
 //! [`crate::client::Loader`].
 
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::rc::Rc;
 
 use futures_util::FutureExt;
 use js_sys::{Array, Function, Object, Promise, Reflect};
@@ -11,6 +13,7 @@ use super::errors::{config_error, to_js, type_error};
 use super::options::lane_init;
 use super::values::*;
 use crate::client::{BatchUrl, Client, ConfigError, Error, ErrorKind, ItemKey, Loader, LoaderConfig};
+use crate::core::text;
 
 const LOADER_KEYS: &[&str] = &[
     "url", "key", "select", "maxBatchSize", "windowMs", "maxUrlLength", "cache",
@@ -28,7 +31,7 @@ pub(crate) fn renamed(mut e: ConfigError) -> ConfigError {
         option.push_str(rest);
         e.option = option;
     }
-    e.message = e.message.replace("`init.", "`opts.").replace("`init`", "`opts`");
+    e.message = text::replace(&text::replace(&e.message, "`init.", "`opts."), "`init`", "`opts`");
     e
 }
 
@@ -54,7 +57,7 @@ fn loader_config(client: &Client, value: &JsValue) -> Result<LoaderConfig, Confi
     check_keys(&o, LOADER_KEYS, "opts")?;
     let url = get(&o, "url").ok_or_else(|| ConfigError::type_error("opts.url", "is required"))?;
     let url = if let Some(template) = url.as_string() {
-        if !template.contains("{keys}") {
+        if !text::contains(&template, "{keys}") {
             return Err(got(
                 ConfigError::type_error("opts.url", "must hold `{keys}` (where the comma-joined keys go), or be a function of the keys"),
                 &url,
@@ -159,7 +162,7 @@ impl JsLoader {
                 tick.push_str(&option);
                 let mut new_tick = String::from("`");
                 new_tick.push_str(&renamed);
-                e.message = e.message.replace(&tick, &new_tick);
+                e.message = text::replace(&e.message, &tick, &new_tick);
                 e.option = renamed;
             }
             config_error(e)

@@ -1,6 +1,8 @@
 //! Decoding the JS option objects (`ClientOptions`, `RetryOptions`, `LaneInit`,
 //! `GroupOptions`) into the Rust API's types, once, at the edge.
 
+use crate::prelude::*;
+
 use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -2,7 +2,9 @@
 //! `PaginateOptions`, a thin layer over [`crate::client::Pages`]. The package entry makes
 //! the class async-iterable (`[Symbol.asyncIterator]() { return this }`).
 
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::rc::Rc;
 
 use futures_util::FutureExt;
 use js_sys::{Function, Object, Promise, Reflect};

@@ -1,6 +1,8 @@
 //! Reading plain JS values into Rust ones, with errors that name the option and say what was
 //! found. Every conversion is total: no JS value can make it panic.
 
+use crate::prelude::*;
+
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -107,7 +109,7 @@ pub(crate) fn limit(value: &JsValue, name: &str) -> Result<usize, ConfigError> {
     if n == f64::INFINITY {
         return Ok(UNLIMITED);
     }
-    if !(n >= 1.0) || n.fract() != 0.0 || n > 9_007_199_254_740_991.0 {
+    if !(n >= 1.0) || n % 1.0 != 0.0 || n > 9_007_199_254_740_991.0 {
         return Err(got(ConfigError::range_error(name, "must be a positive integer or Infinity"), value));
     }
     Ok(n as usize)
@@ -116,7 +118,7 @@ pub(crate) fn limit(value: &JsValue, name: &str) -> Result<usize, ConfigError> {
 /// A whole number `>= min`.
 pub(crate) fn integer(value: &JsValue, name: &str, min: f64) -> Result<f64, ConfigError> {
     let n = number(value, name)?;
-    if !(n >= min) || n.fract() != 0.0 || n.is_infinite() {
+    if !(n >= min) || n % 1.0 != 0.0 || n.is_infinite() {
         let expected = if min > 0.0 { "must be a positive integer" } else { "must be an integer >= 0" };
         return Err(got(ConfigError::range_error(name, expected), value));
     }

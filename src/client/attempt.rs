@@ -1,7 +1,7 @@
 //! One attempt: send the request with its own abort controller, under the per-attempt
 //! timeout, and classify what came back.
 
-use std::pin::pin;
+use core::pin::pin;
 
 use futures_util::future::{select, Either};
 use wasm_bindgen::{JsCast, JsValue};

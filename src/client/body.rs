@@ -1,6 +1,8 @@
 //! Response bodies: buffering one so that several callers (or a cache) can each get their
 //! own readable copy, and decoding one as the caller asked.
 
+use crate::prelude::*;
+
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Response, ResponseInit};

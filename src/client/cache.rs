@@ -5,7 +5,9 @@
 //! what may be stored and answers with a fresh copy. It never fails because a store did:
 //! a Cache API error becomes a `cache-error` event and the network answers.
 
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::rc::Rc;
 
 use wasm_bindgen::JsValue;
 use web_sys::RequestCredentials;

@@ -1,5 +1,7 @@
 //! Client configuration, validated once when the client is built.
 
+use crate::prelude::*;
+
 use crate::core::error::push_decimal;
 use crate::core::retry_policy::RetryPolicy;
 use crate::core::scheduler::UNLIMITED;

@@ -4,11 +4,13 @@
 //! One waiter aborting leaves the others untouched; when the last waiter leaves, the shared
 //! request is aborted.
 
-use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use crate::prelude::*;
+
+use core::cell::RefCell;
+use core::future::Future;
+use core::pin::Pin;
+use alloc::rc::Rc;
+use core::task::{Context, Poll, Waker};
 
 use web_sys::AbortController;
 
@@ -71,7 +73,7 @@ impl Shared {
         let wakers = {
             let mut s = self.state.borrow_mut();
             s.outcome = Some(outcome);
-            std::mem::take(&mut s.wakers)
+            core::mem::take(&mut s.wakers)
         };
         for w in wakers {
             w.wake();

@@ -1,5 +1,7 @@
 //! The error every failed request ends in; the JS API turns it into a `FetchlaneError`.
 
+use crate::prelude::*;
+
 use wasm_bindgen::JsValue;
 
 pub use crate::core::error::ErrorKind;

@@ -1,8 +1,10 @@
 //! Events for developers: what was queued, started, retried, served from cache, throttled
 //! and settled.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use crate::prelude::*;
+
+use core::cell::{Cell, RefCell};
+use alloc::rc::Rc;
 
 use crate::core::error::ErrorKind;
 use crate::core::lane::Lane;

@@ -1,12 +1,14 @@
 //! The scheduler made awaitable: `acquire` waits for a permit, dropping the wait leaves the
 //! queue, dropping the permit hands the slot on.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::{Rc, Weak};
-use std::task::{Context, Poll, Waker};
+use crate::prelude::*;
+
+use core::cell::RefCell;
+use crate::core::hash::HashMap;
+use core::future::Future;
+use core::pin::Pin;
+use alloc::rc::{Rc, Weak};
+use core::task::{Context, Poll, Waker};
 
 use crate::core::error::ErrorKind;
 use crate::core::lane::Lane;
@@ -45,7 +47,7 @@ impl Gate {
             state: RefCell::new(GateState {
                 scheduler,
                 next_id: 0,
-                slots: HashMap::new(),
+                slots: HashMap::default(),
                 timer: None,
                 idle: Vec::new(),
                 closed: false,
@@ -184,7 +186,7 @@ impl Gate {
         let schedule = {
             let mut s = self.state.borrow_mut();
             s.scheduler.finish(id, host, now_ms());
-            !std::mem::replace(&mut s.dispatch_pending, true)
+            !core::mem::replace(&mut s.dispatch_pending, true)
         };
         if schedule {
             let this = self.this.clone();

@@ -1,9 +1,11 @@
 //! Groups: `all` (fail fast, abort the siblings) and `allSettled` (every outcome, with
 //! progress).
 
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
+use crate::prelude::*;
+
+use core::future::Future;
+use core::pin::Pin;
+use alloc::rc::Rc;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;

@@ -13,12 +13,15 @@
 //! Keys are compared by their string form (`String(key)` in JS), so the id `1` and the id
 //! `"1"` are the same key, in the URL, in the memo and when matching items.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use crate::prelude::*;
+
+use core::cell::RefCell;
+use crate::core::hash::HashMap;
+use crate::core::text;
+use core::future::Future;
+use core::pin::Pin;
+use alloc::rc::Rc;
+use core::task::{Context, Poll, Waker};
 
 use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
@@ -135,7 +138,7 @@ impl Slot {
                 return;
             }
             s.result = Some(result);
-            std::mem::take(&mut s.wakers)
+            core::mem::take(&mut s.wakers)
         };
         for w in wakers {
             w.wake();
@@ -231,18 +234,18 @@ impl Loader {
         let target = match &config.url {
             BatchUrl::Build(f) => Target::Build(f.clone()),
             BatchUrl::Template(t) => {
-                if !t.contains(KEYS_PLACEHOLDER) {
+                if !text::contains(t, KEYS_PLACEHOLDER) {
                     return Err(ConfigError::type_error(
                         "url",
                         "must hold `{keys}` (where the comma-joined keys go), or be a function of the keys",
                     ));
                 }
                 let base = client.config().base_url.clone().or_else(page_base);
-                let absolute = super::request::resolve(base.as_deref(), &t.replace(KEYS_PLACEHOLDER, MARKER))
+                let absolute = super::request::resolve(base.as_deref(), &text::replace(t, KEYS_PLACEHOLDER, MARKER))
                     .map_err(|_| {
                         ConfigError::type_error("url", "cannot be resolved: it must be absolute, or relative to `baseUrl` or the page")
                     })?;
-                let template = UrlTemplate::parse(&absolute.replace(MARKER, KEYS_PLACEHOLDER))
+                let template = UrlTemplate::parse(&text::replace(&absolute, MARKER, KEYS_PLACEHOLDER))
                     .ok_or_else(|| ConfigError::type_error("url", "lost its `{keys}` when resolved"))?;
                 Target::Template(template)
             }
@@ -361,7 +364,7 @@ impl Loader {
         let Some(Batch { collector, keys, slots, .. }) = batch else { return };
         let ids = collector.keys();
         let max_url = inner.config.max_url_length;
-        let requests: Vec<(std::ops::Range<usize>, Result<web_sys::Request, Error>)> = match &inner.target {
+        let requests: Vec<(core::ops::Range<usize>, Result<web_sys::Request, Error>)> = match &inner.target {
             Target::Template(t) => {
                 let encoded: Vec<String> = ids.iter().map(|k| encode_key(k)).collect();
                 let lens: Vec<usize> = encoded.iter().map(String::len).collect();
@@ -472,7 +475,7 @@ impl Loader {
             return Err(decode_error(&what, None));
         }
         let list: Array = list.unchecked_into();
-        let mut out = HashMap::with_capacity(list.length() as usize);
+        let mut out = HashMap::with_capacity_and_hasher(list.length() as usize, Default::default());
         for item in list.iter() {
             let key = match &self.inner.config.key {
                 ItemKey::Field(name) => {

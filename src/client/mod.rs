@@ -3,6 +3,8 @@
 //! The JS bindings are a thin layer over this module; Rust front ends (Leptos, Yew, Dioxus)
 //! use it directly.
 
+use crate::prelude::*;
+
 mod attempt;
 mod body;
 mod cache;
@@ -21,11 +23,11 @@ mod request;
 pub mod stats;
 mod store;
 
-use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
-use std::future::Future;
-use std::pin::pin;
-use std::rc::Rc;
+use core::cell::{Cell, RefCell};
+use crate::core::hash::{HashMap, HashSet};
+use core::future::Future;
+use core::pin::pin;
+use alloc::rc::Rc;
 
 use futures_util::future::{select, Either};
 use futures_util::TryFutureExt;
@@ -107,7 +109,7 @@ impl Client {
                 counters: Counters::default(),
                 emitter: events::Emitter::default(),
                 next_request_id: Cell::new(0),
-                inflight: RefCell::new(HashMap::new()),
+                inflight: RefCell::new(HashMap::default()),
                 memory,
                 persistent,
                 closed: Cell::new(false),
@@ -235,7 +237,7 @@ impl Client {
             // An entry may sit in both stores: each URL counts once.
             let mut removed: HashSet<String> = match &inner.memory {
                 Some(m) => m.borrow_mut().remove_matching(&*matches).iter().map(|u| u.to_string()).collect(),
-                None => HashSet::new(),
+                None => HashSet::default(),
             };
             if let Some(p) = &inner.persistent {
                 if let Ok(urls) = store::unpersist(p, &*matches).await {

@@ -1,5 +1,7 @@
 //! Per-request options (`LaneInit`'s additions to `RequestInit`).
 
+use crate::prelude::*;
+
 use web_sys::AbortSignal;
 
 use crate::core::lane::Lane;

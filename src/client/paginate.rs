@@ -6,11 +6,13 @@
 //! has arrived); it starts page `i` (0-based) once the consumer has asked for more than
 //! `i - prefetch` pages. [`Pages::close`] aborts whatever is in flight and ends the sequence.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::future::Future;
-use std::rc::Rc;
-use std::task::{Poll, Waker};
+use crate::prelude::*;
+
+use core::cell::RefCell;
+use alloc::collections::VecDeque;
+use core::future::Future;
+use alloc::rc::Rc;
+use core::task::{Poll, Waker};
 
 use futures_util::future::poll_fn;
 use wasm_bindgen::{JsCast, JsValue};
@@ -105,7 +107,7 @@ struct Shared {
 
 impl Shared {
     fn wake_consumers(&self) {
-        let wakers = std::mem::take(&mut self.state.borrow_mut().consumers);
+        let wakers = core::mem::take(&mut self.state.borrow_mut().consumers);
         for w in wakers {
             w.wake();
         }
@@ -179,7 +181,7 @@ impl Pages {
     /// `next` from now on (and any still waiting) gives `None`. Closing twice is harmless.
     pub fn close(&self) {
         let shared = &self.shared;
-        if std::mem::replace(&mut shared.state.borrow_mut().closed, true) {
+        if core::mem::replace(&mut shared.state.borrow_mut().closed, true) {
             return;
         }
         shared.state.borrow_mut().ready.clear();

@@ -11,9 +11,11 @@
 //! Each stage lives in its own module and knows nothing of the others; this file wires
 //! them, and keeps the per-call counters and the `settled` event.
 
-use std::future::Future;
-use std::pin::{pin, Pin};
-use std::rc::Rc;
+use crate::prelude::*;
+
+use core::future::Future;
+use core::pin::{pin, Pin};
+use alloc::rc::Rc;
 
 use futures_util::future::{select, Either};
 use wasm_bindgen::JsValue;
@@ -98,7 +100,7 @@ pub(crate) fn start_or_fail(
 ) -> impl Future<Output = Result<JsValue, Error>> {
     match prepared {
         Ok(req) => Either::Left(start(inner, req, opts, body_as, group)),
-        Err(e) => Either::Right(std::future::ready(Err(e))),
+        Err(e) => Either::Right(core::future::ready(Err(e))),
     }
 }
 

@@ -1,6 +1,10 @@
 //! Turning a caller's request into the pipeline's [`Prepared`] form.
 
-use std::rc::Rc;
+use crate::prelude::*;
+
+use alloc::rc::Rc;
+
+use crate::core::text;
 
 use super::error::{Error, ErrorKind};
 use super::network::Prepared;
@@ -8,9 +12,9 @@ use super::Inner;
 
 /// The `host[:port]` part of an absolute URL (what per-host limits and pauses key on).
 pub(crate) fn host_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = text::split_once(url, "://").map_or(url, |(_, r)| r);
     let end = rest.find(|c| c == '/' || c == '?' || c == '#').unwrap_or(rest.len());
-    let authority = &rest[..end];
+    let authority = text::part(rest, 0, end);
     authority.rsplit_once('@').map_or(authority, |(_, h)| h)
 }
 

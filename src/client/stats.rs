@@ -1,6 +1,6 @@
 //! Counters since the client was created (`client.stats()`).
 
-use std::cell::Cell;
+use core::cell::Cell;
 
 /// A snapshot of the counters. All start at 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -1,8 +1,10 @@
 //! The two stores behind the cache: memory (an LRU with entry and byte budgets) and the
 //! browser Cache API (`persist`). Both hold whole responses with the time they arrived.
 
-use std::collections::HashMap;
-use std::rc::Rc;
+use crate::prelude::*;
+
+use crate::core::hash::HashMap;
+use alloc::rc::Rc;
 
 use wasm_bindgen::JsValue;
 use web_sys::{Cache, Request};
@@ -37,7 +39,7 @@ pub(crate) struct MemoryStore {
 
 impl MemoryStore {
     pub fn new(config: &CacheConfig) -> MemoryStore {
-        MemoryStore { lru: Lru::new(config.max_entries, config.max_bytes), vary: HashMap::new() }
+        MemoryStore { lru: Lru::new(config.max_entries, config.max_bytes), vary: HashMap::default() }
     }
 
     fn full_key(&self, url_key: &str, request_headers: &[(String, String)]) -> String {
@@ -104,7 +106,7 @@ impl PersistentStore {
 }
 
 /// Opens the persistent cache once and keeps it.
-async fn opened(store: &std::cell::RefCell<PersistentStore>) -> Result<Cache, JsValue> {
+async fn opened(store: &core::cell::RefCell<PersistentStore>) -> Result<Cache, JsValue> {
     if let Some(c) = store.borrow().cache.clone() {
         return Ok(c);
     }
@@ -115,7 +117,7 @@ async fn opened(store: &std::cell::RefCell<PersistentStore>) -> Result<Cache, Js
 }
 
 /// The persisted entry for `request`, if any and not past `maxAgeMs`.
-pub(crate) async fn persisted(store: &std::cell::RefCell<PersistentStore>, request: &Request, url: &Rc<str>) -> Result<Option<Entry>, JsValue> {
+pub(crate) async fn persisted(store: &core::cell::RefCell<PersistentStore>, request: &Request, url: &Rc<str>) -> Result<Option<Entry>, JsValue> {
     let cache = opened(store).await?;
     let Some(response) = cache_storage::lookup(&cache, request).await? else {
         return Ok(None);
@@ -139,7 +141,7 @@ pub(crate) async fn persisted(store: &std::cell::RefCell<PersistentStore>, reque
 
 /// Persists `entry` for `request`, then trims the cache to `maxEntries` (oldest stored
 /// first: the Cache API lists keys in the order they were put).
-pub(crate) async fn persist(store: &std::cell::RefCell<PersistentStore>, request: &Request, entry: &Entry) -> Result<(), JsValue> {
+pub(crate) async fn persist(store: &core::cell::RefCell<PersistentStore>, request: &Request, entry: &Entry) -> Result<(), JsValue> {
     let cache = opened(store).await?;
     let mut stored = entry.response.clone();
     stored.headers.retain(|(n, _)| n != STORED_AT);
@@ -160,7 +162,7 @@ pub(crate) async fn persist(store: &std::cell::RefCell<PersistentStore>, request
 }
 
 /// Drops the persisted entries whose URL matches; returns their URLs.
-pub(crate) async fn unpersist(store: &std::cell::RefCell<PersistentStore>, matches: &dyn Fn(&str) -> bool) -> Result<Vec<String>, JsValue> {
+pub(crate) async fn unpersist(store: &core::cell::RefCell<PersistentStore>, matches: &dyn Fn(&str) -> bool) -> Result<Vec<String>, JsValue> {
     let cache = opened(store).await?;
     let mut removed = Vec::new();
     for request in cache_storage::keys(&cache).await? {
@@ -173,7 +175,7 @@ pub(crate) async fn unpersist(store: &std::cell::RefCell<PersistentStore>, match
 }
 
 /// Deletes the whole persistent cache.
-pub(crate) async fn clear_persisted(store: &std::cell::RefCell<PersistentStore>) -> Result<(), JsValue> {
+pub(crate) async fn clear_persisted(store: &core::cell::RefCell<PersistentStore>) -> Result<(), JsValue> {
     let name = store.borrow().name.clone();
     store.borrow_mut().cache = None;
     cache_storage::remove(&name).await.map(|_| ())

@@ -57,10 +57,8 @@ impl Backoff {
         }
         // A factor below 1 would shrink delays (or flip their sign), which no caller wants.
         let factor = if self.factor >= 1.0 { self.factor } else { 1.0 };
-        // `powi` takes an i32; clamping keeps a huge u32 from wrapping to a negative exponent.
-        let exponent = retry.min(i32::MAX as u32) as i32;
         // base > 0 and power >= 1, so the product is positive (possibly inf) and `min` tames it.
-        let ceiling = base * factor.powi(exponent);
+        let ceiling = base * power(factor, retry);
         if ceiling.is_nan() {
             max
         } else {
@@ -84,6 +82,20 @@ impl Backoff {
         };
         r * ceiling
     }
+}
+
+/// `x^n` by repeated squaring, as LLVM's `powi` computes it; core has no `powi` without std.
+/// For `x >= 1` it only grows, reaching infinity rather than NaN.
+pub(crate) fn power(mut x: f64, mut n: u32) -> f64 {
+    let mut result = 1.0;
+    while n > 0 {
+        if n & 1 == 1 {
+            result *= x;
+        }
+        x *= x;
+        n >>= 1;
+    }
+    result
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -204,7 +216,7 @@ mod tests {
         ) {
             let b = Backoff { base_ms: base, factor, max_ms: max, jitter };
             let d = b.delay_ms(retry, random);
-            let bound = max.min(base * factor.powi(retry as i32));
+            let bound = max.min(base * power(factor, retry));
             prop_assert!(d.is_finite());
             prop_assert!(d >= 0.0);
             prop_assert!(d <= bound, "delay {} > bound {}", d, bound);

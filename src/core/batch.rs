@@ -5,8 +5,10 @@
 //! Keys are compared by their string form (what `String(key)` gives in JS), so that the id
 //! `1` and the id `"1"` are the same key.
 
-use std::collections::HashMap;
-use std::ops::Range;
+use crate::prelude::*;
+
+use crate::core::hash::HashMap;
+use core::ops::Range;
 
 /// The placeholder a URL template holds; replaced by the comma-joined, encoded keys.
 pub const KEYS_PLACEHOLDER: &str = "{keys}";
@@ -85,10 +87,14 @@ pub struct UrlTemplate {
 impl UrlTemplate {
     /// Splits `template` around every `{keys}`; `None` when it holds none.
     pub fn parse(template: &str) -> Option<UrlTemplate> {
-        if !template.contains(KEYS_PLACEHOLDER) {
-            return None;
+        let (first, mut rest) = super::text::split_once(template, KEYS_PLACEHOLDER)?;
+        let mut parts = vec![first.to_owned()];
+        while let Some((part, after)) = super::text::split_once(rest, KEYS_PLACEHOLDER) {
+            parts.push(part.to_owned());
+            rest = after;
         }
-        Some(UrlTemplate { parts: template.split(KEYS_PLACEHOLDER).map(str::to_owned).collect() })
+        parts.push(rest.to_owned());
+        Some(UrlTemplate { parts })
     }
 
     /// How many placeholders the template holds (at least 1).

@@ -10,7 +10,9 @@
 //! `Access-Control-Expose-Headers`, so every rule here copes with `Date`, `Age` and `ETag`
 //! being absent.
 
-use std::borrow::Cow;
+use crate::prelude::*;
+
+use alloc::borrow::Cow;
 
 use super::retry_after::parse_http_date;
 

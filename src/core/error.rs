@@ -1,5 +1,7 @@
 //! The kinds of failure every rejection is classified into.
 
+use crate::prelude::*;
+
 /// Why a request failed. The JS API exposes it as `FetchlaneError.kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {

@@ -5,6 +5,10 @@
 //! semicolons and `\`-escapes). `rel` holds one or more space-separated relation types,
 //! compared case-insensitively.
 
+use crate::prelude::*;
+
+use super::text;
+
 /// One link of a `Link` header: its target (as written, maybe relative) and its `rel` value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
@@ -39,8 +43,8 @@ pub fn parse(header: &str) -> Vec<Link> {
             i = skip_to_comma(b, i);
             continue;
         }
-        let Some(close) = header[i + 1..].find('>') else { break };
-        let target = header[i + 1..i + 1 + close].trim().to_owned();
+        let Some(close) = b[i + 1..].iter().position(|&c| c == b'>') else { break };
+        let target = text::part(header, i + 1, i + 1 + close).trim().to_owned();
         i = i + 1 + close + 1;
         let mut rel = None;
         // Parameters, up to a top-level comma.
@@ -63,7 +67,7 @@ pub fn parse(header: &str) -> Vec<Link> {
             while i < b.len() && !matches!(b[i], b'=' | b';' | b',') && !b[i].is_ascii_whitespace() {
                 i += 1;
             }
-            let name = &header[name_start..i];
+            let name = text::part(header, name_start, i);
             while i < b.len() && b[i].is_ascii_whitespace() {
                 i += 1;
             }
@@ -81,7 +85,7 @@ pub fn parse(header: &str) -> Vec<Link> {
                         }
                         // Push whole characters (the header may hold UTF-8).
                         let ch_len = utf8_len(b[i]);
-                        value.push_str(&header[i..(i + ch_len).min(b.len())]);
+                        value.push_str(text::part(header, i, (i + ch_len).min(b.len())));
                         i += ch_len;
                     }
                     i += 1; // the closing quote
@@ -90,7 +94,7 @@ pub fn parse(header: &str) -> Vec<Link> {
                     while i < b.len() && !matches!(b[i], b';' | b',') && !b[i].is_ascii_whitespace() {
                         i += 1;
                     }
-                    value.push_str(&header[start..i]);
+                    value.push_str(text::part(header, start, i));
                 }
             }
             // The first `rel` wins (RFC 8288 §3.3).

@@ -3,7 +3,9 @@
 //! Expiry is deliberately not in here: the pipeline asks `cache_policy` whether an entry is
 //! fresh, and a stale entry is still worth keeping for revalidation or `stale-if-error`.
 
-use std::collections::HashMap;
+use crate::prelude::*;
+
+use crate::core::hash::HashMap;
 
 /// Marks "no node" at either end of the list.
 const NIL: usize = usize::MAX;
@@ -42,7 +44,7 @@ impl<V> Lru<V> {
     /// defaults are 500 and 50 MiB). A budget of 0 stores nothing.
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
         Lru {
-            map: HashMap::new(),
+            map: HashMap::default(),
             nodes: Vec::new(),
             head: NIL,
             tail: NIL,
@@ -416,7 +418,7 @@ mod tests {
         ) {
             let mut lru = Lru::new(max_entries, max_bytes);
             // The model: key -> bytes of live entries.
-            let mut live: HashMap<String, usize> = HashMap::new();
+            let mut live: HashMap<String, usize> = HashMap::default();
             for op in ops {
                 match op {
                     Op::Insert(k, b) => {

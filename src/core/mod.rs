@@ -7,6 +7,8 @@
 pub mod backoff;
 pub mod cache_policy;
 pub mod error;
+pub(crate) mod hash;
+pub mod text;
 pub mod lane;
 pub mod lru;
 pub mod rate_window;

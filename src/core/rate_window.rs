@@ -18,6 +18,8 @@
 //! client-side limiters do) is faster but lets network jitter push `limit + 1` arrivals into
 //! one server window now and then; measured here, that happened on a cold connection.
 
+use crate::prelude::*;
+
 /// One `{ limit, intervalMs }` rule.
 #[derive(Clone, Debug)]
 pub struct RateWindow {

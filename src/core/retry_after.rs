@@ -289,6 +289,8 @@ impl DateParts {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::prelude::*;
+    use alloc::format;
     use proptest::prelude::*;
     use proptest::test_runner::RngSeed;
 

@@ -1,5 +1,7 @@
 //! Which failures are retried, and how long to wait before the next attempt.
 
+use crate::prelude::*;
+
 use super::backoff::Backoff;
 
 /// How an attempt ended, as far as the retry decision cares.

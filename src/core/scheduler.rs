@@ -5,7 +5,10 @@
 //! for the returned wake-up time. Time is a plain `f64` of milliseconds, so tests drive it
 //! with a fake clock.
 
-use std::collections::{HashMap, VecDeque};
+use crate::prelude::*;
+
+use alloc::collections::VecDeque;
+use crate::core::hash::HashMap;
 
 use super::lane::Lane;
 use super::rate_window::RateWindow;
@@ -78,7 +81,7 @@ impl Scheduler {
             queued: 0,
             lanes: [VecDeque::new(), VecDeque::new(), VecDeque::new()],
             hosts: Vec::new(),
-            host_ids: HashMap::new(),
+            host_ids: HashMap::default(),
             global_windows: Vec::new(),
             hosts_with_queue: 0,
             queued_without_host: 0,

@@ -1,10 +1,12 @@
 //! Abort signals: waiting for one, and forwarding one into a controller of ours.
 
-use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll};
+use crate::prelude::*;
+
+use core::cell::RefCell;
+use core::future::Future;
+use core::pin::Pin;
+use alloc::rc::Rc;
+use core::task::{Context, Poll};
 
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, AbortSignal};
@@ -138,7 +140,7 @@ impl AbortHub {
         }
         *self.reason.borrow_mut() = Some(reason.clone());
         // Taken out first: aborting runs listeners that may drop their links.
-        let children = std::mem::take(&mut *self.children.borrow_mut());
+        let children = core::mem::take(&mut *self.children.borrow_mut());
         self.free.borrow_mut().clear();
         for c in children.into_iter().flatten() {
             c.abort_with_reason(&reason);

@@ -1,6 +1,8 @@
 //! The browser Cache API (`caches`), the one place that touches it. Every call can fail
 //! (insecure context, quota, private mode), so each returns a `Result` and never panics.
 
+use crate::prelude::*;
+
 use js_sys::{Array, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

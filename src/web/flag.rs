@@ -2,9 +2,9 @@
 //! [`super::abort::aborted`] share. A JS callback (a timer, an abort event) sets it; the future
 //! polls it.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use core::cell::RefCell;
+use alloc::rc::Rc;
+use core::task::{Context, Poll, Waker};
 
 /// A shared handle to one flag; clones see the same flag.
 #[derive(Clone)]

@@ -1,8 +1,8 @@
 //! `setTimeout` as a callback handle and as a future; both clear the timer when dropped.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
 use wasm_bindgen::prelude::*;
 

@@ -1,0 +1,60 @@
+//! The hash maps the crate uses: hashbrown (std's own map) with FNV-1a in place of SipHash.
+//!
+//! The keys are the page's own URLs, cache keys and host names, so resistance to collision
+//! flooding buys nothing here; FNV-1a is a few instructions where SipHash (or foldhash) is
+//! a few hundred bytes of wasm for every map.
+
+use core::hash::{BuildHasherDefault, Hasher};
+
+/// A hash map with [`Fnv`]; build one with `HashMap::default()`.
+pub(crate) type HashMap<K, V> = hashbrown::HashMap<K, V, BuildHasherDefault<Fnv>>;
+/// A hash set with [`Fnv`]; build one with `HashSet::default()`.
+pub(crate) type HashSet<K> = hashbrown::HashSet<K, BuildHasherDefault<Fnv>>;
+
+/// 64-bit FNV-1a.
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+    use core::hash::BuildHasher;
+
+    #[test]
+    fn fnv_1a_matches_the_reference_values() {
+        // From the FNV reference: the empty string is the offset basis; "a" is 0xaf63dc4c8601ec8c.
+        let hash = |s: &[u8]| {
+            let mut h = Fnv::default();
+            h.write(s);
+            h.finish()
+        };
+        assert_eq!(hash(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(hash(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(hash(b"foobar"), 0x8594_4171_f739_67e8);
+        // Distinct keys land in a map as distinct entries.
+        let build = BuildHasherDefault::<Fnv>::default();
+        assert_ne!(build.hash_one("/users/1"), build.hash_one("/users/2"));
+        let mut map: HashMap<String, u32> = HashMap::default();
+        map.insert("/users/1".into(), 1);
+        map.insert("/users/2".into(), 2);
+        assert_eq!((map.get("/users/1"), map.get("/users/2")), (Some(&1), Some(&2)));
+    }
+}

@@ -1,0 +1,83 @@
+//! Substring search, replace and slicing without core's panicking paths.
+//!
+//! `str::find(&str)`, `contains`, `replace` and `&s[a..b]` each link core's two-way searcher
+//! and the panic that formats a bad char boundary (with its `char` Debug and Unicode tables):
+//! about 6 KiB of wasm for strings that are a few dozen bytes long here. These do the same
+//! with a plain byte scan; a needle that is valid UTF-8 only ever matches on char boundaries.
+
+use crate::prelude::*;
+
+/// The byte offset of the first `needle` in `haystack`; `Some(0)` for an empty needle.
+pub fn find(haystack: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    if n.is_empty() {
+        return Some(0);
+    }
+    (0..(h.len() + 1).saturating_sub(n.len())).find(|&i| h.get(i..i + n.len()) == Some(n))
+}
+
+/// Whether `haystack` holds `needle`.
+pub fn contains(haystack: &str, needle: &str) -> bool {
+    find(haystack, needle).is_some()
+}
+
+/// `s` with every `from` replaced by `to`, left to right, without overlaps.
+pub fn replace(s: &str, from: &str, to: &str) -> String {
+    if from.is_empty() {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = find(rest, from) {
+        out.push_str(part(rest, 0, i));
+        out.push_str(to);
+        rest = part(rest, i + from.len(), rest.len());
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The text before and after the first `separator`.
+pub fn split_once<'a>(s: &'a str, separator: &str) -> Option<(&'a str, &'a str)> {
+    let i = find(s, separator)?;
+    Some((part(s, 0, i), part(s, i + separator.len(), s.len())))
+}
+
+/// `s[start..end]`, for offsets found by scanning for ASCII or for a whole needle, which are
+/// always char boundaries; a range that is not gives `""` instead of a panic.
+pub fn part(s: &str, start: usize, end: usize) -> &str {
+    s.get(start..end).unwrap_or_default()
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_agrees_with_std() {
+        let cases = [("", ""), ("abc", ""), ("", "a"), ("abc", "c"), ("abcabc", "ca"), ("aaa", "aa"), ("ab", "abc"), ("é://x", "://"), ("x{keys}y", "{keys}")];
+        for (h, n) in cases {
+            assert_eq!(find(h, n), h.find(n), "find({h:?}, {n:?})");
+            assert_eq!(contains(h, n), h.contains(n));
+            assert_eq!(split_once(h, n), if n.is_empty() { Some(("", h)) } else { h.split_once(n) });
+        }
+    }
+
+    #[test]
+    fn replace_agrees_with_std() {
+        let cases = [("", "a", "b"), ("aaa", "a", "bb"), ("aaaa", "aa", "a"), ("`init.x` and `init`", "`init", "`opts"), ("ünï", "n", "N"), ("abc", "", "x")];
+        for (s, from, to) in cases {
+            let expected = if from.is_empty() { s.to_owned() } else { s.replace(from, to) };
+            assert_eq!(replace(s, from, to), expected, "replace({s:?}, {from:?}, {to:?})");
+        }
+    }
+
+    #[test]
+    fn part_never_panics() {
+        assert_eq!(part("héllo", 0, 1), "h");
+        assert_eq!(part("héllo", 1, 3), "é");
+        assert_eq!(part("héllo", 1, 2), "", "inside a char");
+        assert_eq!(part("abc", 2, 9), "", "past the end");
+        assert_eq!(part("abc", 2, 1), "", "reversed");
+    }
+}
