@@ -236,7 +236,7 @@ impl Client {
         async move {
             // An entry may sit in both stores: each URL counts once.
             let mut removed: HashSet<String> = match &inner.memory {
-                Some(m) => m.borrow_mut().remove_matching(&*matches).iter().map(|u| u.to_string()).collect(),
+                Some(m) => m.borrow_mut().remove_matching(&*matches).iter().map(|u| String::from(&**u)).collect(),
                 None => HashSet::default(),
             };
             if let Some(p) = &inner.persistent {
