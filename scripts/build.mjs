@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformSync } from 'esbuild';
+import { shortenNames } from './short-names.mjs';
 import { wasmOpt } from './wasm-opt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,9 +31,11 @@ rmSync(join(pkg, 'fetchlane_bg.wasm.d.ts'), { force: true });
 // class stay readable.
 const glue = join(pkg, 'fetchlane.js');
 const glueSource = readFileSync(glue, 'utf8').replace(/^\/\* @ts-self-types="[^"]*" \*\/\n/, '');
-writeFileSync(glue, transformSync(glueSource, { minify: true, format: 'esm', target: 'es2020' }).code);
+writeFileSync(glue, glueSource);
 const wasm = join(pkg, 'fetchlane_bg.wasm');
 wasmOpt(wasm, wasm);
+shortenNames(wasm, glue);
+writeFileSync(glue, transformSync(readFileSync(glue, 'utf8'), { minify: true, format: 'esm', target: 'es2020' }).code);
 
 // The error class is a wasm-bindgen snippet; the entry must import that very module so
 // that `instanceof FetchlaneError` holds for errors made on the wasm side.
