@@ -33,7 +33,8 @@ const glue = join(pkg, 'fetchlane.js');
 const glueSource = readFileSync(glue, 'utf8').replace(/^\/\* @ts-self-types="[^"]*" \*\/\n/, '');
 writeFileSync(glue, glueSource);
 const wasm = join(pkg, 'fetchlane_bg.wasm');
-wasmOpt(wasm, wasm);
+// The producers and target-features sections only inform tools; nothing reads them at run time.
+wasmOpt(wasm, wasm, ['--strip-producers', '--strip-target-features']);
 shortenNames(wasm, glue);
 writeFileSync(glue, transformSync(readFileSync(glue, 'utf8'), { minify: true, format: 'esm', target: 'es2020' }).code);
 
