@@ -22,8 +22,9 @@ run('wasm-bindgen', [
   '--target', 'web', '--out-dir', pkg, '--out-name', 'fetchlane',
   join(root, 'target/wasm32-unknown-unknown/release/fetchlane.wasm'),
 ]);
-// The generated types describe the raw wasm exports (with `any`); users get js/index.d.ts.
-// They are kept outside the package for the golden-file check in tests/types/check.mjs.
+// The generated types describe the wasm exports under wasm-bindgen's names, before
+// short-names.mjs renames them (with `any`); users get js/index.d.ts. They are kept outside
+// the package for the golden-file check in tests/types/check.mjs.
 renameSync(join(pkg, 'fetchlane.d.ts'), join(root, 'target/fetchlane-bindings.d.ts'));
 rmSync(join(pkg, 'fetchlane_bg.wasm.d.ts'), { force: true });
 // The glue wasm-bindgen writes is machine code nobody reads; it ships minified, as the JS

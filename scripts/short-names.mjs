@@ -3,8 +3,11 @@
 // wasm-bindgen names every import `__wbg_<name>_<16 hex digits>` and exports the Rust names
 // (`client_allSettled`, `wasm_bindgen__convert__closures_____invoke__h…`). Each name sits in
 // the wasm and again in the glue, and the hash digits do not compress: renaming them to `a`,
-// `b`, … takes about 4 KiB off the gzipped package. Only names the glue refers to are renamed
-// (plus `memory`, which stays as it is), so nothing outside the glue can miss a name.
+// `b`, … takes about 4 KiB off the gzipped package. A name is renamed only where the glue uses
+// it as such: an import as a key of the imports object, an export as `wasm.<name>`; a name the
+// glue does not use that way, and `memory`, keep theirs, so nothing outside the glue can miss
+// one. The glue's own identifiers (the closure shims' JS functions, exported JS functions) are
+// left alone; esbuild shortens those.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const SHORT = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -24,12 +27,15 @@ function reader(bytes, at = 0) {
     get at() {
       return at;
     },
-    byte: () => bytes[at++],
+    byte() {
+      if (at >= bytes.length) throw new Error('short-names: the wasm ends inside a section');
+      return bytes[at++];
+    },
     u32() {
       let result = 0;
       let shift = 0;
       for (;;) {
-        const b = bytes[at++];
+        const b = this.byte();
         result += (b & 0x7f) * 2 ** shift;
         shift += 7;
         if (b < 0x80) return result;
@@ -59,26 +65,12 @@ const name = (text) => {
   return [...u32(utf8.length), ...utf8];
 };
 
-/** Skips an import's description (function, table, memory, global or tag). */
-function skipImportDesc(r) {
+/** Skips a function import's description (its type index). wasm-bindgen imports only
+ * functions; any other kind is refused rather than guessed at. */
+function skipFunctionImport(r, field) {
   const kind = r.byte();
-  const limits = () => {
-    const flags = r.byte();
-    r.u32();
-    if (flags & 1) r.u32();
-  };
-  if (kind === 0) r.u32();
-  else if (kind === 1) {
-    r.byte();
-    limits();
-  } else if (kind === 2) limits();
-  else if (kind === 3) {
-    r.byte();
-    r.byte();
-  } else if (kind === 4) {
-    r.byte();
-    r.u32();
-  } else throw new Error(`short-names: unknown import kind ${kind}`);
+  if (kind !== 0) throw new Error(`short-names: import ${field} is not a function (kind ${kind})`);
+  r.u32();
 }
 
 /**
@@ -88,13 +80,19 @@ function skipImportDesc(r) {
 export function shortenNames(wasmFile, glueFile) {
   const wasm = readFileSync(wasmFile);
   let glue = readFileSync(glueFile, 'utf8');
-  const word = (text) => new RegExp(`(?<![\\w$])${text.replace(/[$]/g, '\\$')}(?![\\w$])`, 'g');
-  const mentioned = (text) => word(text).test(glue);
-  const renames = new Map();
-  const rename = (old) => {
-    if (old === 'memory' || !mentioned(old)) return old;
-    if (!renames.has(old)) renames.set(old, shortName(renames.size));
-    return renames.get(old);
+  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // Where the glue uses a name: an import as a key of the imports object (`name: function`),
+  // an export as a property of the instance's exports (`wasm.name`).
+  const uses = {
+    import: (text) => new RegExp(`(?<=[{,\\s])${escape(text)}(?=\\s*:)`, 'g'),
+    export: (text) => new RegExp(`(?<=\\bwasm\\.)${escape(text)}(?![\\w$])`, 'g'),
+  };
+  const renames = [];
+  const rename = (what, old) => {
+    if (old === 'memory' || !uses[what](old).test(glue)) return old;
+    const short = shortName(renames.length);
+    renames.push([uses[what](old), short]);
+    return short;
   };
 
   const out = [wasm.subarray(0, 8)];
@@ -114,9 +112,11 @@ export function shortenNames(wasmFile, glueFile) {
         const module = b.name();
         const field = b.name();
         const descStart = b.at;
-        skipImportDesc(b);
-        rewritten.push(...name(module), ...name(rename(field)), ...body.subarray(descStart, b.at));
+        skipFunctionImport(b, field);
+        const renamed = module === './fetchlane_bg.js' ? rename('import', field) : field;
+        rewritten.push(...name(module), ...name(renamed), ...body.subarray(descStart, b.at));
       }
+      if (b.at !== body.length) throw new Error('short-names: the import section did not parse to its end');
     } else if (id === 7) {
       const b = reader(body);
       const count = b.u32();
@@ -125,16 +125,17 @@ export function shortenNames(wasmFile, glueFile) {
         const field = b.name();
         const kind = b.byte();
         const index = b.u32();
-        rewritten.push(...name(rename(field)), kind, ...u32(index));
+        rewritten.push(...name(kind === 0 ? rename('export', field) : field), kind, ...u32(index));
       }
+      if (b.at !== body.length) throw new Error('short-names: the export section did not parse to its end');
     }
     if (rewritten) out.push(Uint8Array.from([id, ...u32(rewritten.length), ...rewritten]));
     else out.push(wasm.subarray(at, start + size));
     at = start + size;
   }
 
-  for (const [old, short] of renames) glue = glue.replace(word(old), short);
+  for (const [pattern, short] of renames) glue = glue.replace(pattern, short);
   writeFileSync(wasmFile, Buffer.concat(out));
   writeFileSync(glueFile, glue);
-  return renames.size;
+  return renames.length;
 }

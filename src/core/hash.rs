@@ -1,8 +1,10 @@
 //! The hash maps the crate uses: hashbrown (std's own map) with FNV-1a in place of SipHash.
 //!
-//! The keys are the page's own URLs, cache keys and host names, so resistance to collision
-//! flooding buys nothing here; FNV-1a is a few instructions where SipHash (or foldhash) is
-//! a few hundred bytes of wasm for every map.
+//! The keys are URLs, cache keys and host names of the page's own requests, and the item keys
+//! of a loader's batch answer. Only the last come from a server, and a server that crafted
+//! colliding keys would slow the page's own lookups in one batch of its own answer, nothing
+//! more; so resistance to collision flooding buys little here, while SipHash (or foldhash)
+//! costs a few hundred bytes of wasm for every map and FNV-1a a few instructions.
 
 use core::hash::{BuildHasherDefault, Hasher};
 

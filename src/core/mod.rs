@@ -8,7 +8,7 @@ pub mod backoff;
 pub mod cache_policy;
 pub mod error;
 pub(crate) mod hash;
-pub mod text;
+pub(crate) mod text;
 pub mod lane;
 pub mod lru;
 pub mod rate_window;

@@ -21,7 +21,8 @@ pub fn contains(haystack: &str, needle: &str) -> bool {
     find(haystack, needle).is_some()
 }
 
-/// `s` with every `from` replaced by `to`, left to right, without overlaps.
+/// `s` with every `from` replaced by `to`, left to right, without overlaps. An empty `from`
+/// leaves `s` as it is (std's `replace` would put `to` between every char).
 pub fn replace(s: &str, from: &str, to: &str) -> String {
     if from.is_empty() {
         return s.to_owned();
