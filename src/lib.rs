@@ -37,7 +37,10 @@ extern crate std;
 mod prelude {
     pub(crate) use alloc::borrow::ToOwned;
     pub(crate) use alloc::boxed::Box;
-    pub(crate) use alloc::string::{String, ToString};
+    pub(crate) use alloc::string::String;
+    // Shipping code turns numbers into text with `core::error::push_decimal`, not `to_string`.
+    #[cfg(test)]
+    pub(crate) use alloc::string::ToString;
     pub(crate) use alloc::vec::Vec;
     pub(crate) use alloc::vec;
 }
