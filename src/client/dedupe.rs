@@ -6,10 +6,10 @@
 
 use crate::prelude::*;
 
+use alloc::rc::Rc;
 use core::cell::RefCell;
 use core::future::Future;
 use core::pin::Pin;
-use alloc::rc::Rc;
 use core::task::{Context, Poll, Waker};
 
 use web_sys::AbortController;

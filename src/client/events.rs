@@ -3,8 +3,8 @@
 
 use crate::prelude::*;
 
-use core::cell::{Cell, RefCell};
 use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
 
 use crate::core::error::ErrorKind;
 use crate::core::lane::Lane;

@@ -3,14 +3,14 @@
 
 use crate::prelude::*;
 
+use alloc::rc::{Rc, Weak};
 use core::cell::RefCell;
-use crate::core::hash::HashMap;
 use core::future::Future;
 use core::pin::Pin;
-use alloc::rc::{Rc, Weak};
 use core::task::{Context, Poll, Waker};
 
 use crate::core::error::ErrorKind;
+use crate::core::hash::HashMap;
 use crate::core::lane::Lane;
 use crate::core::rate_window::RateWindow;
 use crate::core::scheduler::{HostId, Scheduler, TaskId, Work};

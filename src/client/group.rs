@@ -3,9 +3,9 @@
 
 use crate::prelude::*;
 
+use alloc::rc::Rc;
 use core::future::Future;
 use core::pin::Pin;
-use alloc::rc::Rc;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;

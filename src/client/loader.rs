@@ -15,12 +15,10 @@
 
 use crate::prelude::*;
 
+use alloc::rc::Rc;
 use core::cell::RefCell;
-use crate::core::hash::HashMap;
-use crate::core::text;
 use core::future::Future;
 use core::pin::Pin;
-use alloc::rc::Rc;
 use core::task::{Context, Poll, Waker};
 
 use js_sys::{Array, Reflect};
@@ -32,6 +30,8 @@ use super::options::{BodyAs, RequestOptions};
 use super::stats::bump;
 use super::Client;
 use crate::core::batch::{bisect, chunk, encode_key, Collector, UrlTemplate, KEYS_PLACEHOLDER};
+use crate::core::hash::HashMap;
+use crate::core::text;
 use crate::web::timer::sleep;
 
 #[wasm_bindgen]

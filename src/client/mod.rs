@@ -23,11 +23,10 @@ mod request;
 pub mod stats;
 mod store;
 
+use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
-use crate::core::hash::{HashMap, HashSet};
 use core::future::Future;
 use core::pin::pin;
-use alloc::rc::Rc;
 
 use futures_util::future::{select, Either};
 use futures_util::TryFutureExt;
@@ -44,6 +43,7 @@ pub use options::{BodyAs, RequestOptions};
 pub use stats::Stats;
 pub(crate) use request::resolve as resolve_url;
 
+use crate::core::hash::{HashMap, HashSet};
 use crate::core::lane::Lane;
 use crate::core::rate_window::RateWindow;
 use crate::core::scheduler::Scheduler;

@@ -5,10 +5,10 @@
 //!   ─▶ classify ─▶ retry (backoff or the server's wait; 429/503 pause the host)
 //! ```
 
+use alloc::rc::Rc;
 use core::cell::Cell;
 use core::future::Future;
 use core::pin::pin;
-use alloc::rc::Rc;
 
 use futures_util::future::{select, Either};
 use wasm_bindgen::JsValue;

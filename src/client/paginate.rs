@@ -8,10 +8,10 @@
 
 use crate::prelude::*;
 
-use core::cell::RefCell;
 use alloc::collections::VecDeque;
-use core::future::Future;
 use alloc::rc::Rc;
+use core::cell::RefCell;
+use core::future::Future;
 use core::task::{Poll, Waker};
 
 use futures_util::future::poll_fn;

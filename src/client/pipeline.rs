@@ -13,9 +13,9 @@
 
 use crate::prelude::*;
 
+use alloc::rc::Rc;
 use core::future::Future;
 use core::pin::{pin, Pin};
-use alloc::rc::Rc;
 
 use futures_util::future::{select, Either};
 use wasm_bindgen::JsValue;

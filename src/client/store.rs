@@ -3,7 +3,6 @@
 
 use crate::prelude::*;
 
-use crate::core::hash::HashMap;
 use alloc::rc::Rc;
 
 use wasm_bindgen::JsValue;
@@ -12,6 +11,7 @@ use web_sys::{Cache, Request};
 use super::body::Buffered;
 use super::config::{CacheConfig, PersistConfig};
 use crate::core::cache_policy::{vary_key, vary_names};
+use crate::core::hash::HashMap;
 use crate::core::lru::Lru;
 use crate::web::cache_storage;
 use crate::web::clock::wall_ms;

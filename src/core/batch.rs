@@ -7,8 +7,9 @@
 
 use crate::prelude::*;
 
-use crate::core::hash::HashMap;
 use core::ops::Range;
+
+use crate::core::hash::HashMap;
 
 /// The placeholder a URL template holds; replaced by the comma-joined, encoded keys.
 pub const KEYS_PLACEHOLDER: &str = "{keys}";

@@ -8,10 +8,10 @@
 use crate::prelude::*;
 
 use alloc::collections::VecDeque;
-use crate::core::hash::HashMap;
 
 use super::lane::Lane;
 use super::rate_window::RateWindow;
+use crate::core::hash::HashMap;
 
 /// Identifies one unit of queued or running work. Ids are chosen by the caller and unique.
 pub type TaskId = u64;

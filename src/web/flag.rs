@@ -2,8 +2,8 @@
 //! [`super::abort::aborted`] share. A JS callback (a timer, an abort event) sets it; the future
 //! polls it.
 
-use core::cell::RefCell;
 use alloc::rc::Rc;
+use core::cell::RefCell;
 use core::task::{Context, Poll, Waker};
 
 /// A shared handle to one flag; clones see the same flag.
