@@ -73,10 +73,17 @@ function skipFunctionImport(r, field) {
   r.u32();
 }
 
-/**
- * Renames the imports and exports of `wasmFile` that `glueFile` mentions, in both files.
- * Returns how many names were shortened.
- */
+/** A section that is a vector of entries, with each entry as `entry(reader)` rewrites it. */
+function rewriteVector(body, section, entry) {
+  const r = reader(body);
+  const count = r.u32();
+  const out = u32(count);
+  for (let i = 0; i < count; i++) out.push(...entry(r));
+  if (r.at !== body.length) throw new Error(`short-names: the ${section} section did not parse to its end`);
+  return out;
+}
+
+/** Renames the imports and exports of `wasmFile` that `glueFile` uses, in both files. */
 export function shortenNames(wasmFile, glueFile) {
   const wasm = readFileSync(wasmFile);
   let glue = readFileSync(glueFile, 'utf8');
@@ -105,29 +112,21 @@ export function shortenNames(wasmFile, glueFile) {
     const body = wasm.subarray(start, start + size);
     let rewritten;
     if (id === 2) {
-      const b = reader(body);
-      const count = b.u32();
-      rewritten = u32(count);
-      for (let i = 0; i < count; i++) {
+      rewritten = rewriteVector(body, 'import', (b) => {
         const module = b.name();
         const field = b.name();
         const descStart = b.at;
         skipFunctionImport(b, field);
         const renamed = module === './fetchlane_bg.js' ? rename('import', field) : field;
-        rewritten.push(...name(module), ...name(renamed), ...body.subarray(descStart, b.at));
-      }
-      if (b.at !== body.length) throw new Error('short-names: the import section did not parse to its end');
+        return [...name(module), ...name(renamed), ...body.subarray(descStart, b.at)];
+      });
     } else if (id === 7) {
-      const b = reader(body);
-      const count = b.u32();
-      rewritten = u32(count);
-      for (let i = 0; i < count; i++) {
+      rewritten = rewriteVector(body, 'export', (b) => {
         const field = b.name();
         const kind = b.byte();
         const index = b.u32();
-        rewritten.push(...name(kind === 0 ? rename('export', field) : field), kind, ...u32(index));
-      }
-      if (b.at !== body.length) throw new Error('short-names: the export section did not parse to its end');
+        return [...name(kind === 0 ? rename('export', field) : field), kind, ...u32(index)];
+      });
     }
     if (rewritten) out.push(Uint8Array.from([id, ...u32(rewritten.length), ...rewritten]));
     else out.push(wasm.subarray(at, start + size));
@@ -137,5 +136,4 @@ export function shortenNames(wasmFile, glueFile) {
   for (const [pattern, short] of renames) glue = glue.replace(pattern, short);
   writeFileSync(wasmFile, Buffer.concat(out));
   writeFileSync(glueFile, glue);
-  return renames.length;
 }
