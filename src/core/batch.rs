@@ -88,11 +88,14 @@ pub struct UrlTemplate {
 impl UrlTemplate {
     /// Splits `template` around every `{keys}`; `None` when it holds none.
     pub fn parse(template: &str) -> Option<UrlTemplate> {
-        let (first, mut rest) = super::text::split_once(template, KEYS_PLACEHOLDER)?;
-        let mut parts = vec![first.to_owned()];
+        let mut parts = Vec::new();
+        let mut rest = template;
         while let Some((part, after)) = super::text::split_once(rest, KEYS_PLACEHOLDER) {
             parts.push(part.to_owned());
             rest = after;
+        }
+        if parts.is_empty() {
+            return None;
         }
         parts.push(rest.to_owned());
         Some(UrlTemplate { parts })
