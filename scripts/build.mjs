@@ -32,12 +32,11 @@ rmSync(join(pkg, 'fetchlane_bg.wasm.d.ts'), { force: true });
 // class stay readable.
 const glue = join(pkg, 'fetchlane.js');
 const glueSource = readFileSync(glue, 'utf8').replace(/^\/\* @ts-self-types="[^"]*" \*\/\n/, '');
-writeFileSync(glue, glueSource);
 const wasm = join(pkg, 'fetchlane_bg.wasm');
 // The producers and target-features sections only inform tools; nothing reads them at run time.
 wasmOpt(wasm, wasm, ['--strip-producers', '--strip-target-features']);
-shortenNames(wasm, glue);
-writeFileSync(glue, transformSync(readFileSync(glue, 'utf8'), { minify: true, format: 'esm', target: 'es2020' }).code);
+const renamed = shortenNames(wasm, glueSource);
+writeFileSync(glue, transformSync(renamed, { minify: true, format: 'esm', target: 'es2020' }).code);
 
 // The error class is a wasm-bindgen snippet; the entry must import that very module so
 // that `instanceof FetchlaneError` holds for errors made on the wasm side.

@@ -83,10 +83,10 @@ function rewriteVector(body, section, entry) {
   return out;
 }
 
-/** Renames the imports and exports of `wasmFile` that `glueFile` uses, in both files. */
-export function shortenNames(wasmFile, glueFile) {
+/** Renames the imports and exports of `wasmFile` that the glue's source `glue` uses: rewrites
+ * the wasm file and returns the renamed glue. */
+export function shortenNames(wasmFile, glue) {
   const wasm = readFileSync(wasmFile);
-  let glue = readFileSync(glueFile, 'utf8');
   const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   // Where the glue uses a name: an import as a key of the imports object (`name: function`),
   // an export as a property of the instance's exports (`wasm.name`).
@@ -135,5 +135,5 @@ export function shortenNames(wasmFile, glueFile) {
 
   for (const [pattern, short] of renames) glue = glue.replace(pattern, short);
   writeFileSync(wasmFile, Buffer.concat(out));
-  writeFileSync(glueFile, glue);
+  return glue;
 }
