@@ -48,6 +48,7 @@ mod prelude {
 mod bindings;
 pub mod client;
 pub mod core;
+pub mod machine;
 pub mod web;
 
 pub use client::{

@@ -129,6 +129,13 @@ impl<V> Lru<V> {
         before - self.nodes.len()
     }
 
+    /// Calls `f` on every entry, in no particular order, without touching recency.
+    pub fn for_each(&self, mut f: impl FnMut(&str, &V)) {
+        for node in &self.nodes {
+            f(&node.key, &node.value);
+        }
+    }
+
     /// Removes every entry.
     pub fn clear(&mut self) {
         self.map.clear();

@@ -5,6 +5,7 @@
 //! drives every rule on the host with a fake clock.
 
 pub mod backoff;
+pub mod cache_plan;
 pub mod cache_policy;
 pub mod error;
 pub(crate) mod hash;

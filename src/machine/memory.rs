@@ -1,0 +1,114 @@
+//! The memory cache's index: what is stored under which key. The bodies themselves stay
+//! with the driver under their body ids; an entry holds one reference to its body.
+
+use crate::prelude::*;
+
+use alloc::rc::Rc;
+
+use super::headers::HeaderList;
+use crate::core::cache_policy::{vary_key, vary_names};
+use crate::core::hash::HashMap;
+use crate::core::lru::Lru;
+
+/// A stored response.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The absolute URL (what `invalidate` matches).
+    pub url: Rc<str>,
+    /// The driver's body id.
+    pub body: u32,
+    /// Its headers (lower-case names), merged with any 304 since.
+    pub headers: Rc<HeaderList>,
+    /// When it arrived or was last revalidated, ms since the epoch.
+    pub response_time_ms: f64,
+    /// Body size in bytes, for the byte budget.
+    pub bytes: usize,
+}
+
+/// Entries by namespace, URL (or `key`) and the request headers they vary on.
+pub struct MemoryStore {
+    lru: Lru<Entry>,
+    /// For each URL key, the header names its last stored response varies on.
+    vary: HashMap<String, Vec<String>>,
+}
+
+impl MemoryStore {
+    /// An empty store with the given budgets.
+    pub fn new(max_entries: usize, max_bytes: usize) -> MemoryStore {
+        MemoryStore { lru: Lru::new(max_entries, max_bytes), vary: HashMap::default() }
+    }
+
+    fn full_key(&self, url_key: &str, request_headers: &str) -> String {
+        let mut key = String::from(url_key);
+        if let Some(names) = self.vary.get(url_key) {
+            key.push('\n');
+            key.push_str(&vary_key(names, &super::headers::parse(request_headers)));
+        }
+        key
+    }
+
+    /// The entry for this URL key and request, marking it recently used.
+    pub fn get(&mut self, url_key: &str, request_headers: &str) -> Option<&Entry> {
+        if self.lru.is_empty() {
+            return None;
+        }
+        let key = self.full_key(url_key, request_headers);
+        self.lru.get(&key)
+    }
+
+    /// Stores `entry`; returns the entries that fell out (the one it replaced, and any the
+    /// budgets evicted), whose body references the caller releases.
+    pub fn put(&mut self, url_key: &str, request_headers: &str, entry: Entry) -> Vec<Entry> {
+        let names = vary_names(&entry.headers).names;
+        if names.is_empty() {
+            self.vary.remove(url_key);
+        } else {
+            self.vary.insert(String::from(url_key), names);
+        }
+        let key = self.full_key(url_key, request_headers);
+        let bytes = entry.bytes + key.len();
+        let mut out: Vec<Entry> = self.lru.remove(&key).into_iter().collect();
+        out.extend(self.lru.insert(key, entry, bytes).into_iter().map(|(_, e)| e));
+        out
+    }
+
+    /// Drops the entries whose URL is `url`; returns them.
+    pub fn remove_url(&mut self, url: &str) -> Vec<Entry> {
+        let mut removed = Vec::new();
+        self.lru.retain(|_, e| {
+            let hit = &*e.url == url;
+            if hit {
+                removed.push(e.clone());
+            }
+            !hit
+        });
+        removed
+    }
+
+    /// The distinct URLs stored, for `invalidate` with a pattern.
+    pub fn urls(&self) -> Vec<Rc<str>> {
+        let mut urls: Vec<Rc<str>> = Vec::new();
+        self.lru.for_each(|_, e| {
+            if !urls.iter().any(|u| **u == *e.url) {
+                urls.push(e.url.clone());
+            }
+        });
+        urls
+    }
+
+    /// Empties the store; returns what it held.
+    pub fn clear(&mut self) -> Vec<Entry> {
+        let mut all = Vec::new();
+        self.lru.retain(|_, e| {
+            all.push(e.clone());
+            false
+        });
+        self.vary.clear();
+        all
+    }
+
+    /// How many entries are stored.
+    pub fn len(&self) -> usize {
+        self.lru.len()
+    }
+}

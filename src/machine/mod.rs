@@ -1,0 +1,609 @@
+//! The request pipeline as one synchronous, deterministic state machine.
+//!
+//! It does no I/O and holds no JS values and no futures (the shape of quinn-proto): a driver
+//! feeds it events (a call was made, a response head arrived, a body was read, a timer
+//! fired, a caller aborted) with the time, and executes the [`Command`]s it emits (start or
+//! abort a fetch, read a body, answer or fail a caller, read or write the Cache API, tell
+//! listeners). Every decision is made here: de-duplication, the cache strategies and
+//! revalidation, lanes and permits, rate windows and host pauses, retries and timeouts,
+//! `all` groups. Drivers stay thin: the npm package's is JS (`js/driver.js`), and the wire
+//! format is in `docs/protocol.md`.
+//!
+//! `cargo test` drives it with a fake clock; property tests feed it random event sequences
+//! and check that every caller settles exactly once, that no limit is ever exceeded, and
+//! that nothing is left behind.
+
+use crate::prelude::*;
+
+use alloc::collections::VecDeque;
+use alloc::rc::Rc;
+
+pub mod command;
+pub mod config;
+pub mod headers;
+pub mod memory;
+mod flow;
+mod state;
+mod timers;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
+
+pub use command::{AbortReason, Command, Event, EventKind, RetryReason, Source, Validator};
+pub use config::{CacheSettings, MachineConfig, RateRule, Strategy};
+
+use crate::core::error::ErrorKind;
+use crate::core::hash::HashMap;
+use crate::core::lane::Lane;
+use crate::core::rate_window::RateWindow;
+use crate::core::retry_policy::RetryPolicy;
+use crate::core::scheduler::{Scheduler, TaskId, Work};
+use memory::MemoryStore;
+use state::{Call, CallKind, Group};
+use timers::Timers;
+
+/// One request as a driver submits it. Strings are borrowed for the call only.
+#[derive(Clone, Debug, Default)]
+pub struct Submit<'a> {
+    /// Upper-case method.
+    pub method: &'a str,
+    /// Absolute URL.
+    pub url: &'a str,
+    /// `host:port` of the URL.
+    pub host: &'a str,
+    /// The caller's cache and dedupe key (`init.key`). Default none: the URL.
+    pub key: Option<&'a str>,
+    /// Request headers as `name:value\n` lines, lower-case names, in `Headers` order.
+    pub headers: &'a str,
+    /// Queue lane. Default normal.
+    pub lane: Lane,
+    /// Cache strategy for this request. Default none: the client's.
+    pub strategy: Option<Strategy>,
+    /// Freshness override. Default none: the client's.
+    pub ttl_ms: Option<f64>,
+    /// Per-attempt timeout. Default none: the client's.
+    pub timeout_ms: Option<f64>,
+    /// Total timeout. Default none: the client's.
+    pub total_timeout_ms: Option<f64>,
+    /// De-duplicate. Default none: the client's rule (GET and HEAD).
+    pub dedupe: Option<bool>,
+    /// The request carries an `Idempotency-Key` header. Default false.
+    pub idempotency_key: bool,
+    /// `credentials: 'include'`. Default false.
+    pub credentials: bool,
+    /// Retry contract for this request. Default none: the client's.
+    pub retry: Option<Rc<RetryPolicy>>,
+    /// The group it belongs to, 0 for none.
+    pub group: u32,
+}
+
+/// Counters since the machine was made, as `stats()` reports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Counters {
+    /// Requests whose first attempt started.
+    pub started: u64,
+    /// Callers answered.
+    pub succeeded: u64,
+    /// Callers failed.
+    pub failed: u64,
+    /// Attempts after the first.
+    pub retried: u64,
+    /// Callers that joined an identical request in flight.
+    pub deduped: u64,
+    /// Loader keys sent in batches.
+    pub batched: u64,
+    /// Answers from the memory cache.
+    pub memory_hits: u64,
+    /// Answers from the Cache API.
+    pub persistent_hits: u64,
+    /// Cached requests the store could not answer.
+    pub cache_misses: u64,
+    /// 429/503 answers with a wait.
+    pub rate_limited: u64,
+    /// `Content-Length` of successful answers.
+    pub bytes: u64,
+}
+
+/// The machine. See the module docs.
+pub struct Machine {
+    cfg: MachineConfig,
+    sched: Scheduler,
+    calls: HashMap<u32, Call>,
+    ops: HashMap<u32, state::Op>,
+    inflight: HashMap<Rc<str>, u32>,
+    groups: HashMap<u32, Group>,
+    memory: Option<MemoryStore>,
+    /// References to each live body id (memory entries, ops revalidating or falling back).
+    body_refs: HashMap<u32, u32>,
+    timers: Timers,
+    /// The last wake-up time handed to the timers for the scheduler.
+    wake_armed: f64,
+    out: VecDeque<Command>,
+    counters: Counters,
+    rng: u64,
+    wall_offset_ms: f64,
+    next_id: u32,
+    closed: bool,
+    listening: bool,
+}
+
+/// Scheduler ids: ops and tasks share one id space.
+fn op_task(op: u32) -> TaskId {
+    (u64::from(op) << 1) | 1
+}
+fn call_task(call: u32) -> TaskId {
+    u64::from(call) << 1
+}
+
+impl Machine {
+    /// A machine with `cfg`. `seed` seeds the backoff jitter; `wall_offset_ms` turns the
+    /// driver's clock into ms since the epoch (for HTTP dates).
+    pub fn new(cfg: MachineConfig, seed: u64, wall_offset_ms: f64) -> Machine {
+        let mut sched = Scheduler::new(cfg.concurrency, cfg.per_host);
+        for rule in &cfg.rate_limits {
+            let host = rule.host.as_deref().map(|h| sched.host(h));
+            sched.add_window(host, RateWindow::new(rule.limit, rule.interval_ms));
+        }
+        let memory = cfg.cache.as_ref().map(|c| MemoryStore::new(c.max_entries, c.max_bytes));
+        Machine {
+            cfg,
+            sched,
+            calls: HashMap::default(),
+            ops: HashMap::default(),
+            inflight: HashMap::default(),
+            groups: HashMap::default(),
+            memory,
+            body_refs: HashMap::default(),
+            timers: Timers::default(),
+            wake_armed: f64::INFINITY,
+            out: VecDeque::new(),
+            counters: Counters::default(),
+            // xorshift must not start at zero.
+            rng: seed | 1,
+            wall_offset_ms,
+            next_id: 0,
+            closed: false,
+            listening: false,
+        }
+    }
+
+    /// The next command for the driver, in the order they were decided.
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.out.pop_front()
+    }
+
+    /// How many commands wait.
+    pub fn pending_commands(&self) -> usize {
+        self.out.len()
+    }
+
+    /// When the driver must call [`tick`](Self::tick) next (its clock), if ever.
+    pub fn deadline(&self) -> Option<f64> {
+        self.timers.next()
+    }
+
+    /// Whether anyone listens to events; without listeners no [`Command::Emit`] is made.
+    pub fn set_listening(&mut self, on: bool) {
+        self.listening = on;
+    }
+
+    /// Counters since creation.
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// Loader keys that went out in a batch of `n`.
+    pub fn count_batched(&mut self, n: u64) {
+        self.counters.batched += n;
+    }
+
+    /// Work holding a permit.
+    pub fn active(&self) -> usize {
+        self.sched.active()
+    }
+
+    /// Work waiting for a permit.
+    pub fn pending(&self) -> usize {
+        self.sched.pending()
+    }
+
+    /// The global limit (`usize::MAX` for none).
+    pub fn concurrency(&self) -> usize {
+        self.sched.concurrency()
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Callers, operations and bodies still held: all zero once everything settled (bodies
+    /// held by the memory cache aside) and after [`close`](Self::close).
+    pub fn held(&self) -> (usize, usize, usize) {
+        let cached = self.memory.as_ref().map_or(0, MemoryStore::len);
+        (self.calls.len(), self.ops.len(), self.body_refs.len().saturating_sub(cached))
+    }
+
+    fn next_id(&mut self) -> u32 {
+        // Ids wrap after four billion; a collision would need one caller that old still held.
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.next_id
+    }
+
+    fn wall(&self, now: f64) -> f64 {
+        now + self.wall_offset_ms
+    }
+
+    fn random(&mut self) -> f64 {
+        // xorshift64*: plenty for jitter, and deterministic for tests.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn push(&mut self, c: Command) {
+        self.out.push_back(c);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &mut self,
+        kind: EventKind,
+        call: u32,
+        attempt: u32,
+        delay_ms: Option<f64>,
+        status: u16,
+        reason: Option<RetryReason>,
+        source: Option<Source>,
+    ) {
+        if self.listening {
+            self.push(Command::Emit(Event {
+                kind,
+                call,
+                attempt,
+                delay_ms,
+                status: if status == 0 { None } else { Some(status) },
+                reason,
+                error: None,
+                source,
+                duration_ms: None,
+            }));
+        }
+    }
+
+    // ---- events in -------------------------------------------------------------------
+
+    /// A caller's request. Returns its call id; its answer comes as a command.
+    pub fn submit(&mut self, now: f64, req: &Submit<'_>) -> u32 {
+        let id = self.next_id();
+        if self.closed {
+            self.settle_err(id, None, now, ErrorKind::Closed, 0, 0, 0);
+            return id;
+        }
+        self.calls.insert(
+            id,
+            Call { kind: CallKind::Request, op: 0, group: req.group, submitted_ms: now, joined: false, host: None },
+        );
+        if req.group != 0 {
+            if let Some(g) = self.groups.get_mut(&req.group) {
+                g.members.push(id);
+            }
+        }
+        self.route(now, id, req);
+        self.pump(now);
+        id
+    }
+
+    /// A `schedule` task: it runs (a [`Command::RunTask`]) when a permit is free.
+    pub fn task(&mut self, now: f64, lane: Lane, host: Option<&str>, group: u32) -> u32 {
+        let id = self.next_id();
+        if self.closed {
+            self.settle_err(id, None, now, ErrorKind::Closed, 0, 0, 0);
+            return id;
+        }
+        let host = host.map(|h| self.sched.host(h));
+        self.calls.insert(id, Call { kind: CallKind::TaskQueued, op: 0, group, submitted_ms: now, joined: false, host });
+        if group != 0 {
+            if let Some(g) = self.groups.get_mut(&group) {
+                g.members.push(id);
+            }
+        }
+        self.sched.enqueue(Work { id: call_task(id), lane, host, metered: false });
+        self.pump(now);
+        id
+    }
+
+    /// A running task's function settled: its permit is free.
+    pub fn task_done(&mut self, now: f64, call: u32) {
+        if let Some(c) = self.calls.get(&call) {
+            if c.kind == CallKind::TaskRunning {
+                let host = c.host;
+                self.calls.remove(&call);
+                self.leave_group(call);
+                self.sched.finish(call_task(call), host, now);
+                self.pump(now);
+            }
+        }
+    }
+
+    /// The caller's signal fired. A queued task or a request is rejected with kind `abort`;
+    /// a running task settles through its own signal.
+    pub fn abort(&mut self, now: f64, call: u32) {
+        self.abort_call(now, call, ErrorKind::Abort);
+        self.pump(now);
+    }
+
+    /// A new group; `abort_on_failure` makes its first failure abort the rest.
+    pub fn open_group(&mut self, abort_on_failure: bool) -> u32 {
+        let id = self.next_id();
+        self.groups.insert(id, Group { abort_on_failure, members: Vec::new(), failed: false });
+        id
+    }
+
+    /// Aborts every member of `group` still waiting (a member failed in the driver, say a
+    /// body that did not decode).
+    pub fn abort_group(&mut self, now: f64, group: u32) {
+        let members = match self.groups.get_mut(&group) {
+            Some(g) => {
+                g.failed = true;
+                core::mem::take(&mut g.members)
+            }
+            None => return,
+        };
+        for m in members {
+            self.abort_call(now, m, ErrorKind::Abort);
+        }
+        self.pump(now);
+    }
+
+    /// The driver is done with `group`.
+    pub fn close_group(&mut self, group: u32) {
+        self.groups.remove(&group);
+    }
+
+    /// Time passed: fires what is due.
+    pub fn tick(&mut self, now: f64) {
+        while let Some((kind, owner, stamp)) = self.timers.pop_due(now) {
+            self.fire(now, kind, owner, stamp);
+        }
+        self.wake_armed = f64::INFINITY;
+        self.pump(now);
+    }
+
+    /// Changes the global limit at run time.
+    pub fn set_concurrency(&mut self, now: f64, limit: usize) {
+        self.sched.set_concurrency(limit);
+        self.pump(now);
+    }
+
+    /// Rejects everything queued (not yet started) with kind `abort`.
+    pub fn clear_queue(&mut self, now: f64) {
+        for id in self.sched.drain_queue() {
+            let key = (id >> 1) as u32;
+            if id & 1 == 1 {
+                self.fail_op(now, key, ErrorKind::Abort, None);
+            } else {
+                self.calls.remove(&key);
+                self.settle_err(key, None, now, ErrorKind::Abort, 0, 0, 0);
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Ends everything: callers waiting fail with kind `closed`, attempts are aborted,
+    /// stored bodies dropped. Running tasks settle through their own signals.
+    pub fn close(&mut self, now: f64) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        let mut ops: Vec<u32> = self.ops.keys().copied().collect();
+        ops.sort_unstable();
+        for op in ops {
+            self.fail_op(now, op, ErrorKind::Closed, Some(AbortReason::Closed));
+        }
+        let mut calls: Vec<u32> = self.calls.keys().copied().collect();
+        calls.sort_unstable();
+        for call in calls {
+            if let Some(c) = self.calls.remove(&call) {
+                if c.kind != CallKind::TaskRunning {
+                    self.settle_err(call, Some(&c), now, ErrorKind::Closed, 0, 0, 0);
+                }
+            }
+        }
+        if let Some(memory) = self.memory.as_mut() {
+            let entries = memory.clear();
+            for e in entries {
+                self.release_body(e.body);
+            }
+        }
+        self.groups.clear();
+        self.inflight.clear();
+        self.timers.clear();
+        self.sched = Scheduler::new(1, 1);
+    }
+
+    /// Removes the memory entries for `url`; returns how many.
+    pub fn forget(&mut self, url: &str) -> usize {
+        let removed = match self.memory.as_mut() {
+            Some(m) => m.remove_url(url),
+            None => return 0,
+        };
+        let n = removed.len();
+        for e in removed {
+            self.release_body(e.body);
+        }
+        n
+    }
+
+    /// The URLs in the memory cache.
+    pub fn cached_urls(&self) -> Vec<Rc<str>> {
+        self.memory.as_ref().map_or_else(Vec::new, MemoryStore::urls)
+    }
+
+    /// Empties the memory cache.
+    pub fn clear_cache(&mut self) {
+        if let Some(memory) = self.memory.as_mut() {
+            for e in memory.clear() {
+                self.release_body(e.body);
+            }
+        }
+    }
+
+    // ---- bookkeeping shared by the flows -----------------------------------------------
+
+    fn new_body(&mut self) -> u32 {
+        let id = self.next_id();
+        self.body_refs.insert(id, 1);
+        id
+    }
+
+    fn retain_body(&mut self, body: u32) {
+        *self.body_refs.entry(body).or_insert(0) += 1;
+    }
+
+    fn release_body(&mut self, body: u32) {
+        if let Some(n) = self.body_refs.get_mut(&body) {
+            *n -= 1;
+            if *n == 0 {
+                self.body_refs.remove(&body);
+                self.push(Command::DropBody { body });
+            }
+        }
+    }
+
+    fn leave_group(&mut self, call: u32) {
+        let group = match self.calls.get(&call) {
+            Some(c) => c.group,
+            None => 0,
+        };
+        self.leave_group_of(call, group);
+    }
+
+    fn leave_group_of(&mut self, call: u32, group: u32) {
+        if group != 0 {
+            if let Some(g) = self.groups.get_mut(&group) {
+                g.members.retain(|m| *m != call);
+            }
+        }
+    }
+
+    /// Answers `call` (already removed from `calls`, or never in it) with `body`.
+    fn settle_body(&mut self, call: u32, c: Option<&Call>, now: f64, body: u32, source: Source, attempts: u32) {
+        self.counters.succeeded += 1;
+        self.push(Command::ResolveBody { call, body, source, attempts });
+        self.settled_event(call, c, now, attempts, 0, None, source);
+        if let Some(c) = c {
+            self.leave_group_of(call, c.group);
+        }
+    }
+
+    /// Answers `call` with `op`'s live response.
+    fn settle_response(&mut self, call: u32, c: &Call, now: f64, op: u32, attempts: u32, status: u16) {
+        self.counters.succeeded += 1;
+        self.push(Command::ResolveResponse { call, op, source: Source::Network, attempts });
+        self.settled_event(call, Some(c), now, attempts, status, None, Source::Network);
+        self.leave_group_of(call, c.group);
+    }
+
+    /// Fails `call` (already removed from `calls`); a fail-fast group aborts its other
+    /// members.
+    #[allow(clippy::too_many_arguments)]
+    fn settle_err(&mut self, call: u32, c: Option<&Call>, now: f64, kind: ErrorKind, status: u16, attempts: u32, op: u32) {
+        self.counters.failed += 1;
+        self.push(Command::Reject { call, kind, status, attempts, op });
+        let source = if c.is_some_and(|c| c.joined) { Source::Dedupe } else { Source::Network };
+        self.settled_event(call, c, now, attempts, status, Some(kind), source);
+        let Some(c) = c else { return };
+        if c.group == 0 {
+            return;
+        }
+        let siblings = match self.groups.get_mut(&c.group) {
+            Some(g) => {
+                g.members.retain(|m| *m != call);
+                if g.abort_on_failure && !g.failed && kind != ErrorKind::Abort {
+                    g.failed = true;
+                    core::mem::take(&mut g.members)
+                } else {
+                    Vec::new()
+                }
+            }
+            None => Vec::new(),
+        };
+        for s in siblings {
+            self.abort_call(now, s, ErrorKind::Abort);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn settled_event(&mut self, call: u32, c: Option<&Call>, now: f64, attempts: u32, status: u16, error: Option<ErrorKind>, source: Source) {
+        if self.listening {
+            self.push(Command::Emit(Event {
+                kind: EventKind::Settled,
+                call,
+                attempt: attempts,
+                delay_ms: None,
+                status: if status == 0 { None } else { Some(status) },
+                reason: None,
+                error,
+                source: Some(source),
+                duration_ms: Some(c.map_or(0.0, |c| now - c.submitted_ms)),
+            }));
+        }
+    }
+
+    /// Takes `call` out (a signal, a failed sibling): rejects it with `kind` and lets go of
+    /// what it waited on. A running task is left to its own signal.
+    fn abort_call(&mut self, now: f64, call: u32, kind: ErrorKind) {
+        let Some(c) = self.calls.get(&call) else { return };
+        match c.kind {
+            CallKind::TaskRunning => {}
+            CallKind::TaskQueued => {
+                let c = self.calls.remove(&call);
+                self.sched.cancel(call_task(call));
+                self.settle_err(call, c.as_ref(), now, kind, 0, 0, 0);
+            }
+            CallKind::Request => {
+                let c = self.calls.remove(&call);
+                let op = c.as_ref().map_or(0, |c| c.op);
+                let attempts = self.ops.get(&op).map_or(0, |o| o.attempts);
+                let status = self.ops.get(&op).map_or(0, |o| o.status);
+                self.settle_err(call, c.as_ref(), now, kind, status, attempts, 0);
+                self.leave_op(now, op, call);
+            }
+        }
+    }
+
+    fn pump(&mut self, now: f64) {
+        if self.closed {
+            return;
+        }
+        let dispatch = self.sched.dispatch(now);
+        for id in dispatch.started {
+            let key = (id >> 1) as u32;
+            if id & 1 == 1 {
+                self.start_attempt(now, key);
+            } else if let Some(c) = self.calls.get_mut(&key) {
+                c.kind = CallKind::TaskRunning;
+                self.push(Command::RunTask { call: key });
+            }
+        }
+        if let Some(at) = dispatch.wake_at {
+            if at < self.wake_armed {
+                self.wake_armed = at;
+                self.timers.arm(at, timers::TimerKind::Wake, 0, 0);
+            }
+        }
+        // Requests that settled long before their timeouts leave dead deadlines behind.
+        if self.timers.len() > 64 && self.timers.len() > 4 * (self.ops.len() + 1) {
+            let ops = &self.ops;
+            self.timers.compact(|kind, owner, stamp| match kind {
+                timers::TimerKind::Wake => true,
+                timers::TimerKind::Total => ops.contains_key(&owner),
+                _ => ops.get(&owner).is_some_and(|o| o.stamp == stamp),
+            });
+        }
+    }
+}
