@@ -200,7 +200,9 @@ impl Machine {
                 let source = if persistent { Source::Persistent } else { Source::Memory };
                 let callers = self.detach_callers(op);
                 for call in callers {
-                    let c = self.calls.remove(&call);
+                    // A fail-fast group may have aborted it while its siblings were answered.
+            let Some(c) = self.calls.remove(&call) else { continue };
+            let c = Some(c);
                     if persistent {
                         self.counters.persistent_hits += 1;
                     } else {
@@ -281,6 +283,7 @@ impl Machine {
             return None;
         }
         o.stamp = o.stamp.wrapping_add(1);
+        o.phase = Phase::Decided;
         let host = o.host;
         self.sched.finish(op_task(op), Some(host), now);
         Some(())
@@ -387,7 +390,9 @@ impl Machine {
         let Some((entry, persistent)) = o.cache.as_ref().and_then(|c| c.stored.clone()) else { return };
         let source = if persistent { Source::Persistent } else { Source::Memory };
         for call in self.detach_callers(op) {
-            let c = self.calls.remove(&call);
+            // A fail-fast group may have aborted it while its siblings were answered.
+            let Some(c) = self.calls.remove(&call) else { continue };
+            let c = Some(c);
             self.settle_body(call, c.as_ref(), now, entry.body, source, attempts);
         }
         self.close_op(op);
@@ -449,7 +454,9 @@ impl Machine {
         }
         // More than one caller reads the body first; this is only reached with one.
         for call in it {
-            let c = self.calls.remove(&call);
+            // A fail-fast group may have aborted it while its siblings were answered.
+            let Some(c) = self.calls.remove(&call) else { continue };
+            let c = Some(c);
             self.settle_err(call, c.as_ref(), now, ErrorKind::Network, status, attempts, 0);
         }
         self.close_op(op);
@@ -474,7 +481,9 @@ impl Machine {
         self.push(Command::Discard { op });
         self.store_entry(op, &url_key, &request_headers, entry.clone());
         for call in self.detach_callers(op) {
-            let c = self.calls.remove(&call);
+            // A fail-fast group may have aborted it while its siblings were answered.
+            let Some(c) = self.calls.remove(&call) else { continue };
+            let c = Some(c);
             let source = if c.as_ref().is_some_and(|c| c.joined) { Source::Dedupe } else { Source::Network };
             self.settle_body(call, c.as_ref(), now, entry.body, source, attempts);
         }
@@ -518,7 +527,9 @@ impl Machine {
             }
         }
         for call in self.detach_callers(op) {
-            let c = self.calls.remove(&call);
+            // A fail-fast group may have aborted it while its siblings were answered.
+            let Some(c) = self.calls.remove(&call) else { continue };
+            let c = Some(c);
             let source = if c.as_ref().is_some_and(|c| c.joined) { Source::Dedupe } else { Source::Network };
             self.settle_body(call, c.as_ref(), now, body, source, attempts);
         }
@@ -625,7 +636,9 @@ impl Machine {
         let callers = self.detach_callers(op);
         self.stop_op(now, op, abort.unwrap_or(AbortReason::Caller));
         for call in callers {
-            let c = self.calls.remove(&call);
+            // A fail-fast group may have aborted it while its siblings were answered.
+            let Some(c) = self.calls.remove(&call) else { continue };
+            let c = Some(c);
             self.settle_err(call, c.as_ref(), now, kind, status, attempts, if carries { op } else { 0 });
         }
         self.close_op(op);
@@ -661,12 +674,11 @@ impl Machine {
                 self.sched.finish(op_task(op), Some(host), now);
             }
             Phase::Reading => self.push(Command::AbortFetch { op, reason }),
-            Phase::Backoff | Phase::StoreLookup => {}
+            Phase::Decided | Phase::Backoff | Phase::StoreLookup => {}
         }
         if let Some(o) = self.ops.get_mut(&op) {
-            // Marks it as done for any late event.
-            o.phase = Phase::Backoff;
-            o.attempts = o.attempts.wrapping_add(0);
+            // Done: any late event for it is stale.
+            o.phase = Phase::Decided;
         }
     }
 

@@ -47,6 +47,8 @@ pub enum Phase {
     Queued,
     /// An attempt is in flight (holding a permit).
     Running,
+    /// An attempt ended (its permit is back); what follows is being decided.
+    Decided,
     /// Between attempts.
     Backoff,
     /// The answer arrived; its body is being read.
