@@ -45,12 +45,18 @@ mod prelude {
     pub(crate) use alloc::vec;
 }
 
+#[cfg(feature = "web")]
 mod bindings;
+#[cfg(feature = "web")]
 pub mod client;
 pub mod core;
 pub mod machine;
+#[cfg(feature = "npm")]
+pub mod npm;
+#[cfg(feature = "web")]
 pub mod web;
 
+#[cfg(feature = "web")]
 pub use client::{
     BatchUrl, BodyAs, CacheConfig, Client, Config, ConfigError, Error, ErrorKind, Event, EventType, GroupOptions,
     ItemKey, Loader, LoaderConfig, NextPage, Pages, PaginateOptions, PersistConfig, Progress, RateLimit,

@@ -8,6 +8,9 @@
 //    `npm run build`) must equal tests/types/golden/fetchlane-bindings.d.ts, and the package's
 //    index.d.ts must be js/index.d.ts. After an intended change:
 //    `UPDATE_GOLDEN=1 node tests/types/check.mjs`.
+// 4. The option declaration of js/options.js (`OPTIONS`, what the package checks at run time)
+//    has exactly the keys of the options interfaces of js/index.d.ts
+//    (tests/types/options-sync.mjs).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -99,6 +102,12 @@ const shipped = join(root, 'pkg/index.d.ts');
 if (existsSync(shipped) && readFileSync(shipped, 'utf8') !== dts) {
   failed = true;
   console.error('types: pkg/index.d.ts is not js/index.d.ts; rebuild with `npm run build`');
+}
+
+const sync = spawnSync(process.execPath, [join(root, 'tests/types/options-sync.mjs')], { cwd: root, encoding: 'utf8' });
+if (sync.error || sync.status !== 0) {
+  failed = true;
+  console.error(`types: ${sync.error ? `could not run options-sync.mjs: ${sync.error.message}` : `${sync.stdout}${sync.stderr}`.trim()}`);
 }
 
 if (failed) process.exit(1);
