@@ -74,9 +74,9 @@ impl Machine {
                 }
             }
             if let Some(&op) = self.inflight.get(key.as_str()) {
-                if let Some(o) = self.ops.get_mut(&op) {
+                if let Some(o) = self.ops.get_mut(op) {
                     o.callers.push(id);
-                    if let Some(c) = self.calls.get_mut(&id) {
+                    if let Some(c) = self.calls.get_mut(id) {
                         c.op = op;
                         c.joined = true;
                     }
@@ -118,7 +118,7 @@ impl Machine {
             None if self.cfg.cache.as_ref().is_some_and(|c| c.persist) => {
                 let op = self.open_op(now, id, req, dedupe_key, Some(ctx));
                 let body = self.new_body();
-                if let Some(o) = self.ops.get_mut(&op) {
+                if let Some(o) = self.ops.get_mut(op) {
                     o.phase = Phase::StoreLookup;
                     o.body = body;
                 }
@@ -132,18 +132,13 @@ impl Machine {
     }
 
     fn open_op(&mut self, now: f64, call: u32, req: &Submit<'_>, dedupe_key: Option<Rc<str>>, cache: Option<CacheCtx>) -> u32 {
-        let op = self.next_id();
-        if let Some(key) = &dedupe_key {
-            self.inflight.insert(key.clone(), op);
-        }
         let host = self.sched.host(req.host);
         let total = req.total_timeout_ms.or(self.cfg.total_timeout_ms);
-        self.ops.insert(
-            op,
+        let op = self.ops.insert(
             Op {
                 callers: vec![call],
                 origin: call,
-                dedupe_key,
+                dedupe_key: dedupe_key.clone(),
                 url: Rc::from(req.url),
                 method: Rc::from(req.method),
                 request_headers: Rc::from(req.headers),
@@ -162,7 +157,10 @@ impl Machine {
                 background: false,
             },
         );
-        if let Some(c) = self.calls.get_mut(&call) {
+        if let Some(key) = &dedupe_key {
+            self.inflight.insert(key.clone(), op);
+        }
+        if let Some(c) = self.calls.get_mut(call) {
             c.op = op;
         }
         self.push(Command::OpenOp { op, call });
@@ -174,7 +172,7 @@ impl Machine {
 
     /// Puts `op` in the scheduler's queue. `first` tells listeners it was queued.
     fn enqueue(&mut self, _now: f64, op: u32, first: bool) {
-        let Some(o) = self.ops.get_mut(&op) else { return };
+        let Some(o) = self.ops.get_mut(op) else { return };
         o.phase = Phase::Queued;
         o.stamp = o.stamp.wrapping_add(1);
         let (lane, host, origin) = (o.lane, o.host, o.origin);
@@ -187,7 +185,7 @@ impl Machine {
     /// What the cache plan says for `op`, given the entry found (and whether it came from
     /// the Cache API).
     fn apply_plan(&mut self, now: f64, op: u32, found: Option<(Entry, bool)>) {
-        let Some(o) = self.ops.get(&op) else { return };
+        let Some(o) = self.ops.get(op) else { return };
         let Some(ctx) = &o.cache else { return };
         let state = found.as_ref().map(|(e, _)| freshness(&e.headers, e.response_time_ms, ctx.ttl_ms, self.wall(now)));
         let strategy = ctx.strategy;
@@ -201,7 +199,7 @@ impl Machine {
                 let callers = self.detach_callers(op);
                 for call in callers {
                     // A fail-fast group may have aborted it while its siblings were answered.
-            let Some(c) = self.calls.remove(&call) else { continue };
+            let Some(c) = self.calls.remove(call) else { continue };
             let c = Some(c);
                     if persistent {
                         self.counters.persistent_hits += 1;
@@ -214,7 +212,7 @@ impl Machine {
                 if refresh {
                     // The op lives on as a background refresh with nobody waiting.
                     self.retain_body(entry.body);
-                    if let Some(o) = self.ops.get_mut(&op) {
+                    if let Some(o) = self.ops.get_mut(op) {
                         o.background = true;
                         if let Some(ctx) = o.cache.as_mut() {
                             ctx.stored = Some((entry, persistent));
@@ -232,7 +230,7 @@ impl Machine {
                 if let Some((entry, _)) = &found {
                     self.retain_body(entry.body);
                 }
-                if let Some(ctx) = self.ops.get_mut(&op).and_then(|o| o.cache.as_mut()) {
+                if let Some(ctx) = self.ops.get_mut(op).and_then(|o| o.cache.as_mut()) {
                     ctx.fallback = fallback;
                     ctx.stored = found;
                 }
@@ -243,7 +241,7 @@ impl Machine {
 
     /// Takes the callers off `op` and stops others from joining it.
     fn detach_callers(&mut self, op: u32) -> Vec<u32> {
-        let Some(o) = self.ops.get_mut(&op) else { return Vec::new() };
+        let Some(o) = self.ops.get_mut(op) else { return Vec::new() };
         if let Some(key) = o.dedupe_key.take() {
             self.inflight.remove(&key);
         }
@@ -251,7 +249,7 @@ impl Machine {
     }
 
     pub(super) fn start_attempt(&mut self, now: f64, op: u32) {
-        let Some(o) = self.ops.get_mut(&op) else { return };
+        let Some(o) = self.ops.get_mut(op) else { return };
         o.attempts += 1;
         o.phase = Phase::Running;
         o.stamp = o.stamp.wrapping_add(1);
@@ -278,7 +276,7 @@ impl Machine {
     /// Ends the attempt in flight: its permit is free (the server has answered or never
     /// will), and its timers no longer matter. `None` if the event is stale.
     fn end_attempt(&mut self, now: f64, op: u32, attempt: u32) -> Option<()> {
-        let o = self.ops.get_mut(&op)?;
+        let o = self.ops.get_mut(op)?;
         if o.phase != Phase::Running || o.attempts != attempt {
             return None;
         }
@@ -294,7 +292,7 @@ impl Machine {
         if self.end_attempt(now, op, attempt).is_none() {
             return;
         }
-        if let Some(o) = self.ops.get_mut(&op) {
+        if let Some(o) = self.ops.get_mut(op) {
             o.status = status;
         }
         if (200..300).contains(&status) || status == 304 {
@@ -305,7 +303,7 @@ impl Machine {
         } else {
             let wall = self.wall(now);
             let wait = server_wait_ms(block, wall);
-            let Some(o) = self.ops.get(&op) else { return };
+            let Some(o) = self.ops.get(op) else { return };
             let (origin, host, max_wait) = (o.origin, o.host, o.retry.max_retry_after_ms);
             let throttled = status == 429 || status == 503;
             if let Some(w) = wait.filter(|w| *w > max_wait && throttled) {
@@ -334,7 +332,7 @@ impl Machine {
 
     fn after_failure(&mut self, now: f64, op: u32, outcome: AttemptOutcome, wait: Option<f64>, has_response: bool) {
         let random = self.random();
-        let Some(o) = self.ops.get(&op) else { return };
+        let Some(o) = self.ops.get(op) else { return };
         let decision = o.retry.decide(&o.method, o.idempotent_key, outcome, o.attempts, wait, random);
         let (origin, attempts, status) = (o.origin, o.attempts, o.status);
         match decision {
@@ -352,7 +350,7 @@ impl Machine {
                 let paused = matches!(outcome, AttemptOutcome::Status(s) if pauses_host(s, wait));
                 if paused || delay <= 0.0 {
                     self.enqueue(now, op, false);
-                } else if let Some(o) = self.ops.get_mut(&op) {
+                } else if let Some(o) = self.ops.get_mut(op) {
                     o.phase = Phase::Backoff;
                     o.stamp = o.stamp.wrapping_add(1);
                     let stamp = o.stamp;
@@ -385,13 +383,13 @@ impl Machine {
 
     /// The stored entry answers every caller (network-first or stale-if-error fallback).
     fn serve_stored(&mut self, now: f64, op: u32) {
-        let Some(o) = self.ops.get(&op) else { return };
+        let Some(o) = self.ops.get(op) else { return };
         let attempts = o.attempts;
         let Some((entry, persistent)) = o.cache.as_ref().and_then(|c| c.stored.clone()) else { return };
         let source = if persistent { Source::Persistent } else { Source::Memory };
         for call in self.detach_callers(op) {
             // A fail-fast group may have aborted it while its siblings were answered.
-            let Some(c) = self.calls.remove(&call) else { continue };
+            let Some(c) = self.calls.remove(call) else { continue };
             let c = Some(c);
             self.settle_body(call, c.as_ref(), now, entry.body, source, attempts);
         }
@@ -400,7 +398,7 @@ impl Machine {
 
     /// A 2xx or 304 head: revalidated, stored, shared, or handed through.
     fn answered(&mut self, now: f64, op: u32, status: u16, block: &str) {
-        let Some(o) = self.ops.get(&op) else { return };
+        let Some(o) = self.ops.get(op) else { return };
         let revalidated = status == 304 && o.cache.as_ref().is_some_and(|c| c.revalidating && c.stored.is_some());
         if revalidated {
             self.revalidated(now, op, block);
@@ -422,7 +420,7 @@ impl Machine {
         if store || o.callers.len() > 1 {
             let attempt = o.attempts;
             let body = self.new_body();
-            if let Some(o) = self.ops.get_mut(&op) {
+            if let Some(o) = self.ops.get_mut(op) {
                 o.phase = Phase::Reading;
                 o.body = body;
                 if let (true, Some(ctx)) = (store, o.cache.as_mut()) {
@@ -440,13 +438,13 @@ impl Machine {
     /// Hands `op`'s response to its one caller, unread (or drops it for a refresh nobody
     /// waits on).
     fn deliver_live(&mut self, now: f64, op: u32) {
-        let Some(o) = self.ops.get(&op) else { return };
+        let Some(o) = self.ops.get(op) else { return };
         let (attempts, status) = (o.attempts, o.status);
         let callers = self.detach_callers(op);
         let mut it = callers.into_iter();
         match it.next() {
             Some(first) => {
-                if let Some(c) = self.calls.remove(&first) {
+                if let Some(c) = self.calls.remove(first) {
                     self.settle_response(first, &c, now, op, attempts, status);
                 }
             }
@@ -455,7 +453,7 @@ impl Machine {
         // More than one caller reads the body first; this is only reached with one.
         for call in it {
             // A fail-fast group may have aborted it while its siblings were answered.
-            let Some(c) = self.calls.remove(&call) else { continue };
+            let Some(c) = self.calls.remove(call) else { continue };
             let c = Some(c);
             self.settle_err(call, c.as_ref(), now, ErrorKind::Network, status, attempts, 0);
         }
@@ -465,7 +463,7 @@ impl Machine {
     /// A 304 confirmed the stored entry: it answers, with the 304's headers merged in.
     fn revalidated(&mut self, now: f64, op: u32, block: &str) {
         let wall = self.wall(now);
-        let Some(o) = self.ops.get_mut(&op) else { return };
+        let Some(o) = self.ops.get_mut(op) else { return };
         let attempts = o.attempts;
         let background = o.background;
         let origin = o.origin;
@@ -482,7 +480,7 @@ impl Machine {
         self.store_entry(op, &url_key, &request_headers, entry.clone());
         for call in self.detach_callers(op) {
             // A fail-fast group may have aborted it while its siblings were answered.
-            let Some(c) = self.calls.remove(&call) else { continue };
+            let Some(c) = self.calls.remove(call) else { continue };
             let c = Some(c);
             let source = if c.as_ref().is_some_and(|c| c.joined) { Source::Dedupe } else { Source::Network };
             self.settle_body(call, c.as_ref(), now, entry.body, source, attempts);
@@ -497,7 +495,9 @@ impl Machine {
     fn store_entry(&mut self, op: u32, url_key: &str, request_headers: &str, entry: Entry) {
         let body = entry.body;
         let Some(memory) = self.memory.as_mut() else { return };
-        self.body_refs.entry(body).and_modify(|n| *n += 1).or_insert(1);
+        if let Some(n) = self.body_refs.get_mut(body) {
+            *n += 1;
+        }
         let out = memory.put(url_key, request_headers, entry);
         for e in out {
             self.release_body(e.body);
@@ -510,7 +510,7 @@ impl Machine {
     /// A `ReadBody` finished: `bytes` long.
     pub fn body(&mut self, now: f64, op: u32, attempt: u32, bytes: u64) {
         let wall = self.wall(now);
-        let Some(o) = self.ops.get_mut(&op) else { return };
+        let Some(o) = self.ops.get_mut(op) else { return };
         if o.phase != Phase::Reading || o.attempts != attempt {
             return;
         }
@@ -528,7 +528,7 @@ impl Machine {
         }
         for call in self.detach_callers(op) {
             // A fail-fast group may have aborted it while its siblings were answered.
-            let Some(c) = self.calls.remove(&call) else { continue };
+            let Some(c) = self.calls.remove(call) else { continue };
             let c = Some(c);
             let source = if c.as_ref().is_some_and(|c| c.joined) { Source::Dedupe } else { Source::Network };
             self.settle_body(call, c.as_ref(), now, body, source, attempts);
@@ -540,7 +540,7 @@ impl Machine {
 
     /// A `ReadBody` failed (the connection broke mid-body).
     pub fn body_failed(&mut self, now: f64, op: u32, attempt: u32) {
-        let Some(o) = self.ops.get(&op) else { return };
+        let Some(o) = self.ops.get(op) else { return };
         if o.phase != Phase::Reading || o.attempts != attempt {
             return;
         }
@@ -551,7 +551,7 @@ impl Machine {
     /// A `StoreRead` finished.
     pub fn store_read(&mut self, now: f64, op: u32, found: Option<(f64, &str)>) {
         let wall = self.wall(now);
-        let Some(o) = self.ops.get_mut(&op) else { return };
+        let Some(o) = self.ops.get_mut(op) else { return };
         if o.phase != Phase::StoreLookup {
             return;
         }
@@ -569,10 +569,12 @@ impl Machine {
         match found {
             Some((response_time_ms, block)) => {
                 let entry = Entry { url, body, headers: Rc::new(headers::parse(block)), response_time_ms, bytes: 0 };
-                let url_key = self.ops.get(&op).and_then(|o| o.cache.as_ref()).map(|c| c.url_key.clone()).unwrap_or_default();
+                let url_key = self.ops.get(op).and_then(|o| o.cache.as_ref()).map(|c| c.url_key.clone()).unwrap_or_default();
                 // A Cache API hit is copied into memory, without writing it back.
                 if let Some(memory) = self.memory.as_mut() {
-                    self.body_refs.entry(body).and_modify(|n| *n += 1).or_insert(1);
+                    if let Some(n) = self.body_refs.get_mut(body) {
+                        *n += 1;
+                    }
                     for e in memory.put(&url_key, &request_headers, entry.clone()) {
                         self.release_body(e.body);
                     }
@@ -590,7 +592,7 @@ impl Machine {
 
     /// The Cache API failed to answer a `StoreRead`: a `cache-error`, and on without it.
     pub fn store_failed(&mut self, now: f64, op: u32) {
-        let origin = match self.ops.get(&op) {
+        let origin = match self.ops.get(op) {
             Some(o) if o.phase == Phase::StoreLookup => o.origin,
             _ => return,
         };
@@ -605,12 +607,12 @@ impl Machine {
         match kind {
             TimerKind::Wake => {}
             TimerKind::Total => {
-                if self.ops.contains_key(&owner) {
+                if self.ops.contains(owner) {
                     self.fail_op(now, owner, ErrorKind::Timeout, Some(AbortReason::TotalTimeout));
                 }
             }
             TimerKind::Attempt => {
-                let attempt = match self.ops.get(&owner) {
+                let attempt = match self.ops.get(owner) {
                     Some(o) if o.stamp == stamp && o.phase == Phase::Running => o.attempts,
                     _ => return,
                 };
@@ -620,7 +622,7 @@ impl Machine {
                 }
             }
             TimerKind::Backoff => {
-                if self.ops.get(&owner).is_some_and(|o| o.stamp == stamp && o.phase == Phase::Backoff) {
+                if self.ops.get(owner).is_some_and(|o| o.stamp == stamp && o.phase == Phase::Backoff) {
                     self.enqueue(now, owner, false);
                 }
             }
@@ -630,14 +632,14 @@ impl Machine {
     /// Fails every caller of `op` with `kind` and ends it; `abort` says why an attempt in
     /// flight is aborted (none: nothing is in flight that needs it).
     pub(super) fn fail_op(&mut self, now: f64, op: u32, kind: ErrorKind, abort: Option<AbortReason>) {
-        let Some(o) = self.ops.get(&op) else { return };
+        let Some(o) = self.ops.get(op) else { return };
         let (attempts, status) = (o.attempts, o.status);
         let carries = matches!(kind, ErrorKind::Http | ErrorKind::RateLimit | ErrorKind::Network | ErrorKind::Timeout);
         let callers = self.detach_callers(op);
         self.stop_op(now, op, abort.unwrap_or(AbortReason::Caller));
         for call in callers {
             // A fail-fast group may have aborted it while its siblings were answered.
-            let Some(c) = self.calls.remove(&call) else { continue };
+            let Some(c) = self.calls.remove(call) else { continue };
             let c = Some(c);
             self.settle_err(call, c.as_ref(), now, kind, status, attempts, if carries { op } else { 0 });
         }
@@ -646,7 +648,7 @@ impl Machine {
 
     /// `call` no longer waits on `op`; the last one out stops it.
     pub(super) fn leave_op(&mut self, now: f64, op: u32, call: u32) {
-        let Some(o) = self.ops.get_mut(&op) else { return };
+        let Some(o) = self.ops.get_mut(op) else { return };
         o.callers.retain(|c| *c != call);
         if o.callers.is_empty() && !o.background {
             // Nobody may join an op that is being torn down.
@@ -661,7 +663,7 @@ impl Machine {
     /// Stops whatever `op` is doing: out of the queue, its attempt aborted, its body read
     /// cancelled.
     fn stop_op(&mut self, now: f64, op: u32, reason: AbortReason) {
-        let Some(o) = self.ops.get_mut(&op) else { return };
+        let Some(o) = self.ops.get_mut(op) else { return };
         let phase = o.phase;
         let host = o.host;
         o.stamp = o.stamp.wrapping_add(1);
@@ -676,7 +678,7 @@ impl Machine {
             Phase::Reading => self.push(Command::AbortFetch { op, reason }),
             Phase::Decided | Phase::Backoff | Phase::StoreLookup => {}
         }
-        if let Some(o) = self.ops.get_mut(&op) {
+        if let Some(o) = self.ops.get_mut(op) {
             // Done: any late event for it is stale.
             o.phase = Phase::Decided;
         }
@@ -684,7 +686,7 @@ impl Machine {
 
     /// Forgets `op` and what it held.
     pub(super) fn close_op(&mut self, op: u32) {
-        let Some(o) = self.ops.remove(&op) else { return };
+        let Some(o) = self.ops.remove(op) else { return };
         if let Some(key) = &o.dedupe_key {
             if self.inflight.get(key) == Some(&op) {
                 self.inflight.remove(key);
@@ -702,12 +704,12 @@ impl Machine {
     /// The call record of a waiting request, for tests.
     #[cfg(all(test, not(target_arch = "wasm32")))]
     pub(super) fn call(&self, id: u32) -> Option<&Call> {
-        self.calls.get(&id)
+        self.calls.get(id)
     }
 
     /// Whether `call` is a task waiting for a permit, for tests.
     #[cfg(all(test, not(target_arch = "wasm32")))]
     pub(super) fn task_queued(&self, id: u32) -> bool {
-        self.calls.get(&id).is_some_and(|c| c.kind == CallKind::TaskQueued)
+        self.calls.get(id).is_some_and(|c| c.kind == CallKind::TaskQueued)
     }
 }

@@ -3,6 +3,8 @@
 
 use crate::prelude::*;
 
+use crate::core::text::split_once;
+
 /// Header pairs with lower-case names.
 pub type HeaderList = Vec<(String, String)>;
 
@@ -10,9 +12,8 @@ pub type HeaderList = Vec<(String, String)>;
 pub fn parse(block: &str) -> HeaderList {
     let mut out = Vec::new();
     for line in block.split('\n') {
-        if let Some(colon) = line.find(':') {
-            let (name, value) = line.split_at(colon);
-            out.push((name.trim().to_ascii_lowercase(), String::from(value[1..].trim())));
+        if let Some((name, value)) = split_once(line, ":") {
+            out.push((name.trim().to_ascii_lowercase(), String::from(value.trim())));
         }
     }
     out
@@ -21,10 +22,9 @@ pub fn parse(block: &str) -> HeaderList {
 /// The first value of `name` (lower case) in a block, without parsing the rest.
 pub fn find<'a>(block: &'a str, name: &str) -> Option<&'a str> {
     block.split('\n').find_map(|line| {
-        let colon = line.find(':')?;
-        let (n, v) = line.split_at(colon);
+        let (n, v) = split_once(line, ":")?;
         if n.trim().eq_ignore_ascii_case(name) {
-            Some(v[1..].trim())
+            Some(v.trim())
         } else {
             None
         }

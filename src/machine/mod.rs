@@ -23,6 +23,7 @@ pub mod config;
 pub mod headers;
 pub mod memory;
 mod flow;
+mod slab;
 mod state;
 mod timers;
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -38,6 +39,7 @@ use crate::core::rate_window::RateWindow;
 use crate::core::retry_policy::RetryPolicy;
 use crate::core::scheduler::{Scheduler, TaskId, Work};
 use memory::MemoryStore;
+use slab::Slab;
 use state::{Call, CallKind, Group};
 use timers::Timers;
 
@@ -107,13 +109,14 @@ pub struct Counters {
 pub struct Machine {
     cfg: MachineConfig,
     sched: Scheduler,
-    calls: HashMap<u32, Call>,
-    ops: HashMap<u32, state::Op>,
+    calls: Slab<Call>,
+    ops: Slab<state::Op>,
     inflight: HashMap<Rc<str>, u32>,
-    groups: HashMap<u32, Group>,
+    groups: Slab<Group>,
     memory: Option<MemoryStore>,
-    /// References to each live body id (memory entries, ops revalidating or falling back).
-    body_refs: HashMap<u32, u32>,
+    /// References to each live body id (memory entries, ops reading, revalidating or
+    /// falling back on it).
+    body_refs: Slab<u32>,
     timers: Timers,
     /// The last wake-up time handed to the timers for the scheduler.
     wake_armed: f64,
@@ -121,7 +124,6 @@ pub struct Machine {
     counters: Counters,
     rng: u64,
     wall_offset_ms: f64,
-    next_id: u32,
     closed: bool,
     listening: bool,
 }
@@ -147,12 +149,12 @@ impl Machine {
         Machine {
             cfg,
             sched,
-            calls: HashMap::default(),
-            ops: HashMap::default(),
+            calls: Slab::default(),
+            ops: Slab::default(),
             inflight: HashMap::default(),
-            groups: HashMap::default(),
+            groups: Slab::default(),
             memory,
-            body_refs: HashMap::default(),
+            body_refs: Slab::default(),
             timers: Timers::default(),
             wake_armed: f64::INFINITY,
             out: VecDeque::new(),
@@ -160,7 +162,6 @@ impl Machine {
             // xorshift must not start at zero.
             rng: seed | 1,
             wall_offset_ms,
-            next_id: 0,
             closed: false,
             listening: false,
         }
@@ -223,12 +224,6 @@ impl Machine {
         (self.calls.len(), self.ops.len(), self.body_refs.len().saturating_sub(cached))
     }
 
-    fn next_id(&mut self) -> u32 {
-        // Ids wrap after four billion; a collision would need one caller that old still held.
-        self.next_id = self.next_id.wrapping_add(1).max(1);
-        self.next_id
-    }
-
     fn wall(&self, now: f64) -> f64 {
         now + self.wall_offset_ms
     }
@@ -277,17 +272,14 @@ impl Machine {
 
     /// A caller's request. Returns its call id; its answer comes as a command.
     pub fn submit(&mut self, now: f64, req: &Submit<'_>) -> u32 {
-        let id = self.next_id();
+        let id = self.calls.insert(Call { kind: CallKind::Request, op: 0, group: req.group, submitted_ms: now, joined: false, host: None });
         if self.closed {
-            self.settle_err(id, None, now, ErrorKind::Closed, 0, 0, 0);
+            let c = self.calls.remove(id);
+            self.settle_err(id, c.as_ref(), now, ErrorKind::Closed, 0, 0, 0);
             return id;
         }
-        self.calls.insert(
-            id,
-            Call { kind: CallKind::Request, op: 0, group: req.group, submitted_ms: now, joined: false, host: None },
-        );
         if req.group != 0 {
-            if let Some(g) = self.groups.get_mut(&req.group) {
+            if let Some(g) = self.groups.get_mut(req.group) {
                 g.members.push(id);
             }
         }
@@ -298,15 +290,15 @@ impl Machine {
 
     /// A `schedule` task: it runs (a [`Command::RunTask`]) when a permit is free.
     pub fn task(&mut self, now: f64, lane: Lane, host: Option<&str>, group: u32) -> u32 {
-        let id = self.next_id();
+        let host = if self.closed { None } else { host.map(|h| self.sched.host(h)) };
+        let id = self.calls.insert(Call { kind: CallKind::TaskQueued, op: 0, group, submitted_ms: now, joined: false, host });
         if self.closed {
-            self.settle_err(id, None, now, ErrorKind::Closed, 0, 0, 0);
+            let c = self.calls.remove(id);
+            self.settle_err(id, c.as_ref(), now, ErrorKind::Closed, 0, 0, 0);
             return id;
         }
-        let host = host.map(|h| self.sched.host(h));
-        self.calls.insert(id, Call { kind: CallKind::TaskQueued, op: 0, group, submitted_ms: now, joined: false, host });
         if group != 0 {
-            if let Some(g) = self.groups.get_mut(&group) {
+            if let Some(g) = self.groups.get_mut(group) {
                 g.members.push(id);
             }
         }
@@ -317,10 +309,10 @@ impl Machine {
 
     /// A running task's function settled: its permit is free.
     pub fn task_done(&mut self, now: f64, call: u32) {
-        if let Some(c) = self.calls.get(&call) {
+        if let Some(c) = self.calls.get(call) {
             if c.kind == CallKind::TaskRunning {
                 let host = c.host;
-                self.calls.remove(&call);
+                self.calls.remove(call);
                 self.leave_group(call);
                 self.sched.finish(call_task(call), host, now);
                 self.pump(now);
@@ -337,15 +329,13 @@ impl Machine {
 
     /// A new group; `abort_on_failure` makes its first failure abort the rest.
     pub fn open_group(&mut self, abort_on_failure: bool) -> u32 {
-        let id = self.next_id();
-        self.groups.insert(id, Group { abort_on_failure, members: Vec::new(), failed: false });
-        id
+        self.groups.insert(Group { abort_on_failure, members: Vec::new(), failed: false })
     }
 
     /// Aborts every member of `group` still waiting (a member failed in the driver, say a
     /// body that did not decode).
     pub fn abort_group(&mut self, now: f64, group: u32) {
-        let members = match self.groups.get_mut(&group) {
+        let members = match self.groups.get_mut(group) {
             Some(g) => {
                 g.failed = true;
                 core::mem::take(&mut g.members)
@@ -360,7 +350,7 @@ impl Machine {
 
     /// The driver is done with `group`.
     pub fn close_group(&mut self, group: u32) {
-        self.groups.remove(&group);
+        self.groups.remove(group);
     }
 
     /// Time passed: fires what is due.
@@ -385,7 +375,7 @@ impl Machine {
             if id & 1 == 1 {
                 self.fail_op(now, key, ErrorKind::Abort, None);
             } else {
-                self.calls.remove(&key);
+                self.calls.remove(key);
                 self.settle_err(key, None, now, ErrorKind::Abort, 0, 0, 0);
             }
         }
@@ -399,15 +389,11 @@ impl Machine {
             return;
         }
         self.closed = true;
-        let mut ops: Vec<u32> = self.ops.keys().copied().collect();
-        ops.sort_unstable();
-        for op in ops {
+        for op in self.ops.ids() {
             self.fail_op(now, op, ErrorKind::Closed, Some(AbortReason::Closed));
         }
-        let mut calls: Vec<u32> = self.calls.keys().copied().collect();
-        calls.sort_unstable();
-        for call in calls {
-            if let Some(c) = self.calls.remove(&call) {
+        for call in self.calls.ids() {
+            if let Some(c) = self.calls.remove(call) {
                 if c.kind != CallKind::TaskRunning {
                     self.settle_err(call, Some(&c), now, ErrorKind::Closed, 0, 0, 0);
                 }
@@ -455,27 +441,27 @@ impl Machine {
     // ---- bookkeeping shared by the flows -----------------------------------------------
 
     fn new_body(&mut self) -> u32 {
-        let id = self.next_id();
-        self.body_refs.insert(id, 1);
-        id
+        self.body_refs.insert(1)
     }
 
     fn retain_body(&mut self, body: u32) {
-        *self.body_refs.entry(body).or_insert(0) += 1;
+        if let Some(n) = self.body_refs.get_mut(body) {
+            *n += 1;
+        }
     }
 
     fn release_body(&mut self, body: u32) {
-        if let Some(n) = self.body_refs.get_mut(&body) {
+        if let Some(n) = self.body_refs.get_mut(body) {
             *n -= 1;
             if *n == 0 {
-                self.body_refs.remove(&body);
+                self.body_refs.remove(body);
                 self.push(Command::DropBody { body });
             }
         }
     }
 
     fn leave_group(&mut self, call: u32) {
-        let group = match self.calls.get(&call) {
+        let group = match self.calls.get(call) {
             Some(c) => c.group,
             None => 0,
         };
@@ -484,7 +470,7 @@ impl Machine {
 
     fn leave_group_of(&mut self, call: u32, group: u32) {
         if group != 0 {
-            if let Some(g) = self.groups.get_mut(&group) {
+            if let Some(g) = self.groups.get_mut(group) {
                 g.members.retain(|m| *m != call);
             }
         }
@@ -520,7 +506,7 @@ impl Machine {
         if c.group == 0 {
             return;
         }
-        let siblings = match self.groups.get_mut(&c.group) {
+        let siblings = match self.groups.get_mut(c.group) {
             Some(g) => {
                 g.members.retain(|m| *m != call);
                 if g.abort_on_failure && !g.failed && kind != ErrorKind::Abort {
@@ -557,19 +543,19 @@ impl Machine {
     /// Takes `call` out (a signal, a failed sibling): rejects it with `kind` and lets go of
     /// what it waited on. A running task is left to its own signal.
     fn abort_call(&mut self, now: f64, call: u32, kind: ErrorKind) {
-        let Some(c) = self.calls.get(&call) else { return };
+        let Some(c) = self.calls.get(call) else { return };
         match c.kind {
             CallKind::TaskRunning => {}
             CallKind::TaskQueued => {
-                let c = self.calls.remove(&call);
+                let c = self.calls.remove(call);
                 self.sched.cancel(call_task(call));
                 self.settle_err(call, c.as_ref(), now, kind, 0, 0, 0);
             }
             CallKind::Request => {
-                let c = self.calls.remove(&call);
+                let c = self.calls.remove(call);
                 let op = c.as_ref().map_or(0, |c| c.op);
-                let attempts = self.ops.get(&op).map_or(0, |o| o.attempts);
-                let status = self.ops.get(&op).map_or(0, |o| o.status);
+                let attempts = self.ops.get(op).map_or(0, |o| o.attempts);
+                let status = self.ops.get(op).map_or(0, |o| o.status);
                 self.settle_err(call, c.as_ref(), now, kind, status, attempts, 0);
                 self.leave_op(now, op, call);
             }
@@ -585,7 +571,7 @@ impl Machine {
             let key = (id >> 1) as u32;
             if id & 1 == 1 {
                 self.start_attempt(now, key);
-            } else if let Some(c) = self.calls.get_mut(&key) {
+            } else if let Some(c) = self.calls.get_mut(key) {
                 c.kind = CallKind::TaskRunning;
                 self.push(Command::RunTask { call: key });
             }
@@ -601,8 +587,8 @@ impl Machine {
             let ops = &self.ops;
             self.timers.compact(|kind, owner, stamp| match kind {
                 timers::TimerKind::Wake => true,
-                timers::TimerKind::Total => ops.contains_key(&owner),
-                _ => ops.get(&owner).is_some_and(|o| o.stamp == stamp),
+                timers::TimerKind::Total => ops.contains(owner),
+                _ => ops.get(owner).is_some_and(|o| o.stamp == stamp),
             });
         }
     }
