@@ -156,9 +156,8 @@ fn encode(c: Command, out: &mut Vec<f64>) {
 fn flush(h: u32) -> Option<&'static mut Slot> {
     let s = slot(h)?;
     if let Some(m) = s.machine.as_mut() {
-        while let Some(c) = m.poll_command() {
-            encode(c, &mut s.commands);
-        }
+        let commands = &mut s.commands;
+        m.drain_commands(|c| encode(c, commands));
     }
     Some(s)
 }

@@ -15,7 +15,6 @@
 
 use crate::prelude::*;
 
-use alloc::collections::VecDeque;
 use alloc::rc::Rc;
 
 pub mod command;
@@ -120,7 +119,7 @@ pub struct Machine {
     timers: Timers,
     /// The last wake-up time handed to the timers for the scheduler.
     wake_armed: f64,
-    out: VecDeque<Command>,
+    out: Vec<Command>,
     counters: Counters,
     rng: u64,
     wall_offset_ms: f64,
@@ -157,7 +156,7 @@ impl Machine {
             body_refs: Slab::default(),
             timers: Timers::default(),
             wake_armed: f64::INFINITY,
-            out: VecDeque::new(),
+            out: Vec::new(),
             counters: Counters::default(),
             // xorshift must not start at zero.
             rng: seed | 1,
@@ -167,9 +166,11 @@ impl Machine {
         }
     }
 
-    /// The next command for the driver, in the order they were decided.
-    pub fn poll_command(&mut self) -> Option<Command> {
-        self.out.pop_front()
+    /// Hands the commands decided so far to `f`, in the order they were decided.
+    pub fn drain_commands(&mut self, mut f: impl FnMut(Command)) {
+        for c in self.out.drain(..) {
+            f(c);
+        }
     }
 
     /// How many commands wait.
@@ -239,7 +240,7 @@ impl Machine {
     }
 
     fn push(&mut self, c: Command) {
-        self.out.push_back(c);
+        self.out.push(c);
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -71,7 +71,9 @@ impl Sim {
     }
 
     fn drain(&mut self) {
-        while let Some(c) = self.m.poll_command() {
+        let mut commands = Vec::new();
+        self.m.drain_commands(|c| commands.push(c));
+        for c in commands {
             match c {
                 Command::OpenOp { op, call } => {
                     let host = self.call_host.get(&call).cloned().expect("op for a known call");
