@@ -1,43 +1,41 @@
-// The package entry: loads the wasm once and hands out clients. Everything else lives in
-// the wasm module; this file only adds what must be JS (the error class, friendly messages
-// for the mistakes people make in their first minute).
-import initWasm, { Client, Pages } from './fetchlane.js';
-import { FetchlaneError, isFetchlaneError } from './__ERRORS__';
+// The package entry: loads the wasm once and hands out clients. The pipeline's decisions live
+// in the wasm state machine; js/driver.js carries out its commands, js/client.js is the public
+// class. This file only adds what users meet first: `init`, `createClient`, and friendly
+// messages for the mistakes people make in their first minute.
+import { init as loadWasm } from './wasm.js';
+import { Client } from './client.js';
+import { FetchlaneError, isFetchlaneError } from './errors.js';
 
 export { Client, FetchlaneError, isFetchlaneError };
 
-// `client.paginate()` returns a Pages (next/return live in the wasm); `for await` needs it to
-// be its own async iterator.
-Pages.prototype[Symbol.asyncIterator] = function () {
-  return this;
-};
-
+/** @type {Promise<void> | undefined} */
 let loading;
 
 /**
- * Loads the wasm module once; later calls return the same promise. `input` is what
- * wasm-bindgen's `--target web` init takes (a URL, a Response, bytes or a WebAssembly.Module);
- * by default the `fetchlane_bg.wasm` next to this file.
+ * Loads the wasm module once; later calls return the same promise (a failed load may be
+ * tried again). `input` is what wasm-bindgen's `--target web` init takes (a URL, a Request, a
+ * Response, bytes or a WebAssembly.Module, or a promise of one); by default the
+ * `fetchlane_bg.wasm` next to this file (read from disk in Node).
+ * @param {unknown} [input]
+ * @returns {Promise<void>}
  */
 export function init(input) {
   if (!loading) {
-    loading = initWasm(input === undefined ? undefined : { module_or_path: input }).then(
-      () => undefined,
-      (cause) => {
-        loading = undefined;
-        const where = input === undefined ? new URL('fetchlane_bg.wasm', import.meta.url).href : String(input);
-        throw new Error(
-          `fetchlane: could not load the wasm module from ${where}. ` +
-            'Serve fetchlane_bg.wasm next to the package entry (with Content-Type application/wasm), ' +
-            'or pass its URL or bytes to init(input) before createClient().',
-          { cause },
-        );
-      },
-    );
+    loading = loadWasm(input).catch((cause) => {
+      loading = undefined;
+      const where = input === undefined ? new URL('fetchlane_bg.wasm', import.meta.url).href : String(input);
+      throw new Error(
+        `fetchlane: could not load the wasm module from ${where}. ` +
+          'Serve fetchlane_bg.wasm next to the package entry (with Content-Type application/wasm), ' +
+          'or pass its URL or bytes to init(input) before createClient().',
+        { cause },
+      );
+    });
   }
   return loading;
 }
 
+/** The client's members: reading one on the un-awaited promise explains the mistake. */
 const MEMBERS = [
   'fetch', 'json', 'text', 'all', 'allSettled', 'schedule', 'loader', 'paginate', 'invalidate',
   'clearCache', 'clearQueue', 'onIdle', 'stats', 'on', 'close',
@@ -46,6 +44,8 @@ const MEMBERS = [
 /**
  * Creates a client (loading the wasm first when needed). Rejects with a TypeError or
  * RangeError that names a bad option.
+ * @param {object} [options] ClientOptions
+ * @returns {Promise<Client>}
  */
 export function createClient(options) {
   const promise = init().then(() => new Client(options));

@@ -3,8 +3,8 @@
 //   native   cargo test (pure core with a fake clock, proptests, the server's own tests)
 //   docs     cargo doc with warnings as errors
 //   browser  wasm-bindgen tests of the Rust API in headless Chromium and Firefox
-//   package  npm run build, the strict TypeScript consumer check and golden files, the JS API
-//            page suite in both browsers
+//   package  npm run build, the size budget, the strict TypeScript consumer check and golden
+//            files, the JS API page suite in both browsers
 //   pages    Playwright page tests (demo, consumers), and the benchmark smoke run
 // Every suite runs against the same local API server, started here.
 import { spawn } from 'node:child_process';
@@ -65,6 +65,12 @@ try {
 
   const build = await run('node', ['scripts/build.mjs']);
   record('package build', build.code === 0 ? 1 : 0, build.code === 0 ? 0 : 1);
+
+  // The size budget (size-budget.json) is part of the tests: a build over it fails here.
+  if (build.code === 0) {
+    const size = await run('node', ['scripts/size.mjs']);
+    record('size budget (npm run size)', size.code === 0 ? 1 : 0, size.code === 0 ? 0 : 1);
+  }
 
   if (existsSync(join(root, 'tests/types/check.mjs'))) {
     const types = await run('node', ['tests/types/check.mjs']);

@@ -11,7 +11,6 @@ use alloc::collections::VecDeque;
 
 use super::lane::Lane;
 use super::rate_window::RateWindow;
-use crate::core::hash::HashMap;
 
 /// Identifies one unit of queued or running work. Ids are chosen by the caller and unique.
 pub type TaskId = u64;
@@ -63,7 +62,9 @@ pub struct Scheduler {
     queued: usize,
     lanes: [VecDeque<Work>; 3],
     hosts: Vec<HostState>,
-    host_ids: HashMap<String, HostId>,
+    /// Host names by id. A page talks to a handful of hosts, so a linear search beats
+    /// hashing the name, and keeps a hash table's code out of the download.
+    host_names: Vec<String>,
     global_windows: Vec<RateWindow>,
     /// Hosts that have queued work; lets `dispatch` stop scanning once all of them are blocked.
     hosts_with_queue: usize,
@@ -81,7 +82,7 @@ impl Scheduler {
             queued: 0,
             lanes: [VecDeque::new(), VecDeque::new(), VecDeque::new()],
             hosts: Vec::new(),
-            host_ids: HashMap::default(),
+            host_names: Vec::new(),
             global_windows: Vec::new(),
             hosts_with_queue: 0,
             queued_without_host: 0,
@@ -90,12 +91,12 @@ impl Scheduler {
 
     /// Interns a host name (such as `127.0.0.1:8080`), returning its id.
     pub fn host(&mut self, name: &str) -> HostId {
-        if let Some(id) = self.host_ids.get(name) {
-            return *id;
+        if let Some(id) = self.host_names.iter().position(|h| h == name) {
+            return id as HostId;
         }
         let id = self.hosts.len() as HostId;
         self.hosts.push(HostState::default());
-        self.host_ids.insert(name.to_owned(), id);
+        self.host_names.push(name.to_owned());
         id
     }
 
