@@ -2,7 +2,7 @@
 // bundled with `esbuild --bundle --minify --format=esm` (workbox with NODE_ENV=production, as
 // an app build would). The peers together are what fetchlane replaces as a whole.
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -34,36 +34,22 @@ async function bundle(root, contents) {
   return Buffer.from(out.outputFiles[0].contents);
 }
 
-function snippetFiles(dir) {
-  const out = [];
-  if (!existsSync(dir)) return out;
-  for (const e of readdirSync(dir)) {
-    const p = join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...snippetFiles(p));
-    else if (p.endsWith('.js')) out.push(p);
-  }
-  return out;
-}
-
 export async function run({ root }) {
   const pkg = join(root, 'pkg');
-  const files = ['fetchlane_bg.wasm', 'fetchlane.js', 'index.js'].map((f) => join(pkg, f));
-  const snippets = snippetFiles(join(pkg, 'snippets'));
+  const files = ['fetchlane_bg.wasm', 'index.js'].map((f) => join(pkg, f));
   const each = (paths) => paths.reduce((n, p) => n + gz(readFileSync(p)), 0);
   const raw = (paths) => paths.reduce((n, p) => n + readFileSync(p).length, 0);
 
   const rows = [];
   const wasm = files[0];
-  rows.push({ variant: 'fetchlane: wasm + fetchlane.js + index.js (as shipped)', library: 'fetchlane', raw: raw(files), gzip: each(files) });
-  // What an app build serves: the JS glue bundled and minified (snippets included), plus the wasm.
-  const glue = await bundle(root, `export * from ${JSON.stringify(join(pkg, 'index.js'))};`);
+  // The package ships its JS driver already bundled and minified (esbuild) beside the wasm.
   rows.push({
-    variant: 'fetchlane: wasm + JS glue bundled & minified (incl. snippets)',
-    library: 'fetchlane min',
-    raw: readFileSync(wasm).length + glue.length,
-    gzip: gz(readFileSync(wasm)) + gz(glue),
+    variant: 'fetchlane: wasm + index.js (as shipped: the JS driver bundled and minified)',
+    library: 'fetchlane',
+    raw: raw(files),
+    gzip: each(files),
     wasmGzip: gz(readFileSync(wasm)),
-    jsGzip: gz(glue),
+    jsGzip: gz(readFileSync(files[1])),
   });
   for (const [name, entry] of PEERS) {
     const b = await bundle(root, entry);
@@ -79,7 +65,7 @@ export async function run({ root }) {
   return {
     id,
     title,
-    params: { snippetFiles: snippets.length },
+    params: {},
     columns: [
       { key: 'variant', label: 'bundle' },
       { key: 'raw', label: 'bytes', bytes: true },
@@ -89,10 +75,10 @@ export async function run({ root }) {
     rows,
     goals: [],
     losses: [
-      `Size: fetchlane is ${(fl.gzip / 1024).toFixed(1)} KiB gzipped, ${(fl.gzip / all.gzip).toFixed(1)}× the five peers bundled together (${(all.gzip / 1024).toFixed(1)} KiB); the wasm is ${((wasmGz / fl.gzip) * 100).toFixed(0)} % of it. The release profile has opt-level "z", LTO, one codegen unit and panic = "abort", wasm-opt -Oz runs, the allocator is talc, the crate is no_std with a trap-only panic handler, hash maps use FNV-1a and string search avoids core's panicking paths; \`twiggy top\` finds no one heavy dependency (formatting and panics are 1 %) but the JS API layer (25 %; option decoding 14 %) and the features themselves (\`node scripts/size-parts.mjs\`). What would change it: option decoding in the JS entry (3–4 KiB less, net) and a lite build without the cache and loader/paginate (about 15 KiB less, estimated); neither comes near the peers (README, "Size").`,
+      `Size: fetchlane is ${(fl.gzip / 1024).toFixed(1)} KiB gzipped, ${(fl.gzip / all.gzip).toFixed(1)}× the five peers bundled together (${(all.gzip / 1024).toFixed(1)} KiB); the wasm is ${((wasmGz / fl.gzip) * 100).toFixed(0)} % of it. The pipeline is one sans-I/O state machine in wasm (numbers in, commands out) under a hand-written JS driver; what is left is the features themselves: HTTP cache rules, the scheduler with rate windows, retries, the loader, pagination and the option checks (README, "Size").`,
     ],
     notes: [
-      `fetchlane's wasm alone: ${gz(readFileSync(wasm))} B gzipped; the shipped JS also loads ${snippets.length} wasm-bindgen snippet file(s) (${each(snippets)} B gzipped), not in the first row.`,
+      `fetchlane's wasm alone: ${gz(readFileSync(wasm))} B gzipped; its JS driver (one minified module): ${gz(readFileSync(files[1]))} B gzipped.`,
       'Each file gzipped on its own and summed (they are served as separate files); peers are one esbuild bundle each.',
     ],
   };

@@ -449,6 +449,11 @@ export interface ClientStats {
   readonly rateLimited: number;
   /** Response body bytes received, as far as known. */
   readonly bytes: number;
+  /**
+   * Bytes of wasm linear memory the package holds now (shared by every client of the page;
+   * linear memory grows and never shrinks, so this is a high-water mark).
+   */
+  readonly wasmMemory: number;
 }
 
 // ───────────────────────────── events ─────────────────────────────

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // npm run build: the publishable package in pkg/.
-// cargo (release, wasm32) -> wasm-bindgen --target web -> wasm-opt -Oz -> entry, types,
+// cargo (release, wasm32, the `npm` surface of src/npm.rs, no wasm-bindgen) -> wasm-opt -Oz
+// -> the JS driver (js/) bundled and minified by esbuild into one entry -> types,
 // package.json (version from Cargo.toml) and README.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transformSync } from 'esbuild';
-import { shortenNames } from './short-names.mjs';
+import { buildSync } from 'esbuild';
 import { wasmOpt } from './wasm-opt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,45 +15,34 @@ const pkg = join(root, 'pkg');
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 
 // wasm-panic-handler: the shipped cdylib traps on a panic without linking std (Cargo.toml).
-run('cargo', ['build', '--release', '--lib', '--target', 'wasm32-unknown-unknown', '-p', 'fetchlane', '--features', 'wasm-panic-handler']);
+// No default features: the async Rust API (web-sys, wasm-bindgen) is not part of the package.
+run('cargo', [
+  'build', '--release', '--lib', '--target', 'wasm32-unknown-unknown', '-p', 'fetchlane',
+  '--no-default-features', '--features', 'npm,wasm-panic-handler',
+]);
 rmSync(pkg, { recursive: true, force: true });
 mkdirSync(pkg, { recursive: true });
-run('wasm-bindgen', [
-  '--target', 'web', '--out-dir', pkg, '--out-name', 'fetchlane',
-  join(root, 'target/wasm32-unknown-unknown/release/fetchlane.wasm'),
-]);
-// The generated types describe the wasm exports under wasm-bindgen's names, before
-// short-names.mjs renames them (with `any`); users get js/index.d.ts. They are kept outside
-// the package for the golden-file check in tests/types/check.mjs.
-renameSync(join(pkg, 'fetchlane.d.ts'), join(root, 'target/fetchlane-bindings.d.ts'));
-rmSync(join(pkg, 'fetchlane_bg.wasm.d.ts'), { force: true });
-// The glue wasm-bindgen writes is machine code nobody reads; it ships minified, as the JS
-// peers in the size comparison were measured (esbuild --minify). Our own entry and error
-// class stay readable.
-const glue = join(pkg, 'fetchlane.js');
-const glueSource = readFileSync(glue, 'utf8').replace(/^\/\* @ts-self-types="[^"]*" \*\/\n/, '');
 const wasm = join(pkg, 'fetchlane_bg.wasm');
-// The producers and target-features sections only inform tools; nothing reads them at run time.
-wasmOpt(wasm, wasm, ['--strip-producers', '--strip-target-features']);
-const renamed = shortenNames(wasm, glueSource);
-writeFileSync(glue, transformSync(renamed, { minify: true, format: 'esm', target: 'es2020' }).code);
+// Names, producers and target features only inform tools; nothing reads them at run time.
+wasmOpt(join(root, 'target/wasm32-unknown-unknown/release/fetchlane.wasm'), wasm, [
+  '--strip-debug', '--strip-producers', '--strip-target-features',
+]);
 
-// The error class is a wasm-bindgen snippet; the entry must import that very module so
-// that `instanceof FetchlaneError` holds for errors made on the wasm side.
-const findErrors = (dir) => {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      const found = findErrors(p);
-      if (found) return found;
-    } else if (entry.name === 'errors.js') return p;
-  }
-  return undefined;
-};
-const errors = findErrors(join(pkg, 'snippets'));
-if (!errors) throw new Error('build: the errors.js snippet is missing from wasm-bindgen output');
-const entry = readFileSync(join(root, 'js/index.js'), 'utf8').replace('./__ERRORS__', `./${relative(pkg, errors)}`);
-writeFileSync(join(pkg, 'index.js'), entry);
+// One minified module: the driver, the option checks, the loader, the error class. Minified
+// as the JS peers in the size comparison were measured (esbuild --minify).
+buildSync({
+  entryPoints: [join(root, 'js/index.js')],
+  outfile: join(pkg, 'index.js'),
+  bundle: true,
+  format: 'esm',
+  minify: true,
+  target: 'es2020',
+  platform: 'neutral',
+  // The Node branch of the wasm loader imports these lazily; they stay imports.
+  external: ['node:*'],
+  legalComments: 'none',
+  logLevel: 'warning',
+});
 copyFileSync(join(root, 'js/index.d.ts'), join(pkg, 'index.d.ts'));
 copyFileSync(join(root, 'README.md'), join(pkg, 'README.md'));
 
@@ -71,7 +60,7 @@ const manifest = {
     '.': { types: './index.d.ts', import: './index.js', default: './index.js' },
     './fetchlane_bg.wasm': './fetchlane_bg.wasm',
   },
-  files: ['index.js', 'index.d.ts', 'fetchlane.js', 'fetchlane_bg.wasm', 'snippets/', 'README.md'],
+  files: ['index.js', 'index.d.ts', 'fetchlane_bg.wasm', 'README.md'],
   sideEffects: false,
   keywords: ['fetch', 'concurrency', 'queue', 'rate-limit', 'retry', 'batch', 'dataloader', 'cache', 'wasm'],
 };

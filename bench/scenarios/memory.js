@@ -1,14 +1,11 @@
 // 8. Memory: many requests through one client, in batches. After a warm-up batch and after each
 // batch (everything settled, full GC): the wasm linear memory size and the JS heap. The goal
 // is flat: no growth with the number of requests served.
-//   wasm memory: wasm-bindgen's `--target web` glue keeps the instance in module scope; its
-//     default export (the init function) resolves to the instance's exports once loaded, so
-//     importing the same /pkg/fetchlane.js module that the entry uses reaches `memory` without
-//     any new API. Linear memory never shrinks, so "flat" means "does not grow".
+//   wasm memory: `stats().wasmMemory`, the byte length of the package's linear memory.
+//     Linear memory never shrinks, so "flat" means "does not grow".
 //   JS heap: performance.memory.usedJSHeapSize with --enable-precise-memory-info, after gc()
 //     (--js-flags=--expose-gc).
 import { collect, now, resetRun, runId, sleep, url, warmConnections } from '../lib.js';
-import initWasm from '/pkg/fetchlane.js';
 
 export const id = 'memory';
 export const title = 'Memory over many requests';
@@ -46,8 +43,9 @@ async function measure({ client, n, batch, warmup, makeUrl, wasmBytes, heapBytes
 
 export async function run({ smoke, createClient }) {
   const concurrency = 6;
-  const wasm = await initWasm();
-  const wasmBytes = () => (wasm && wasm.memory ? wasm.memory.buffer.byteLength : NaN);
+  // A client that stays open for the whole run, only to read the package's memory size.
+  const probe = await createClient();
+  const wasmBytes = () => probe.stats().wasmMemory ?? NaN;
   const heapBytes = () => (performance.memory ? performance.memory.usedJSHeapSize : NaN);
   const run = runId(id);
   const parts = [
@@ -116,6 +114,7 @@ export async function run({ smoke, createClient }) {
     losses.push(
       `A deep queue is expensive in wasm memory: ${a.warmup} requests queued at once grew the linear memory by ${((perQueued * a.warmup) / 2 ** 20).toFixed(1)} MiB (${perQueued.toFixed(0)} B per queued request), and linear memory never shrinks, so the page keeps that high-water mark. A JS scheduler keeps a closure per queued task. What would change it: a smaller per-request record while queued (keep the input and init as one JS handle until the request starts), or admitting requests into wasm only as slots free up.`,
     );
+  probe.close();
   return {
     id,
     title,
@@ -139,7 +138,7 @@ export async function run({ smoke, createClient }) {
       `Then ${b.n} real GETs of /status/204 (unique URLs) through a second client, batches of ${b.batch} after a ${b.warmup}-request warm-up.`,
       'wasm B per queued request: how much the first (warm-up) batch, queued all at once, grew the linear memory, divided by its size — the cost of a deep queue.',
       'Snapshots after each batch has settled, after gc() twice around a short pause (so that finalizers queued by the first collection have run).',
-      Number.isNaN(wasmBytes()) ? 'The wasm memory could not be reached: JS heap only.' : 'Wasm memory read from the glue module’s instance (import of /pkg/fetchlane.js; no new API).',
+      Number.isNaN(wasmBytes()) ? 'The wasm memory could not be reached: JS heap only.' : 'Wasm memory read from `stats().wasmMemory`.',
     ],
   };
 }

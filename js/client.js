@@ -1,0 +1,722 @@
+// The public `Client` class: checks what callers pass, turns it into calls for the driver
+// (js/driver.js), and hands back their promises. Inputs are handled as the Rust bindings did
+// (src/bindings/input.rs, src/client/request.rs): a string, URL or Request, resolved against
+// `baseUrl`, with the client's `headers` added where the request sets none, copied into a
+// template Request that each attempt clones (so a retried body is sent again).
+
+import {
+  clientOptions,
+  concurrencyLimit,
+  describe,
+  groupOptions,
+  laneInit,
+  loaderOptions,
+  paginateOptions,
+  scheduleOptions,
+} from './options.js';
+import {
+  AS_JSON,
+  AS_RESPONSE,
+  AS_TASK,
+  AS_TEXT,
+  Call,
+  Driver,
+  EVENT_NAMES,
+  LANES,
+  STRATEGIES,
+  callListener,
+  fetchlaneError,
+  linesOf,
+} from './driver.js';
+import { createLoader } from './loader.js';
+import { paginate } from './paginate.js';
+
+/** What `laneInit(undefined)` gives, without decoding anything (the hot path). */
+const DEFAULT_LANE = Object.freeze({
+  lane: 'normal',
+  strategy: undefined,
+  ttlMs: undefined,
+  timeoutMs: undefined,
+  totalTimeoutMs: undefined,
+  retry: undefined,
+  dedupe: undefined,
+  key: undefined,
+  signal: undefined,
+  requestInit: Object.freeze({}),
+});
+/** What `scheduleOptions(undefined)` gives. */
+const DEFAULT_SCHEDULE = Object.freeze({ lane: 'normal', signal: undefined, host: undefined });
+/** What `groupOptions(undefined)` gives. */
+const DEFAULT_GROUP = Object.freeze({ as: 'json', abortOnFailure: true, onProgress: undefined });
+
+/** The strategies that bypass the cache. */
+const NETWORK_ONLY = STRATEGIES['network-only'];
+const NONE = STRATEGIES.none;
+
+/** Group result formats as the driver numbers them. */
+const AS = { json: AS_JSON, text: AS_TEXT, response: AS_RESPONSE };
+
+const EVENT_LIST = EVENT_NAMES.map((n) => `'${n}'`).join(', ');
+
+/** Frees the machine of a client dropped without `close()` (once its work is done). */
+const orphans = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((driver) => driver.orphaned()) : null;
+
+// ───────────────────────────── helpers ─────────────────────────────
+
+/**
+ * The `host[:port]` of an absolute URL (what per-host limits and pauses key on).
+ * @param {string} url
+ * @returns {string}
+ */
+export function hostOf(url) {
+  const scheme = url.indexOf('://');
+  let start = scheme < 0 ? 0 : scheme + 3;
+  let end = url.length;
+  for (let i = start; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) {
+      end = i;
+      break;
+    }
+  }
+  const at = url.lastIndexOf('@', end - 1);
+  if (at >= start) start = at + 1;
+  return url.slice(start, end);
+}
+
+/**
+ * Whether `object` has no enumerable key.
+ * @param {object} object
+ */
+function isEmpty(object) {
+  for (const _ in object) return false;
+  return true;
+}
+
+/** What a relative `new Request(url)` resolves against here: the document's base, the worker's URL. */
+function pageBase() {
+  const doc = globalThis.document;
+  if (doc !== undefined && doc !== null && typeof doc.baseURI === 'string') return doc.baseURI;
+  return pageHref();
+}
+
+/** The page's (or worker's) own URL. */
+function pageHref() {
+  const location = globalThis.location;
+  return location !== undefined && location !== null && typeof location.href === 'string' ? location.href : undefined;
+}
+
+/** How many resolved URLs a client remembers (see `Client#_resolve`). */
+const MEMO_MAX = 2048;
+
+/**
+ * The TypeError of a Request the constructor refused.
+ * @param {string} url
+ * @param {unknown} cause
+ */
+function cannotBuild(url, cause) {
+  let m = `fetchlane: cannot make a request for \`${url}\`: `;
+  m += cause instanceof Error && typeof cause.message === 'string' ? cause.message : 'the Request constructor refused it';
+  if (!url.includes('://')) m += ' (a relative URL needs a page to resolve against, or the `baseUrl` option)';
+  return new TypeError(m, { cause });
+}
+
+/** `v`, or NaN ("not set") for `undefined`. */
+const num = (v) => (v === undefined ? NaN : v);
+
+/** An `all` / `allSettled` in progress: results in input order. */
+class Group {
+  /**
+   * @param {Driver} driver
+   * @param {boolean} settledMode `allSettled`
+   * @param {number} total
+   * @param {boolean} abortOnFailure
+   * @param {Function | undefined} onProgress
+   * @param {(value: unknown[]) => void} resolve
+   * @param {(reason: unknown) => void} reject
+   */
+  constructor(driver, settledMode, total, abortOnFailure, onProgress, resolve, reject) {
+    this.driver = driver;
+    /** The machine's group id (0: none). */
+    this.id = 0;
+    this.settledMode = settledMode;
+    this.total = total;
+    this.done = 0;
+    this.failed = 0;
+    /** @type {unknown[]} */
+    this.results = new Array(total);
+    this.abortOnFailure = abortOnFailure;
+    this.onProgress = onProgress;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.finished = false;
+    /** Why the siblings were aborted (their `abort` errors' cause). */
+    this.reason = undefined;
+  }
+
+  /**
+   * A member settled.
+   * @param {number} index
+   * @param {boolean} ok
+   * @param {unknown} value
+   */
+  settle(index, ok, value) {
+    this.done++;
+    if (this.settledMode) {
+      if (!ok) this.failed++;
+      this.results[index] = ok ? { status: 'fulfilled', value } : { status: 'rejected', reason: value };
+      if (this.onProgress !== undefined) callListener(this.onProgress, { done: this.done, total: this.total, failed: this.failed });
+    } else if (ok) {
+      this.results[index] = value;
+    } else if (!this.finished) {
+      this.finished = true;
+      this.reject(value);
+      if (this.abortOnFailure) {
+        this.reason = new Error('fetchlane: a sibling in `all` failed');
+        this.driver.abortGroup(this);
+      }
+    }
+    if (this.done === this.total) {
+      if (!this.finished) {
+        this.finished = true;
+        this.resolve(this.results);
+      }
+      this.driver.endGroup(this.id);
+    }
+  }
+}
+
+// ───────────────────────────── the client ─────────────────────────────
+
+/** A fetchlane client: `await createClient(options)` gives one. */
+export class Client {
+  /**
+   * Builds a client; throws a TypeError or RangeError naming a bad option. Needs the wasm
+   * loaded (`createClient` sees to it).
+   * @param {unknown} [options]
+   */
+  constructor(options) {
+    const config = clientOptions(options);
+    const driver = new Driver(config);
+    this._driver = driver;
+    /** @type {string | undefined} */
+    this._baseUrl = config.baseUrl;
+    this._cacheOn = config.cache !== false;
+    this._cacheStrategy = config.cache === false ? 0 : STRATEGIES[config.cache.strategy];
+    this._dedupe = config.dedupe;
+    /** @type {[string, string][]} */
+    this._headerPairs = config.headers;
+    this._headerLines = linesOf(config.headers);
+    this._headerIdempotency = config.headers.some(([n]) => n === 'idempotency-key');
+    /** @type {Map<string, string>} Inputs already resolved (see `_resolve`). */
+    this._memo = new Map();
+    /** @type {string | undefined} The base `_memo` was made against. */
+    this._memoBase = undefined;
+    if (config.onEvent !== undefined) driver.on(null, config.onEvent);
+    if (orphans !== null) orphans.register(this, driver);
+  }
+
+  // ─────────── requests ───────────
+
+  /**
+   * One request through the pipeline; resolves to a readable Response of its own.
+   * @param {string | URL | Request} input
+   * @param {object} [init] a LaneInit
+   * @returns {Promise<Response>}
+   */
+  fetch(input, init) {
+    return this._one(input, init, AS_RESPONSE);
+  }
+
+  /**
+   * Like `fetch`, with the body parsed as JSON (kind `decode` when it does not parse).
+   * @param {string | URL | Request} input
+   * @param {object} [init]
+   * @returns {Promise<any>}
+   */
+  json(input, init) {
+    return this._one(input, init, AS_JSON);
+  }
+
+  /**
+   * Like `fetch`, with the body read as text.
+   * @param {string | URL | Request} input
+   * @param {object} [init]
+   * @returns {Promise<string>}
+   */
+  text(input, init) {
+    return this._one(input, init, AS_TEXT);
+  }
+
+  /**
+   * @param {unknown} input
+   * @param {unknown} init
+   * @param {number} as
+   */
+  _one(input, init, as) {
+    const driver = this._driver;
+    let rec;
+    try {
+      rec = this._prepare(input, init, as, 'input');
+      this._send(rec, 0);
+      driver.drain();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return driver.promiseOf(rec);
+  }
+
+  /**
+   * The call for `fetch(input, init)`: options checked, URL resolved, the template Request
+   * built (or, for a plain GET of a URL, left to be built only when an attempt needs it).
+   * Throws a TypeError or RangeError.
+   * @param {unknown} input
+   * @param {unknown} init
+   * @param {number} as
+   * @param {string} what how errors name `input`
+   * @returns {Call}
+   */
+  _prepare(input, init, as, what) {
+    const o = init === undefined || init === null ? DEFAULT_LANE : laneInit(init);
+    let url = typeof input === 'string' ? input : input instanceof URL ? input.href : null;
+    /** @type {Request | null} */
+    let template = null;
+    if (url !== null) {
+      if (isEmpty(o.requestInit)) {
+        // A plain GET: no Request until an attempt needs one.
+        const absolute = this._resolve(url);
+        if (absolute !== null) url = absolute;
+        else template = this._build(this._against(url), o.requestInit);
+      } else {
+        template = this._build(this._against(url), o.requestInit);
+      }
+    } else if (input instanceof Request) {
+      // A copy, so the caller's request (and its body) stays theirs.
+      try {
+        const copy = input.clone();
+        template = isEmpty(o.requestInit) ? copy : new Request(copy, /** @type {RequestInit} */ (o.requestInit));
+      } catch (cause) {
+        throw cannotBuild(input.url, cause);
+      }
+    } else {
+      throw new TypeError(`fetchlane: ${what} must be a string, a URL or a Request (got ${describe(input)})`);
+    }
+    let method = 'GET';
+    if (template !== null) {
+      url = template.url;
+      method = template.method;
+      const headers = template.headers;
+      for (const [name, value] of this._headerPairs) {
+        try {
+          if (!headers.has(name)) headers.set(name, value);
+        } catch {
+          // Only a forbidden name (or a no-cors guard) refuses; the browser drops it anyway.
+        }
+      }
+    }
+    const rec = new Call(this._driver, as, /** @type {string} */ (url), method, o.lane);
+    rec.template = template;
+    rec.signal = o.signal;
+    rec.opts = o;
+    return rec;
+  }
+
+  /**
+   * `url` resolved as the Request constructor would resolve it (against `baseUrl`, else the
+   * page), remembered so that a URL asked for again is not parsed again (the URL parser is
+   * one of the costlier steps of a cache hit). `null` when it cannot be resolved or carries
+   * credentials (the Request constructor refuses those: it then says why).
+   * @param {string} url
+   * @returns {string | null}
+   */
+  _resolve(url) {
+    const base = this._baseUrl ?? pageBase();
+    const memo = this._memo;
+    if (base !== this._memoBase) {
+      memo.clear();
+      this._memoBase = base;
+    }
+    const known = memo.get(url);
+    if (known !== undefined) return known;
+    let parsed;
+    try {
+      parsed = new URL(url, base);
+    } catch {
+      return null;
+    }
+    if (parsed.username !== '' || parsed.password !== '') return null;
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(url, parsed.href);
+    return parsed.href;
+  }
+
+  /**
+   * `url` resolved against `baseUrl` (unchanged without one: the Request constructor
+   * resolves it); a TypeError when it cannot be.
+   * @param {string} url
+   * @returns {string}
+   */
+  _against(url) {
+    const base = this._baseUrl;
+    if (base === undefined) return url;
+    try {
+      return new URL(url, base).href;
+    } catch {
+      throw new TypeError(`fetchlane: cannot resolve the URL \`${url}\` against baseUrl \`${base}\``);
+    }
+  }
+
+  /**
+   * @param {string} url
+   * @param {object} requestInit
+   * @returns {Request}
+   */
+  _build(url, requestInit) {
+    try {
+      return new Request(url, /** @type {RequestInit} */ (requestInit));
+    } catch (cause) {
+      throw cannotBuild(url, cause);
+    }
+  }
+
+  /**
+   * A `RequestLike`: a string, URL or Request, or `{ input, init? }`.
+   * @param {unknown} item
+   * @param {number} as
+   * @param {string} what
+   */
+  _prepareLike(item, as, what) {
+    const wrapper =
+      item !== null && typeof item === 'object' && !(item instanceof Request) && !(item instanceof URL) && 'input' in item;
+    if (wrapper) return this._prepare(/** @type {any} */ (item).input, /** @type {any} */ (item).init, as, what);
+    return this._prepare(item, undefined, as, what);
+  }
+
+  /**
+   * Hands a prepared call to the machine (the caller drains), or settles it at once when its
+   * signal has already fired or the client is closed.
+   * @param {Call} rec
+   * @param {number} group
+   */
+  _send(rec, group) {
+    const driver = this._driver;
+    const o = /** @type {typeof DEFAULT_LANE} */ (rec.opts);
+    rec.opts = null;
+    const signal = rec.signal;
+    if (signal !== undefined && signal.aborted) {
+      driver.fail(rec, fetchlaneError(driver.closed ? 'closed' : 'abort', rec.url, undefined, 0, signal.reason));
+      return;
+    }
+    if (driver.closed) {
+      driver.fail(rec, fetchlaneError('closed', rec.url, undefined, 0));
+      return;
+    }
+    const strategy = o.strategy === undefined ? 0 : STRATEGIES[o.strategy];
+    const method = rec.method;
+    const effective = strategy === 0 ? this._cacheStrategy : strategy;
+    const cached = this._cacheOn && method === 'GET' && effective !== NETWORK_ONLY && effective !== NONE;
+    const deduped = o.dedupe !== undefined ? o.dedupe : this._dedupe && (method === 'GET' || method === 'HEAD');
+    rec.full = cached;
+    const template = rec.template;
+    let headers = '';
+    let flags = 0;
+    if (template === null) {
+      if (cached || deduped) headers = this._headerLines;
+      if (this._headerIdempotency) flags |= 1;
+    } else {
+      const h = template.headers;
+      // The machine keys dedupe and cache entries on the request headers; nothing else reads them.
+      if (cached || deduped) for (const [name, value] of h) headers += `${name}:${value}\n`;
+      if (h.has('idempotency-key')) flags |= 1;
+      if (template.credentials === 'include') flags |= 2;
+    }
+    if (o.retry !== undefined) {
+      driver.retry(1, o.retry);
+      flags |= 4;
+    }
+    let key = '';
+    if (o.key !== undefined) {
+      key = o.key;
+      flags |= 8;
+    }
+    driver.submit(
+      rec, hostOf(rec.url), LANES[o.lane], strategy, num(o.ttlMs), num(o.timeoutMs), num(o.totalTimeoutMs),
+      o.dedupe === undefined ? 0 : o.dedupe ? 1 : 2, flags, group, key, headers,
+    );
+  }
+
+  // ─────────── groups ───────────
+
+  /**
+   * Every request; results in input order (`opts.as`: 'json' by default, 'text',
+   * 'response'). The first failure rejects and aborts the siblings still queued or in flight
+   * (unless `opts.abortOnFailure` is false).
+   * @param {unknown[]} requests
+   * @param {object} [opts]
+   * @returns {Promise<unknown[]>}
+   */
+  all(requests, opts) {
+    return this._group(requests, opts, false);
+  }
+
+  /**
+   * Every request's outcome in input order, shaped like `Promise.allSettled`; never rejects.
+   * `opts.onProgress({ done, total, failed })` after each settles.
+   * @param {unknown[]} requests
+   * @param {object} [opts]
+   * @returns {Promise<PromiseSettledResult<unknown>[]>}
+   */
+  allSettled(requests, opts) {
+    return this._group(requests, opts, true);
+  }
+
+  /**
+   * @param {unknown} requests
+   * @param {unknown} opts
+   * @param {boolean} settledMode
+   */
+  _group(requests, opts, settledMode) {
+    let g;
+    try {
+      g = opts === undefined || opts === null ? DEFAULT_GROUP : groupOptions(opts);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!Array.isArray(requests)) {
+      return Promise.reject(new TypeError(`fetchlane: requests must be an array (got ${describe(requests)})`));
+    }
+    const as = AS[g.as];
+    const n = requests.length;
+    /** @type {Call[]} */
+    const recs = new Array(n);
+    try {
+      // Every input is checked before any is queued.
+      for (let i = 0; i < n; i++) recs[i] = this._prepareLike(requests[i], as, `requests[${i}]`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (n === 0) return Promise.resolve([]);
+    const driver = this._driver;
+    return new Promise((resolve, reject) => {
+      const abortOnFailure = !settledMode && g.abortOnFailure;
+      const group = new Group(driver, settledMode, n, abortOnFailure, settledMode ? g.onProgress : undefined, resolve, reject);
+      group.id = driver.closed ? 0 : driver.openGroup(abortOnFailure);
+      // Queued in input order; the queue is drained once, after the last.
+      for (let i = 0; i < n; i++) {
+        const rec = recs[i];
+        rec.group = group;
+        rec.index = i;
+        this._send(rec, group.id);
+      }
+      driver.drain();
+    });
+  }
+
+  // ─────────── tasks ───────────
+
+  /**
+   * Runs `task(signal)` under the same limits as requests (p-limit style); its own result or
+   * error passes through untouched. The signal aborts when `opts.signal` does or the client
+   * closes; a task still queued then rejects with kind `abort` (or `closed`).
+   * @template T
+   * @param {(signal: AbortSignal) => T | PromiseLike<T>} task
+   * @param {{ lane?: string, signal?: AbortSignal, host?: string }} [opts]
+   * @returns {Promise<T>}
+   */
+  schedule(task, opts) {
+    if (typeof task !== 'function') {
+      return Promise.reject(new TypeError(`fetchlane: schedule(task) needs a function (got ${describe(task)})`));
+    }
+    /** @type {{ lane: string, signal: AbortSignal | undefined, host: string | undefined }} */
+    let o = DEFAULT_SCHEDULE;
+    if (opts !== undefined && opts !== null) {
+      try {
+        o = scheduleOptions(opts);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const driver = this._driver;
+    const rec = new Call(driver, AS_TASK, '', '', o.lane);
+    rec.task = task;
+    rec.signal = o.signal;
+    if (driver.closed) {
+      driver.fail(rec, fetchlaneError('closed', '', undefined, 0));
+    } else if (o.signal !== undefined && o.signal.aborted) {
+      driver.fail(rec, fetchlaneError('abort', '', undefined, 0, o.signal.reason));
+    } else {
+      driver.task(rec, LANES[o.lane], o.host ?? '');
+      driver.drain();
+    }
+    return driver.promiseOf(rec);
+  }
+
+  // ─────────── batching and pages ───────────
+
+  /**
+   * A DataLoader-style loader; throws a TypeError or RangeError naming a bad option.
+   * @param {object} opts LoaderOptions
+   */
+  loader(opts) {
+    const driver = this._driver;
+    const config = loaderOptions(opts, this._baseUrl);
+    return createLoader(this, config, { countBatched: (n) => driver.countBatched(n), baseUrl: this._baseUrl });
+  }
+
+  /**
+   * The pages starting at `input`: an async iterable of each page's JSON body; throws a
+   * TypeError or RangeError naming a bad option.
+   * @param {string | URL | Request} input
+   * @param {object} [opts] PaginateOptions
+   */
+  paginate(input, opts) {
+    const o = /** @type {Record<string, unknown>} */ (paginateOptions(opts));
+    // paginate.js takes the RequestInit keys beside the LaneInit ones, as a caller writes them.
+    const flat = { .../** @type {object} */ (o.requestInit) };
+    for (const key of Object.keys(o)) if (key !== 'requestInit' && o[key] !== undefined) flat[key] = o[key];
+    return paginate(this, input, flat, { baseUrl: this._baseUrl });
+  }
+
+  // ─────────── the cache ───────────
+
+  /**
+   * Drops the cached entries (memory and Cache API) whose absolute URL matches; resolves to
+   * how many (an entry in both stores counts once). `match` is a URL (absolute or relative
+   * to `baseUrl`, else the page; a trailing `*` makes it a prefix), a RegExp tested against
+   * the absolute URL, or a function of it.
+   * @param {string | RegExp | ((url: string) => boolean)} match
+   * @returns {Promise<number>}
+   */
+  invalidate(match) {
+    /** @type {(url: string) => boolean} */
+    let matches;
+    if (typeof match === 'string') {
+      const prefix = match.endsWith('*');
+      const pattern = prefix ? match.slice(0, -1) : match;
+      const base = this._baseUrl ?? pageHref();
+      let absolute = pattern;
+      if (!(prefix && pattern === '')) {
+        try {
+          absolute = (base === undefined ? new URL(pattern) : new URL(pattern, base)).href;
+        } catch {
+          // Not a URL: matched as written.
+        }
+      }
+      matches = prefix ? (url) => url.startsWith(absolute) : (url) => url === absolute;
+    } else if (match instanceof RegExp) {
+      matches = (url) => match.test(url);
+    } else if (typeof match === 'function') {
+      matches = (url) => {
+        try {
+          return Boolean(match(url));
+        } catch {
+          return false;
+        }
+      };
+    } else {
+      return Promise.reject(
+        new TypeError(`fetchlane: invalidate(match) needs a string, a RegExp or a function (got ${describe(match)})`),
+      );
+    }
+    return this._invalidate(matches);
+  }
+
+  /** @param {(url: string) => boolean} matches */
+  async _invalidate(matches) {
+    const removed = new Set(this._driver.forgetMemory(matches));
+    const store = this._driver.persist;
+    if (store !== null) {
+      try {
+        for (const url of await store.invalidate(matches)) removed.add(url);
+      } catch {
+        // A failing Cache API is skipped, not an error.
+      }
+    }
+    return removed.size;
+  }
+
+  /**
+   * Drops every cached entry of this client's namespace, in memory and in the Cache API.
+   * @returns {Promise<void>}
+   */
+  async clearCache() {
+    this._driver.clearMemory();
+    const store = this._driver.persist;
+    if (store !== null) {
+      try {
+        await store.clear();
+      } catch {
+        // As before: a failing Cache API is not an error here.
+      }
+    }
+  }
+
+  // ─────────── the queue ───────────
+
+  /** Rejects every queued (not yet started) request and task with kind `abort`. */
+  clearQueue() {
+    this._driver.clearQueue();
+  }
+
+  /**
+   * Resolves when nothing is queued or running.
+   * @returns {Promise<void>}
+   */
+  onIdle() {
+    return this._driver.onIdle();
+  }
+
+  /** Requests and tasks running now. */
+  get activeCount() {
+    return this._driver.active();
+  }
+
+  /** Requests and tasks waiting in the queue. */
+  get pendingCount() {
+    return this._driver.pending();
+  }
+
+  /** The global limit (`Infinity` when unlimited). */
+  get concurrency() {
+    return this._driver.concurrency();
+  }
+
+  /**
+   * Changes the global limit at run time: raising it starts queued work at once, lowering it
+   * lets running work finish. Throws a TypeError or RangeError for anything but a positive
+   * integer or `Infinity`.
+   * @param {number} value
+   */
+  set concurrency(value) {
+    this._driver.setConcurrency(concurrencyLimit(value));
+  }
+
+  // ─────────── observing ───────────
+
+  /**
+   * Counters since creation (a fresh object each call).
+   * @returns {import('./index.d.ts').ClientStats}
+   */
+  stats() {
+    return this._driver.stats();
+  }
+
+  /**
+   * Listens to events of `type`; returns a function that removes the listener.
+   * @param {string} type
+   * @param {(event: object) => void} listener
+   * @returns {() => void}
+   */
+  on(type, listener) {
+    if (typeof type !== 'string' || !EVENT_NAMES.includes(type)) {
+      throw new TypeError(`fetchlane: on(type) needs one of ${EVENT_LIST} (got ${describe(type)})`);
+    }
+    if (typeof listener !== 'function') throw new TypeError('fetchlane: on(type, listener) needs a function as listener');
+    return this._driver.on(type, listener);
+  }
+
+  /** Aborts all queued and running work, frees the wasm side; later calls reject with kind `closed`. */
+  close() {
+    this._driver.close();
+  }
+}

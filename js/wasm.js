@@ -1,0 +1,245 @@
+// Loads the wasm state machine once, and the few helpers every driver needs to talk to it:
+// strings into the scratch buffer, strings out of memory, the command list as f64s.
+// The wire protocol is docs/protocol.md; this file knows nothing of what the numbers mean.
+
+/** The instance's exports (`fl_*` and `memory`); `null` until `init` has resolved. */
+export let wasm = null;
+
+/** @type {WebAssembly.Memory | null} */
+let memory = null;
+/** A view of all of memory; replaced when memory grows (the old buffer is detached then). */
+let u8 = new Uint8Array(0);
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** @type {Promise<void> | undefined} */
+let loading;
+
+/** The response types `instantiateStreaming` accepts, as wasm-bindgen's glue checks them. */
+const STREAMABLE = new Set(['basic', 'cors', 'default']);
+
+/** Whether this runs in Node (where `fetch` cannot read `file:` URLs). */
+function inNode() {
+  const process = /** @type {any} */ (globalThis).process;
+  return typeof process === 'object' && process !== null && typeof process.versions?.node === 'string';
+}
+
+/**
+ * The bytes of a `file:` URL (or a plain path), read with `node:fs/promises`; only in Node.
+ * @param {URL | string} where
+ * @returns {Promise<Uint8Array>}
+ */
+async function readFile(where) {
+  // A specifier in a variable, so that bundlers for the browser leave it alone.
+  const specifier = 'node:fs/promises';
+  const fs = await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
+  return fs.readFile(where);
+}
+
+/**
+ * What `input` names, as something to fetch, or the bytes read from disk in Node.
+ * @param {string | URL | Request} input
+ * @returns {Promise<Response | Uint8Array>}
+ */
+async function fetchOrRead(input) {
+  if (inNode()) {
+    if (input instanceof URL && input.protocol === 'file:') return readFile(input);
+    if (typeof input === 'string') {
+      let url;
+      try {
+        url = new URL(input);
+      } catch {
+        // Not a URL: in Node, a path on disk.
+        return readFile(input);
+      }
+      if (url.protocol === 'file:') return readFile(url);
+    }
+  }
+  return fetch(input);
+}
+
+/** The MIME type's essence (`application/wasm; x=y` → `application/wasm`). */
+function essence(contentType) {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/**
+ * Instantiates from a `Response`: streaming when the server says `application/wasm`, else
+ * (or when streaming fails before the body was touched) from the bytes.
+ * @param {Response} response
+ * @param {WebAssembly.Imports} imports
+ * @returns {Promise<WebAssembly.Instance>}
+ */
+async function fromResponse(response, imports) {
+  if (!response.ok) {
+    throw new Error(`fetchlane: fetching the wasm module gave HTTP ${response.status}${response.url ? ` from ${response.url}` : ''}`);
+  }
+  const streamable =
+    typeof WebAssembly.instantiateStreaming === 'function' &&
+    STREAMABLE.has(response.type) &&
+    essence(response.headers.get('Content-Type')) === 'application/wasm';
+  if (streamable) {
+    try {
+      return (await WebAssembly.instantiateStreaming(response, imports)).instance;
+    } catch (error) {
+      // A body already read cannot be read again: that failure is the real one.
+      if (response.bodyUsed) throw error;
+    }
+  }
+  const { instance } = await WebAssembly.instantiate(await response.arrayBuffer(), imports);
+  return instance;
+}
+
+/**
+ * Instantiates `source`: a Response, a WebAssembly.Module, or bytes.
+ * @param {unknown} source
+ * @returns {Promise<WebAssembly.Instance>}
+ */
+async function instantiate(source) {
+  // The machine imports nothing; an empty `env` covers a toolchain that declares one.
+  const imports = { env: {} };
+  if (typeof Response === 'function' && source instanceof Response) return fromResponse(source, imports);
+  if (source instanceof WebAssembly.Module) return WebAssembly.instantiate(source, imports);
+  const { instance } = await WebAssembly.instantiate(/** @type {BufferSource} */ (source), imports);
+  return instance;
+}
+
+/**
+ * Loads the wasm module once; later calls return the same promise (a failed load may be tried
+ * again). `input` is what wasm-bindgen's `--target web` init took: a URL (string or `URL`), a
+ * `Request`, a `Response`, an `ArrayBuffer` or typed array, a `WebAssembly.Module`, or a
+ * promise of one of these; `{ module_or_path }` is unwrapped too. Default: the
+ * `fetchlane_bg.wasm` next to this file (read from disk in Node).
+ * @param {unknown} [input]
+ * @returns {Promise<void>}
+ */
+export function init(input) {
+  if (!loading) {
+    loading = load(input).catch((error) => {
+      loading = undefined;
+      throw error;
+    });
+  }
+  return loading;
+}
+
+/** @param {unknown} input */
+async function load(input) {
+  let source = await input;
+  if (source !== null && typeof source === 'object' && Object.getPrototypeOf(source) === Object.prototype && 'module_or_path' in source) {
+    source = await source.module_or_path;
+  }
+  if (source === undefined) source = new URL('fetchlane_bg.wasm', import.meta.url);
+  const named =
+    typeof source === 'string' ||
+    (typeof URL === 'function' && source instanceof URL) ||
+    (typeof Request === 'function' && source instanceof Request);
+  if (named) source = await fetchOrRead(/** @type {string | URL | Request} */ (source));
+  const instance = await instantiate(source);
+  const exports = /** @type {any} */ (instance.exports);
+  if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.fl_new !== 'function') {
+    throw new Error('fetchlane: the wasm module does not export the fetchlane machine (memory and fl_new are missing)');
+  }
+  memory = exports.memory;
+  u8 = new Uint8Array(memory.buffer);
+  wasm = exports;
+}
+
+/** The current view of memory (a fresh one after memory grew). */
+function bytes() {
+  if (u8.byteLength === 0 || u8.buffer !== memory.buffer) u8 = new Uint8Array(memory.buffer);
+  return u8;
+}
+
+/**
+ * The byte lengths written by the last `writeStrings` call, in argument order.
+ * @type {number[]}
+ */
+export const lengths = [0, 0, 0, 0, 0];
+
+/**
+ * Writes `s` as UTF-8 at `ptr`; the caller has reserved `3 * s.length` bytes there.
+ * ASCII (nearly every URL, method and header) is copied by a loop; the rest by `encodeInto`.
+ * @param {Uint8Array} mem
+ * @param {number} ptr
+ * @param {string} s
+ * @returns {number} bytes written
+ */
+function put(mem, ptr, s) {
+  const n = s.length;
+  let i = 0;
+  if (n <= 128) {
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      mem[ptr + i] = c;
+    }
+    if (i === n) return n;
+  }
+  const rest = i === 0 ? s : s.slice(i);
+  const { written } = encoder.encodeInto(rest, mem.subarray(ptr + i, ptr + i + rest.length * 3));
+  return i + written;
+}
+
+/**
+ * Writes up to five strings, one after the other, into the scratch buffer (one `fl_scratch`
+ * call), for the wasm call that follows. Their byte lengths land in `lengths`.
+ * @param {string} a
+ * @param {string} [b]
+ * @param {string} [c]
+ * @param {string} [d]
+ * @param {string} [e]
+ */
+export function writeStrings(a, b = '', c = '', d = '', e = '') {
+  const room = (a.length + b.length + c.length + d.length + e.length) * 3;
+  let ptr = wasm.fl_scratch(room) >>> 0;
+  const mem = bytes();
+  let n = put(mem, ptr, a);
+  lengths[0] = n;
+  ptr += n;
+  n = b.length === 0 ? 0 : put(mem, ptr, b);
+  lengths[1] = n;
+  ptr += n;
+  n = c.length === 0 ? 0 : put(mem, ptr, c);
+  lengths[2] = n;
+  ptr += n;
+  n = d.length === 0 ? 0 : put(mem, ptr, d);
+  lengths[3] = n;
+  ptr += n;
+  lengths[4] = e.length === 0 ? 0 : put(mem, ptr, e);
+}
+
+/**
+ * The UTF-8 string of `len` bytes at `ptr`.
+ * @param {number} ptr
+ * @param {number} len
+ * @returns {string}
+ */
+export function readString(ptr, len) {
+  if (len === 0) return '';
+  return decoder.decode(bytes().subarray(ptr, ptr + len));
+}
+
+/**
+ * UTF-8 bytes (an ArrayBuffer or a view) as a string, as `Response.text()` decodes them.
+ * @param {AllowSharedBufferSource} bytes
+ * @returns {string}
+ */
+export function decodeUtf8(bytes) {
+  return decoder.decode(bytes);
+}
+
+/** A view of all of memory as f64s; replaced when memory grows. */
+let f64 = new Float64Array(0);
+
+/**
+ * All of memory as f64s, for reading commands: command `i` at `ptr` starts at index
+ * `(ptr >>> 3) + i * 8` (the machine's `Vec<f64>` is 8-aligned). A grown memory detaches the
+ * view (its length becomes 0): ask again after any call into the machine.
+ * @returns {Float64Array}
+ */
+export function memoryF64() {
+  if (f64.length === 0 || f64.buffer !== memory.buffer) f64 = new Float64Array(memory.buffer);
+  return f64;
+}
