@@ -14,19 +14,23 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 
-// wasm-panic-handler: the shipped cdylib traps on a panic without linking std (Cargo.toml).
-// No default features: the async Rust API (web-sys, wasm-bindgen) is not part of the package.
-run('cargo', [
-  'build', '--release', '--lib', '--target', 'wasm32-unknown-unknown', '-p', 'fetchlane',
-  '--no-default-features', '--features', 'npm,wasm-panic-handler',
-]);
-rmSync(pkg, { recursive: true, force: true });
-mkdirSync(pkg, { recursive: true });
+// `--js-only` rebuilds the JS of an already built pkg/ (a quick loop while working on js/).
+const jsOnly = process.argv.includes('--js-only') && existsSync(join(pkg, 'fetchlane_bg.wasm'));
 const wasm = join(pkg, 'fetchlane_bg.wasm');
-// Names, producers and target features only inform tools; nothing reads them at run time.
-wasmOpt(join(root, 'target/wasm32-unknown-unknown/release/fetchlane.wasm'), wasm, [
-  '--strip-debug', '--strip-producers', '--strip-target-features',
-]);
+if (!jsOnly) {
+  // wasm-panic-handler: the shipped cdylib traps on a panic without linking std (Cargo.toml).
+  // No default features: the async Rust API (web-sys, wasm-bindgen) is not part of the package.
+  run('cargo', [
+    'build', '--release', '--lib', '--target', 'wasm32-unknown-unknown', '-p', 'fetchlane',
+    '--no-default-features', '--features', 'npm,wasm-panic-handler',
+  ]);
+  rmSync(pkg, { recursive: true, force: true });
+  mkdirSync(pkg, { recursive: true });
+  // Names, producers and target features only inform tools; nothing reads them at run time.
+  wasmOpt(join(root, 'target/wasm32-unknown-unknown/release/fetchlane.wasm'), wasm, [
+    '--strip-debug', '--strip-producers', '--strip-target-features',
+  ]);
+}
 
 // One minified module: the driver, the option checks, the loader, the error class. Minified
 // as the JS peers in the size comparison were measured (esbuild --minify).
