@@ -55,7 +55,7 @@ fn slot(h: u32) -> Option<&'static mut Slot> {
 fn machine(h: u32) -> Option<&'static mut Machine> {
     let s = slot(h)?;
     if s.machine.is_none() {
-        s.machine = Some(Machine::new(s.config.clone(), s.seed, s.wall_offset));
+        s.machine = Some(Machine::new(core::mem::take(&mut s.config), s.seed, s.wall_offset));
     }
     s.machine.as_mut()
 }
@@ -234,16 +234,15 @@ pub extern "C" fn fl_retry(
     statuses_len: u32,
 ) {
     let [methods, statuses] = strings([methods_len, statuses_len]);
-    let mut p = RetryPolicy::default();
-    p.limit = if limit >= 0.0 { limit as u32 } else { 0 };
-    p.backoff.base_ms = backoff_ms;
-    p.backoff.factor = factor;
-    p.backoff.max_ms = max_backoff_ms;
-    p.backoff.jitter = jitter != 0;
-    p.max_retry_after_ms = max_retry_after_ms;
-    p.retry_on_timeout = retry_on_timeout != 0;
-    p.methods = methods.split(',').filter(|m| !m.is_empty()).map(String::from).collect();
-    p.status_codes = statuses.split(',').filter_map(|s| s.parse::<u16>().ok()).collect();
+    // Every field comes from the driver (js/options.js fills the defaults).
+    let p = RetryPolicy {
+        limit: if limit >= 0.0 { limit as u32 } else { 0 },
+        methods: methods.split(',').filter(|m| !m.is_empty()).map(String::from).collect(),
+        status_codes: statuses.split(',').filter_map(|s| s.parse::<u16>().ok()).collect(),
+        backoff: crate::core::backoff::Backoff { base_ms: backoff_ms, factor, max_ms: max_backoff_ms, jitter: jitter != 0 },
+        max_retry_after_ms,
+        retry_on_timeout: retry_on_timeout != 0,
+    };
     if let Some(s) = slot(h) {
         if slot_id == 0 {
             s.config.retry = Rc::new(p);

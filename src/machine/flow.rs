@@ -58,7 +58,7 @@ impl Machine {
     /// Dedupe, then the cache, then the queue.
     pub(super) fn route(&mut self, now: f64, id: u32, req: &Submit<'_>) {
         let read = req.method == "GET" || req.method == "HEAD";
-        let dedupe_key: Option<Rc<str>> = if req.dedupe.unwrap_or(self.cfg.dedupe && read) {
+        let dedupe_key: Option<String> = if req.dedupe.unwrap_or(self.cfg.dedupe && read) {
             let mut key = String::with_capacity(req.url.len() + req.headers.len() + 8);
             match req.key {
                 Some(k) => {
@@ -73,7 +73,7 @@ impl Machine {
                     key.push_str(req.headers);
                 }
             }
-            if let Some(&op) = self.inflight.get(key.as_str()) {
+            if let Some(op) = self.inflight.get(key.as_str()).map(|&op| op as u32) {
                 if let Some(o) = self.ops.get_mut(op) {
                     o.callers.push(id);
                     if let Some(c) = self.calls.get_mut(id) {
@@ -84,7 +84,7 @@ impl Machine {
                     return;
                 }
             }
-            Some(Rc::from(key))
+            Some(key)
         } else {
             None
         };
@@ -131,7 +131,7 @@ impl Machine {
         }
     }
 
-    fn open_op(&mut self, now: f64, call: u32, req: &Submit<'_>, dedupe_key: Option<Rc<str>>, cache: Option<CacheCtx>) -> u32 {
+    fn open_op(&mut self, now: f64, call: u32, req: &Submit<'_>, dedupe_key: Option<String>, cache: Option<CacheCtx>) -> u32 {
         let host = self.sched.host(req.host);
         let total = req.total_timeout_ms.or(self.cfg.total_timeout_ms);
         let op = self.ops.insert(
@@ -157,8 +157,8 @@ impl Machine {
                 background: false,
             },
         );
-        if let Some(key) = &dedupe_key {
-            self.inflight.insert(key.clone(), op);
+        if let Some(key) = dedupe_key {
+            self.inflight.insert(key, op as usize);
         }
         if let Some(c) = self.calls.get_mut(call) {
             c.op = op;
@@ -688,7 +688,7 @@ impl Machine {
     pub(super) fn close_op(&mut self, op: u32) {
         let Some(o) = self.ops.remove(op) else { return };
         if let Some(key) = &o.dedupe_key {
-            if self.inflight.get(key) == Some(&op) {
+            if self.inflight.get(key.as_str()) == Some(&(op as usize)) {
                 self.inflight.remove(key);
             }
         }

@@ -9,6 +9,7 @@ use super::headers::HeaderList;
 use crate::core::cache_policy::{vary_key, vary_names};
 use crate::core::hash::HashMap;
 use crate::core::lru::Lru;
+use super::slab::Slab;
 
 /// A stored response.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,19 +29,22 @@ pub struct Entry {
 /// Entries by namespace, URL (or `key`) and the request headers they vary on.
 pub struct MemoryStore {
     lru: Lru<Entry>,
-    /// For each URL key, the header names its last stored response varies on.
-    vary: HashMap<String, Vec<String>>,
+    /// For each URL key, the id in `vary_names` of the header names its last stored response
+    /// varies on. A `usize` index, like the LRU's own map, so both share one hash-table
+    /// instantiation in the wasm.
+    vary: HashMap<String, usize>,
+    vary_names: Slab<Vec<String>>,
 }
 
 impl MemoryStore {
     /// An empty store with the given budgets.
     pub fn new(max_entries: usize, max_bytes: usize) -> MemoryStore {
-        MemoryStore { lru: Lru::new(max_entries, max_bytes), vary: HashMap::default() }
+        MemoryStore { lru: Lru::new(max_entries, max_bytes), vary: HashMap::default(), vary_names: Slab::default() }
     }
 
     fn full_key(&self, url_key: &str, request_headers: &str) -> String {
         let mut key = String::from(url_key);
-        if let Some(names) = self.vary.get(url_key) {
+        if let Some(names) = self.vary.get(url_key).and_then(|&id| self.vary_names.get(id as u32)) {
             key.push('\n');
             key.push_str(&vary_key(names, &super::headers::parse(request_headers)));
         }
@@ -60,10 +64,12 @@ impl MemoryStore {
     /// budgets evicted), whose body references the caller releases.
     pub fn put(&mut self, url_key: &str, request_headers: &str, entry: Entry) -> Vec<Entry> {
         let names = vary_names(&entry.headers).names;
-        if names.is_empty() {
-            self.vary.remove(url_key);
-        } else {
-            self.vary.insert(String::from(url_key), names);
+        if let Some(old) = self.vary.remove(url_key) {
+            self.vary_names.remove(old as u32);
+        }
+        if !names.is_empty() {
+            let id = self.vary_names.insert(names);
+            self.vary.insert(String::from(url_key), id as usize);
         }
         let key = self.full_key(url_key, request_headers);
         let bytes = entry.bytes + key.len();
@@ -104,6 +110,7 @@ impl MemoryStore {
             false
         });
         self.vary.clear();
+        self.vary_names.clear();
         all
     }
 

@@ -110,7 +110,9 @@ pub struct Machine {
     sched: Scheduler,
     calls: Slab<Call>,
     ops: Slab<state::Op>,
-    inflight: HashMap<Rc<str>, u32>,
+    /// Ops that identical requests may join, by dedupe key. `usize` values, like the LRU's
+    /// index, so that both share one hash-table instantiation in the wasm.
+    inflight: HashMap<String, usize>,
     groups: Slab<Group>,
     memory: Option<MemoryStore>,
     /// References to each live body id (memory entries, ops reading, revalidating or

@@ -82,7 +82,7 @@ pub struct Op {
     /// The call that opened it (events carry its id).
     pub origin: u32,
     /// The key it is found under by identical requests, while it may still be joined.
-    pub dedupe_key: Option<Rc<str>>,
+    pub dedupe_key: Option<String>,
     /// The absolute URL.
     pub url: Rc<str>,
     /// Upper-case method.
