@@ -44,3 +44,30 @@ test('dedupe: one caller aborting leaves the other untouched', async () => {
   const s = await stats(run);
   assertEqual(s.hits['/echo'], 1);
 });
+
+// Found from outside: a caller that aborts an in-flight GET and retries it as soon as it sees
+// the rejection joined the shared request that was being torn down, and its retry rejected at
+// once with "every caller of a shared request aborted". A new caller must never join a dying
+// shared request.
+test('dedupe: abort an in-flight GET, retry at once on the rejection: the retry gets its own request and succeeds', async () => {
+  const run = runId('abort-retry');
+  const c = await client();
+  const target = url('/echo', run, { latency: 150 });
+  const controller = new AbortController();
+  const p = c.json(target, { signal: controller.signal });
+  await sleep(40);
+  controller.abort();
+  const started = performance.now();
+  let retried;
+  try {
+    await p;
+    throw new Error('the aborted call resolved');
+  } catch (error) {
+    isKind('abort')(error);
+    retried = await c.json(target);
+  }
+  assertEqual(retried.path, '/echo', 'the retry answers');
+  assert(performance.now() - started >= 100, 'the retry waited for its own request (the server latency), not a dying one');
+  const s = await stats(run);
+  assertEqual(s.hits['/echo'], 2, 'server hits: the aborted request and the retry');
+});
