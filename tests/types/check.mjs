@@ -14,43 +14,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withoutComments } from './source.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let failed = false;
 
-/** The source with comments removed and string contents blanked (newlines kept). */
-function code(source) {
-  let out = '';
-  for (let i = 0; i < source.length; ) {
-    const c = source[i];
-    const next = source[i + 1];
-    if (c === '/' && next === '/') {
-      while (i < source.length && source[i] !== '\n') i++;
-    } else if (c === '/' && next === '*') {
-      const end = source.indexOf('*/', i + 2);
-      const stop = end === -1 ? source.length : end + 2;
-      out += source.slice(i, stop).replace(/[^\n]/g, ' ');
-      i = stop;
-    } else if (c === "'" || c === '"' || c === '`') {
-      out += c;
-      i++;
-      while (i < source.length && source[i] !== c) {
-        if (source[i] === '\\') i++;
-        out += source[i] === '\n' ? '\n' : ' ';
-        i++;
-      }
-      out += c;
-      i++;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out;
-}
-
 const dts = readFileSync(join(root, 'js/index.d.ts'), 'utf8');
-const lines = code(dts).split('\n');
+const lines = withoutComments(dts, { blankStrings: true }).split('\n');
 const anyLines = lines.flatMap((line, n) => (/\bany\b/.test(line) ? [`js/index.d.ts:${n + 1}: ${dts.split('\n')[n].trim()}`] : []));
 if (anyLines.length > 0) {
   failed = true;

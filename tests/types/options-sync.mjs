@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { OPTIONS } from '../../js/options.js';
+import { withoutComments } from './source.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -30,33 +31,6 @@ const PAIRS = [
   { type: 'PaginateOptions', table: 'paginate', inherits: ['LaneInit'] },
 ];
 
-/**
- * `source` without comments (strings kept, so `Pick<X, 'a' | 'b'>` survives).
- * @param {string} source
- */
-function withoutComments(source) {
-  let out = '';
-  for (let i = 0; i < source.length; ) {
-    const c = source[i];
-    const next = source[i + 1];
-    if (c === '/' && next === '/') {
-      while (i < source.length && source[i] !== '\n') i++;
-    } else if (c === '/' && next === '*') {
-      const end = source.indexOf('*/', i + 2);
-      i = end === -1 ? source.length : end + 2;
-      out += ' ';
-    } else if (c === "'" || c === '"' || c === '`') {
-      let j = i + 1;
-      while (j < source.length && source[j] !== c) j += source[j] === '\\' ? 2 : 1;
-      out += source.slice(i, j + 1);
-      i = j + 1;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out;
-}
 
 /**
  * The text between the brace at `open` and its match.
