@@ -21,7 +21,7 @@ use super::options::RequestOptions;
 use super::stats::bump;
 use super::store::{persist, persisted, Entry};
 use super::Inner;
-use crate::core::cache_policy::{conditional_header, freshness, merge_304, storable, Freshness, ResponseMeta, StoreRules};
+use crate::core::cache::{conditional_header, freshness, merge_304, storable, Freshness, ResponseMeta, StoreRules};
 use crate::web::clock::wall_ms;
 
 /// Whether this request goes through the cache stage at all.

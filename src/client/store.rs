@@ -10,7 +10,7 @@ use web_sys::{Cache, Request};
 
 use super::body::Buffered;
 use super::config::{CacheConfig, PersistConfig};
-use crate::core::cache_policy::{vary_key, vary_names};
+use crate::core::cache::{vary_key, vary_names};
 use crate::core::hash::HashMap;
 use crate::core::lru::Lru;
 use crate::web::cache_storage;

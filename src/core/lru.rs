@@ -1,6 +1,6 @@
 //! The memory store: a least-recently-used map with an entry budget and a byte budget.
 //!
-//! Expiry is deliberately not in here: the pipeline asks `cache_policy` whether an entry is
+//! Expiry is deliberately not in here: the pipeline asks `core::cache` whether an entry is
 //! fresh, and a stale entry is still worth keeping for revalidation or `stale-if-error`.
 
 use crate::prelude::*;

@@ -1,10 +1,10 @@
-//! Reading a server's wait instructions: `Retry-After`, `RateLimit-Reset` and HTTP-dates.
+//! Reading a server's wait instructions: `Retry-After` and `RateLimit-Reset`.
 //!
-//! Date parsing is written by hand (no `chrono`, no `js_sys::Date`) so the core stays pure and
-//! the wasm stays small.
+//! HTTP-dates in `Retry-After` are parsed by [`super::http_date`].
+
+use super::http_date::{all_digits, parse_http_date};
 
 const MS_PER_SECOND: f64 = 1000.0;
-const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Above this, a `RateLimit-Reset` number is a Unix timestamp in seconds (GitHub style), not a
 /// delta: a billion seconds is ~31 years, far longer than any sane wait, and Unix time passed it
@@ -42,38 +42,6 @@ pub fn parse_rate_limit_reset(value: &str, now_ms: f64) -> Option<f64> {
     }
 }
 
-/// Parses an HTTP-date into ms since the Unix epoch (used by the cache policy too).
-///
-/// Accepts the three forms of RFC 9110 §5.6.7: IMF-fixdate (`"Sun, 06 Nov 1994 08:49:37 GMT"`),
-/// RFC 850 (`"Sunday, 06-Nov-94 08:49:37 GMT"`, years 70–99 are 19xx, others 20xx) and asctime
-/// (`"Sun Nov  6 08:49:37 1994"`). The weekday name must be a real one but is not checked
-/// against the date. Out-of-range fields (day past the month's end, hour ≥ 24, minute ≥ 60,
-/// second > 60) give `None`. Surrounding whitespace is ignored.
-pub fn parse_http_date(value: &str) -> Option<f64> {
-    let mut tokens = value.split_ascii_whitespace();
-    let first = tokens.next()?;
-    let parts = if let Some(weekday) = first.strip_suffix(',') {
-        if !is_weekday(weekday) {
-            return None;
-        }
-        let second = tokens.next()?;
-        if second.contains('-') {
-            parse_rfc850_rest(second, &mut tokens)?
-        } else {
-            parse_imf_rest(second, &mut tokens)?
-        }
-    } else {
-        if !is_weekday(first) {
-            return None;
-        }
-        parse_asctime_rest(&mut tokens)?
-    };
-    if tokens.next().is_some() {
-        return None;
-    }
-    parts.to_epoch_ms()
-}
-
 /// `until - now`, floored at zero (also when `now` is NaN, thanks to `f64::max`).
 fn until(at_ms: f64, now_ms: f64) -> f64 {
     (at_ms - now_ms).max(0.0)
@@ -108,191 +76,9 @@ fn parse_delta_seconds(s: &str) -> Option<f64> {
     }
 }
 
-fn all_digits(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Parses exactly `min..=max` ASCII digits.
-fn digits(s: &str, min: usize, max: usize) -> Option<u32> {
-    if s.len() < min || s.len() > max || !all_digits(s) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-const WEEKDAYS: [(&str, &str); 7] = [
-    ("Mon", "Monday"),
-    ("Tue", "Tuesday"),
-    ("Wed", "Wednesday"),
-    ("Thu", "Thursday"),
-    ("Fri", "Friday"),
-    ("Sat", "Saturday"),
-    ("Sun", "Sunday"),
-];
-
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-/// Short or long name, case-insensitively: senders mix the forms up and the name carries no
-/// information we need.
-fn is_weekday(s: &str) -> bool {
-    WEEKDAYS
-        .iter()
-        .any(|(short, long)| s.eq_ignore_ascii_case(short) || s.eq_ignore_ascii_case(long))
-}
-
-/// 1-based month number.
-fn month(s: &str) -> Option<u32> {
-    MONTHS
-        .iter()
-        .position(|m| s.eq_ignore_ascii_case(m))
-        .map(|i| i as u32 + 1)
-}
-
-fn is_gmt(s: Option<&str>) -> bool {
-    s.is_some_and(|s| s.eq_ignore_ascii_case("GMT"))
-}
-
-struct DateParts {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-}
-
-/// `HH:MM:SS`, two digits each.
-fn parse_time(s: &str) -> Option<(u32, u32, u32)> {
-    let mut it = s.split(':');
-    let h = digits(it.next()?, 2, 2)?;
-    let m = digits(it.next()?, 2, 2)?;
-    let sec = digits(it.next()?, 2, 2)?;
-    if it.next().is_some() {
-        return None;
-    }
-    Some((h, m, sec))
-}
-
-fn build(year: i64, month: u32, day: u32, time: &str) -> Option<DateParts> {
-    let (hour, minute, second) = parse_time(time)?;
-    Some(DateParts {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-    })
-}
-
-/// After `"Sun,"`: `DD Mon YYYY HH:MM:SS GMT`.
-fn parse_imf_rest<'a>(day: &str, rest: &mut impl Iterator<Item = &'a str>) -> Option<DateParts> {
-    let day = digits(day, 1, 2)?;
-    let month = month(rest.next()?)?;
-    let year = digits(rest.next()?, 4, 4)?;
-    let time = rest.next()?;
-    if !is_gmt(rest.next()) {
-        return None;
-    }
-    build(i64::from(year), month, day, time)
-}
-
-/// After `"Sunday,"`: `DD-Mon-YY HH:MM:SS GMT`. Four-digit years are tolerated because some
-/// servers send them in this form.
-fn parse_rfc850_rest<'a>(
-    date: &str,
-    rest: &mut impl Iterator<Item = &'a str>,
-) -> Option<DateParts> {
-    let mut it = date.split('-');
-    let day = digits(it.next()?, 1, 2)?;
-    let month = month(it.next()?)?;
-    let year_str = it.next()?;
-    if it.next().is_some() {
-        return None;
-    }
-    let year = match year_str.len() {
-        2 => {
-            let yy = digits(year_str, 2, 2)?;
-            if yy >= 70 {
-                1900 + yy
-            } else {
-                2000 + yy
-            }
-        }
-        4 => digits(year_str, 4, 4)?,
-        _ => return None,
-    };
-    let time = rest.next()?;
-    if !is_gmt(rest.next()) {
-        return None;
-    }
-    build(i64::from(year), month, day, time)
-}
-
-/// After `"Sun"`: `Mon D HH:MM:SS YYYY` (the day is space-padded, which the whitespace split
-/// absorbs).
-fn parse_asctime_rest<'a>(rest: &mut impl Iterator<Item = &'a str>) -> Option<DateParts> {
-    let month = month(rest.next()?)?;
-    let day = digits(rest.next()?, 1, 2)?;
-    let time = rest.next()?;
-    let year = digits(rest.next()?, 4, 4)?;
-    build(i64::from(year), month, day, time)
-}
-
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-impl DateParts {
-    fn to_epoch_ms(&self) -> Option<f64> {
-        if !(1..=12).contains(&self.month)
-            || self.day == 0
-            || self.day > days_in_month(self.year, self.month)
-            || self.hour >= 24
-            || self.minute >= 60
-            || self.second > 60
-        {
-            return None;
-        }
-        // A leap second (":60") simply rolls into the next minute.
-        let seconds = days_from_civil(self.year, self.month, self.day) * SECONDS_PER_DAY
-            + i64::from(self.hour) * 3600
-            + i64::from(self.minute) * 60
-            + i64::from(self.second);
-        Some(seconds as f64 * MS_PER_SECOND)
-    }
-}
-
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::prelude::*;
-    use alloc::format;
-    use proptest::prelude::*;
-    use proptest::test_runner::RngSeed;
 
     const NOW: f64 = 1_700_000_000_000.0;
     const EPOCH_1994: f64 = 784_111_777_000.0;
@@ -339,93 +125,6 @@ mod tests {
     }
 
     #[test]
-    fn http_date_all_three_forms() {
-        for s in [
-            "Sun, 06 Nov 1994 08:49:37 GMT",
-            "Sunday, 06-Nov-94 08:49:37 GMT",
-            "Sun Nov  6 08:49:37 1994",
-            "Sun Nov 06 08:49:37 1994",
-            "  Sun, 06 Nov 1994 08:49:37 GMT  ",
-            "sun, 06 nov 1994 08:49:37 gmt",
-        ] {
-            assert_eq!(parse_http_date(s), Some(EPOCH_1994), "{s:?}");
-        }
-        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0.0));
-        assert_eq!(
-            parse_http_date("Tue, 29 Feb 2000 12:00:00 GMT"),
-            Some(951_825_600_000.0)
-        );
-        assert_eq!(
-            parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"),
-            Some(253_402_300_799_000.0)
-        );
-        assert_eq!(
-            parse_http_date("Wed, 31 Dec 1969 23:59:59 GMT"),
-            Some(-1_000.0)
-        );
-        // Leap second rolls over.
-        assert_eq!(
-            parse_http_date("Sat, 31 Dec 2016 23:59:60 GMT"),
-            parse_http_date("Sun, 01 Jan 2017 00:00:00 GMT")
-        );
-    }
-
-    #[test]
-    fn rfc850_two_digit_years() {
-        assert_eq!(
-            parse_http_date("Thursday, 01-Jan-70 00:00:00 GMT"),
-            Some(0.0)
-        );
-        assert_eq!(
-            parse_http_date("Wednesday, 31-Dec-69 00:00:00 GMT"),
-            parse_http_date("Wed, 31 Dec 2069 00:00:00 GMT")
-        );
-        assert_eq!(
-            parse_http_date("Saturday, 01-Jan-00 00:00:00 GMT"),
-            Some(946_684_800_000.0)
-        );
-        assert_eq!(
-            parse_http_date("Friday, 31-Dec-99 23:59:59 GMT"),
-            Some(946_684_799_000.0)
-        );
-    }
-
-    #[test]
-    fn bad_dates_are_none() {
-        for bad in [
-            "Sun, 32 Nov 1994 08:49:37 GMT",
-            "Sun, 31 Nov 1994 08:49:37 GMT",
-            "Sun, 00 Nov 1994 08:49:37 GMT",
-            "Tue, 29 Feb 1900 08:49:37 GMT",
-            "Sun, 06 Nov 1994 24:00:00 GMT",
-            "Sun, 06 Nov 1994 08:60:37 GMT",
-            "Sun, 06 Nov 1994 08:49:61 GMT",
-            "Sun, 06 Nov 1994 8:49:37 GMT",
-            "Sun, 06 Nov 1994 08:49 GMT",
-            "Sun, 06 Nov 1994 08:49:37:00 GMT",
-            "Sun, 06 Nov 1994 08:49:37 PST",
-            "Sun, 06 Nov 1994 08:49:37",
-            "Sun, 06 Nov 1994 08:49:37 GMT extra",
-            "Sun, 06 Foo 1994 08:49:37 GMT",
-            "Sun, 06 Nov 94 08:49:37 GMT",
-            "Sun, 06 Nov -994 08:49:37 GMT",
-            "Sun, +6 Nov 1994 08:49:37 GMT",
-            "Xyz, 06 Nov 1994 08:49:37 GMT",
-            "Sunday, 06-Nov-994 08:49:37 GMT",
-            "Sunday, 06-Nov-94-1 08:49:37 GMT",
-            "Sunday, 06-Nov-94 08:49:37",
-            "Sun Nov  6 08:49:37",
-            "Sun Nov 31 08:49:37 1994",
-            "Sun Nov  6 08:49:37 1994 GMT",
-            "Sun, ",
-            "Sun",
-            ",",
-        ] {
-            assert_eq!(parse_http_date(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
     fn retry_after_dates() {
         let date = "Sun, 06 Nov 1994 08:49:37 GMT";
         assert_eq!(parse_retry_after(date, EPOCH_1994 - 5_000.0), Some(5_000.0));
@@ -455,50 +154,5 @@ mod tests {
             parse_rate_limit_reset("Sun, 06 Nov 1994 08:49:37 GMT", NOW),
             None
         );
-    }
-
-    /// Test-only IMF-fixdate formatter (Hinnant's `civil_from_days`).
-    fn format_imf(epoch_seconds: i64) -> String {
-        let days = epoch_seconds.div_euclid(SECONDS_PER_DAY);
-        let secs = epoch_seconds.rem_euclid(SECONDS_PER_DAY);
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
-        // 1970-01-01 was a Thursday; WEEKDAYS starts at Monday.
-        let weekday = WEEKDAYS[(days + 3).rem_euclid(7) as usize].0;
-        format!(
-            "{weekday}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
-            MONTHS[(m - 1) as usize],
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )
-    }
-
-    #[test]
-    fn formatter_matches_known_value() {
-        assert_eq!(format_imf(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(format_imf(0), "Thu, 01 Jan 1970 00:00:00 GMT");
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: 1024,
-            rng_seed: RngSeed::Fixed(0xDA7E),
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
-
-        #[test]
-        fn imf_fixdate_round_trips(secs in -62_167_219_200i64..=253_402_300_799) {
-            let s = format_imf(secs);
-            prop_assert_eq!(parse_http_date(&s), Some(secs as f64 * 1000.0), "{}", s);
-        }
     }
 }

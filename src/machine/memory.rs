@@ -6,7 +6,7 @@ use crate::prelude::*;
 use alloc::rc::Rc;
 
 use super::headers::HeaderList;
-use crate::core::cache_policy::{vary_key, vary_names};
+use crate::core::cache::{vary_key, vary_names};
 use crate::core::hash::HashMap;
 use crate::core::lru::Lru;
 use super::slab::Slab;

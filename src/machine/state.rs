@@ -5,7 +5,7 @@ use crate::prelude::*;
 use alloc::rc::Rc;
 
 use super::memory::Entry;
-use crate::core::cache_plan::StrategyKind;
+use crate::core::cache::StrategyKind;
 use crate::core::lane::Lane;
 use crate::core::retry_policy::RetryPolicy;
 use crate::core::scheduler::HostId;

@@ -1,7 +1,7 @@
 //! The cache plan: what a cached request does, given its strategy and what the store holds.
 //! A pure function, so every strategy is tested on the host without a store or a network.
 
-use super::cache_policy::Freshness;
+use super::Freshness;
 
 /// What the strategy can see: the kind of request, and the stored entry if there is one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
