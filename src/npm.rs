@@ -40,7 +40,10 @@ struct Global(UnsafeCell<State>);
 // Safety: wasm32 without threads; see the module docs.
 unsafe impl Sync for Global {}
 
-static STATE: Global = Global(UnsafeCell::new(State { slots: Vec::new(), scratch: Vec::new() }));
+static STATE: Global = Global(UnsafeCell::new(State {
+    slots: Vec::new(),
+    scratch: Vec::new(),
+}));
 
 fn state() -> &'static mut State {
     // Safety: one call at a time (module docs), and no reference outlives the call.
@@ -114,15 +117,34 @@ fn encode(c: Command, out: &mut Vec<f64>) {
         Command::AbortFetch { op, reason } => [3.0, f(op), reason as u8 as f64, 0.0, 0.0, 0.0, 0.0, 0.0],
         Command::ReadBody { op, body, attempt } => [4.0, f(op), f(body), f(attempt), 0.0, 0.0, 0.0, 0.0],
         Command::Discard { op } => [5.0, f(op), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-        Command::ResolveBody { call, body, source, attempts } => {
-            [6.0, f(call), f(body), source as u8 as f64, f(attempts), 0.0, 0.0, 0.0]
-        }
-        Command::ResolveResponse { call, op, source, attempts } => {
-            [7.0, f(call), f(op), source as u8 as f64, f(attempts), 0.0, 0.0, 0.0]
-        }
-        Command::Reject { call, kind, status, attempts, op } => {
-            [8.0, f(call), kind_code(kind), f64::from(status), f(attempts), f(op), 0.0, 0.0]
-        }
+        Command::ResolveBody {
+            call,
+            body,
+            source,
+            attempts,
+        } => [6.0, f(call), f(body), source as u8 as f64, f(attempts), 0.0, 0.0, 0.0],
+        Command::ResolveResponse {
+            call,
+            op,
+            source,
+            attempts,
+        } => [7.0, f(call), f(op), source as u8 as f64, f(attempts), 0.0, 0.0, 0.0],
+        Command::Reject {
+            call,
+            kind,
+            status,
+            attempts,
+            op,
+        } => [
+            8.0,
+            f(call),
+            kind_code(kind),
+            f64::from(status),
+            f(attempts),
+            f(op),
+            0.0,
+            0.0,
+        ],
         Command::RunTask { call } => [9.0, f(call), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
         Command::DropBody { body } => [10.0, f(body), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
         Command::StoreRead { op, body } => [11.0, f(op), f(body), 0.0, 0.0, 0.0, 0.0, 0.0],
@@ -205,7 +227,15 @@ pub extern "C" fn fl_free(h: u32) {
 
 /// The limits, timeouts and switches (see `docs/protocol.md`).
 #[no_mangle]
-pub extern "C" fn fl_config(h: u32, concurrency: f64, per_host: f64, timeout: f64, total: f64, dedupe: u32, throw_http: u32) {
+pub extern "C" fn fl_config(
+    h: u32,
+    concurrency: f64,
+    per_host: f64,
+    timeout: f64,
+    total: f64,
+    dedupe: u32,
+    throw_http: u32,
+) {
     if let Some(s) = slot(h) {
         let c = &mut s.config;
         c.concurrency = crate::machine::config::limit_from_f64(concurrency);
@@ -239,7 +269,12 @@ pub extern "C" fn fl_retry(
         limit: if limit >= 0.0 { limit as u32 } else { 0 },
         methods: methods.split(',').filter(|m| !m.is_empty()).map(String::from).collect(),
         status_codes: statuses.split(',').filter_map(|s| s.parse::<u16>().ok()).collect(),
-        backoff: crate::core::backoff::Backoff { base_ms: backoff_ms, factor, max_ms: max_backoff_ms, jitter: jitter != 0 },
+        backoff: crate::core::backoff::Backoff {
+            base_ms: backoff_ms,
+            factor,
+            max_ms: max_backoff_ms,
+            jitter: jitter != 0,
+        },
         max_retry_after_ms,
         retry_on_timeout: retry_on_timeout != 0,
     };
@@ -260,7 +295,11 @@ pub extern "C" fn fl_rate_limit(h: u32, limit: f64, interval_ms: f64, host_len: 
         s.config.rate_limits.push(RateRule {
             limit: if limit >= 1.0 { limit as u32 } else { 1 },
             interval_ms,
-            host: if host.is_empty() { None } else { Some(String::from(host)) },
+            host: if host.is_empty() {
+                None
+            } else {
+                Some(String::from(host))
+            },
         });
     }
 }
@@ -284,7 +323,11 @@ pub extern "C" fn fl_cache(
             strategy: Strategy::from_code(strategy).unwrap_or_default(),
             ttl_ms: opt(ttl_ms),
             max_entries: if max_entries >= 0.0 { max_entries as usize } else { 0 },
-            max_bytes: if max_bytes >= 0.0 { max_bytes.min(usize::MAX as f64) as usize } else { 0 },
+            max_bytes: if max_bytes >= 0.0 {
+                max_bytes.min(usize::MAX as f64) as usize
+            } else {
+                0
+            },
             allow_private: allow_private != 0,
             persist: persist != 0,
             persist_max_age_ms: opt(persist_max_age_ms),
@@ -313,7 +356,11 @@ pub extern "C" fn fl_submit(
     headers_len: u32,
 ) -> u32 {
     let [method, url, host, key, headers] = strings([method_len, url_len, host_len, key_len, headers_len]);
-    let retry = if flags & 4 != 0 { slot(h).and_then(|s| s.staged_retry.take()) } else { None };
+    let retry = if flags & 4 != 0 {
+        slot(h).and_then(|s| s.staged_retry.take())
+    } else {
+        None
+    };
     let Some(m) = machine(h) else { return 0 };
     let req = Submit {
         method,
@@ -343,7 +390,14 @@ pub extern "C" fn fl_submit(
 #[no_mangle]
 pub extern "C" fn fl_task(h: u32, now: f64, lane_code: u32, host_len: u32, group: u32) -> u32 {
     let [host] = strings([host_len]);
-    machine(h).map_or(0, |m| m.task(now, lane(lane_code), if host.is_empty() { None } else { Some(host) }, group))
+    machine(h).map_or(0, |m| {
+        m.task(
+            now,
+            lane(lane_code),
+            if host.is_empty() { None } else { Some(host) },
+            group,
+        )
+    })
 }
 
 /// A task's function settled.
@@ -389,10 +443,26 @@ pub extern "C" fn fl_body_failed(h: u32, now: f64, op: u32, attempt: u32) {
 
 /// A Cache API lookup finished (stored headers in scratch when found).
 #[no_mangle]
-pub extern "C" fn fl_store_read(h: u32, now: f64, op: u32, found: u32, response_time_ms: f64, _status: u32, headers_len: u32) {
+pub extern "C" fn fl_store_read(
+    h: u32,
+    now: f64,
+    op: u32,
+    found: u32,
+    response_time_ms: f64,
+    _status: u32,
+    headers_len: u32,
+) {
     let [headers] = strings([headers_len]);
     if let Some(m) = machine(h) {
-        m.store_read(now, op, if found != 0 { Some((response_time_ms, headers)) } else { None });
+        m.store_read(
+            now,
+            op,
+            if found != 0 {
+                Some((response_time_ms, headers))
+            } else {
+                None
+            },
+        );
     }
 }
 

@@ -139,6 +139,30 @@ pub struct Event {
     pub duration_ms: Option<f64>,
 }
 
+impl Event {
+    /// The one constructor: an event of `kind` about `call` after `attempt` attempts, every
+    /// other field absent until set.
+    pub fn new(kind: EventKind, call: u32, attempt: u32) -> Event {
+        Event {
+            kind,
+            call,
+            attempt,
+            delay_ms: None,
+            status: None,
+            reason: None,
+            error: None,
+            source: None,
+            duration_ms: None,
+        }
+    }
+
+    /// With the last status seen (0: none).
+    pub fn status(mut self, status: u16) -> Event {
+        self.status = if status == 0 { None } else { Some(status) };
+        self
+    }
+}
+
 /// An instruction for the driver. Ids: `call` (a caller), `op` (a network operation shared
 /// by its callers), `body` (a buffered response the driver keeps).
 // The fields are the ids and values the variant docs name.
@@ -149,7 +173,11 @@ pub enum Command {
     OpenOp { op: u32, call: u32 },
     /// Send attempt `attempt` of `op`, with a conditional header from stored `body` if
     /// `validator` says so.
-    StartFetch { op: u32, attempt: u32, validator: Option<(Validator, u32)> },
+    StartFetch {
+        op: u32,
+        attempt: u32,
+        validator: Option<(Validator, u32)>,
+    },
     /// Abort `op`'s attempt in flight; the machine expects no more events from it.
     AbortFetch { op: u32, reason: AbortReason },
     /// Read `op`'s response body into `body`, then report `body` (or `body_failed`).
@@ -157,12 +185,28 @@ pub enum Command {
     /// Cancel the body of `op`'s last response (it will not be read).
     Discard { op: u32 },
     /// Answer `call` with a fresh readable copy of `body`.
-    ResolveBody { call: u32, body: u32, source: Source, attempts: u32 },
+    ResolveBody {
+        call: u32,
+        body: u32,
+        source: Source,
+        attempts: u32,
+    },
     /// Answer `call` with `op`'s live response (its only reader).
-    ResolveResponse { call: u32, op: u32, source: Source, attempts: u32 },
+    ResolveResponse {
+        call: u32,
+        op: u32,
+        source: Source,
+        attempts: u32,
+    },
     /// Fail `call`. `op` names the operation whose last response or transport error belongs
     /// on the error (0: none).
-    Reject { call: u32, kind: ErrorKind, status: u16, attempts: u32, op: u32 },
+    Reject {
+        call: u32,
+        kind: ErrorKind,
+        status: u16,
+        attempts: u32,
+        op: u32,
+    },
     /// Run the `schedule` task of `call`; report `task_done` when it settles.
     RunTask { call: u32 },
     /// Forget `body`: nothing refers to it any more.

@@ -11,7 +11,7 @@ use crate::prelude::*;
 
 use alloc::rc::Rc;
 
-use super::command::{AbortReason, Command, EventKind, RetryReason, Source, Validator};
+use super::command::{AbortReason, Command, Event, EventKind, RetryReason, Source, Validator};
 use super::config::Strategy;
 use super::headers;
 use super::memory::Entry;
@@ -20,7 +20,9 @@ use super::state::{CacheCtx, Op, Phase};
 use super::state::{Call, CallKind};
 use super::timers::TimerKind;
 use super::{op_task, Machine, Submit};
-use crate::core::cache::{conditional_header, freshness, merge_304, plan, storable, Plan, ResponseMeta, StoreRules, StrategyKind};
+use crate::core::cache::{
+    conditional_header, freshness, merge_304, plan, storable, Plan, ResponseMeta, StoreRules, StrategyKind,
+};
 use crate::core::error::ErrorKind;
 use crate::core::retry_after::{parse_rate_limit_reset, parse_retry_after};
 use crate::core::retry_policy::{pauses_host, AttemptOutcome, RetryDecision};
@@ -108,7 +110,15 @@ impl Machine {
         };
         let ttl_ms = req.ttl_ms.or(self.cfg.cache.as_ref().and_then(|c| c.ttl_ms));
         let found = self.memory.as_mut().and_then(|m| m.get(&url_key, req.headers).cloned());
-        let ctx = CacheCtx { url_key, strategy: kind, ttl_ms, stored: None, fallback: false, revalidating: false, stored_headers: None };
+        let ctx = CacheCtx {
+            url_key,
+            strategy: kind,
+            ttl_ms,
+            stored: None,
+            fallback: false,
+            revalidating: false,
+            stored_headers: None,
+        };
         match found {
             Some(entry) => {
                 let op = self.open_op(now, id, req, dedupe_key, Some(ctx));
@@ -130,32 +140,37 @@ impl Machine {
         }
     }
 
-    fn open_op(&mut self, now: f64, call: u32, req: &Submit<'_>, dedupe_key: Option<String>, cache: Option<CacheCtx>) -> u32 {
+    fn open_op(
+        &mut self,
+        now: f64,
+        call: u32,
+        req: &Submit<'_>,
+        dedupe_key: Option<String>,
+        cache: Option<CacheCtx>,
+    ) -> u32 {
         let host = self.sched.host(req.host);
         let total = req.total_timeout_ms.or(self.cfg.total_timeout_ms);
-        let op = self.ops.insert(
-            Op {
-                callers: vec![call],
-                origin: call,
-                dedupe_key: dedupe_key.clone(),
-                url: Rc::from(req.url),
-                method: Rc::from(req.method),
-                request_headers: Rc::from(req.headers),
-                credentials: req.credentials,
-                idempotent_key: req.idempotency_key,
-                host,
-                lane: req.lane,
-                retry: req.retry.clone().unwrap_or_else(|| self.cfg.retry.clone()),
-                timeout_ms: req.timeout_ms.or(self.cfg.timeout_ms),
-                attempts: 0,
-                status: 0,
-                phase: Phase::Queued,
-                stamp: 0,
-                body: 0,
-                cache,
-                background: false,
-            },
-        );
+        let op = self.ops.insert(Op {
+            callers: vec![call],
+            origin: call,
+            dedupe_key: dedupe_key.clone(),
+            url: Rc::from(req.url),
+            method: Rc::from(req.method),
+            request_headers: Rc::from(req.headers),
+            credentials: req.credentials,
+            idempotent_key: req.idempotency_key,
+            host,
+            lane: req.lane,
+            retry: req.retry.clone().unwrap_or_else(|| self.cfg.retry.clone()),
+            timeout_ms: req.timeout_ms.or(self.cfg.timeout_ms),
+            attempts: 0,
+            status: 0,
+            phase: Phase::Queued,
+            stamp: 0,
+            body: 0,
+            cache,
+            background: false,
+        });
         if let Some(key) = dedupe_key {
             self.inflight.insert(key, op as usize);
         }
@@ -175,9 +190,14 @@ impl Machine {
         o.phase = Phase::Queued;
         o.stamp = o.stamp.wrapping_add(1);
         let (lane, host, origin) = (o.lane, o.host, o.origin);
-        self.sched.enqueue(Work { id: op_task(op), lane, host: Some(host), metered: true });
+        self.sched.enqueue(Work {
+            id: op_task(op),
+            lane,
+            host: Some(host),
+            metered: true,
+        });
         if first {
-            self.emit(EventKind::Queued, origin, 0, None, 0, None, None);
+            self.emit(Event::new(EventKind::Queued, origin, 0));
         }
     }
 
@@ -186,7 +206,9 @@ impl Machine {
     fn apply_plan(&mut self, now: f64, op: u32, found: Option<(Entry, bool)>) {
         let Some(o) = self.ops.get(op) else { return };
         let Some(ctx) = &o.cache else { return };
-        let state = found.as_ref().map(|(e, _)| freshness(&e.headers, e.response_time_ms, ctx.ttl_ms, self.wall(now)));
+        let state = found
+            .as_ref()
+            .map(|(e, _)| freshness(&e.headers, e.response_time_ms, ctx.ttl_ms, self.wall(now)));
         let strategy = ctx.strategy;
         let decided = plan(strategy, state);
         if decided.counts_as_miss(strategy) {
@@ -198,14 +220,18 @@ impl Machine {
                 let callers = self.detach_callers(op);
                 for call in callers {
                     // A fail-fast group may have aborted it while its siblings were answered.
-            let Some(c) = self.calls.remove(call) else { continue };
-            let c = Some(c);
+                    let Some(c) = self.calls.remove(call) else { continue };
+                    let c = Some(c);
                     if persistent {
                         self.counters.persistent_hits += 1;
                     } else {
                         self.counters.memory_hits += 1;
                     }
-                    self.emit(EventKind::CacheHit, call, 0, None, 0, None, Some(source));
+                    {
+                        let mut e = Event::new(EventKind::CacheHit, call, 0);
+                        e.source = Some(source);
+                        self.emit(e);
+                    }
                     self.settle_body(call, c.as_ref(), now, entry.body, source, 0);
                 }
                 if refresh {
@@ -240,7 +266,9 @@ impl Machine {
 
     /// Takes the callers off `op` and stops others from joining it.
     fn detach_callers(&mut self, op: u32) -> Vec<u32> {
-        let Some(o) = self.ops.get_mut(op) else { return Vec::new() };
+        let Some(o) = self.ops.get_mut(op) else {
+            return Vec::new();
+        };
         if let Some(key) = o.dedupe_key.take() {
             self.inflight.remove(&key);
         }
@@ -257,12 +285,16 @@ impl Machine {
             let (entry, _) = ctx.stored.as_ref()?;
             let (name, _) = conditional_header(&entry.headers)?;
             ctx.revalidating = true;
-            let v = if name == "if-none-match" { Validator::ETag } else { Validator::LastModified };
+            let v = if name == "if-none-match" {
+                Validator::ETag
+            } else {
+                Validator::LastModified
+            };
             Some((v, entry.body))
         });
         if attempt == 1 {
             self.counters.started += 1;
-            self.emit(EventKind::Start, origin, 1, None, 0, None, None);
+            self.emit(Event::new(EventKind::Start, origin, 1));
         } else {
             self.counters.retried += 1;
         }
@@ -307,13 +339,21 @@ impl Machine {
             let throttled = status == 429 || status == 503;
             if let Some(w) = wait.filter(|w| *w > max_wait && throttled) {
                 self.counters.rate_limited += 1;
-                self.emit(EventKind::RateLimited, origin, attempt, Some(w), status, None, None);
+                {
+                    let mut e = Event::new(EventKind::RateLimited, origin, attempt).status(status);
+                    e.delay_ms = Some(w);
+                    self.emit(e);
+                }
             } else if let Some(w) = wait.filter(|_| pauses_host(status, wait)) {
                 // The whole host waits in the queue; the others do not each discover the
                 // limit on their own.
                 self.sched.pause_host(host, now + w);
                 self.counters.rate_limited += 1;
-                self.emit(EventKind::RateLimited, origin, attempt, Some(w), status, None, None);
+                {
+                    let mut e = Event::new(EventKind::RateLimited, origin, attempt).status(status);
+                    e.delay_ms = Some(w);
+                    self.emit(e);
+                }
             }
             self.after_failure(now, op, AttemptOutcome::Status(status), wait, true);
         }
@@ -332,7 +372,9 @@ impl Machine {
     fn after_failure(&mut self, now: f64, op: u32, outcome: AttemptOutcome, wait: Option<f64>, has_response: bool) {
         let random = self.random();
         let Some(o) = self.ops.get(op) else { return };
-        let decision = o.retry.decide(&o.method, o.idempotent_key, outcome, o.attempts, wait, random);
+        let decision = o
+            .retry
+            .decide(&o.method, o.idempotent_key, outcome, o.attempts, wait, random);
         let (origin, attempts, status) = (o.origin, o.attempts, o.status);
         match decision {
             RetryDecision::RetryAfter(delay) => {
@@ -344,7 +386,12 @@ impl Machine {
                     AttemptOutcome::Network => RetryReason::Network,
                     AttemptOutcome::Timeout => RetryReason::Timeout,
                 };
-                self.emit(EventKind::Retry, origin, attempts, Some(delay), status, Some(reason), None);
+                {
+                    let mut e = Event::new(EventKind::Retry, origin, attempts).status(status);
+                    e.delay_ms = Some(delay);
+                    e.reason = Some(reason);
+                    self.emit(e);
+                }
                 // A paused host already holds the request back in the queue.
                 let paused = matches!(outcome, AttemptOutcome::Status(s) if pauses_host(s, wait));
                 if paused || delay <= 0.0 {
@@ -384,7 +431,9 @@ impl Machine {
     fn serve_stored(&mut self, now: f64, op: u32) {
         let Some(o) = self.ops.get(op) else { return };
         let attempts = o.attempts;
-        let Some((entry, persistent)) = o.cache.as_ref().and_then(|c| c.stored.clone()) else { return };
+        let Some((entry, persistent)) = o.cache.as_ref().and_then(|c| c.stored.clone()) else {
+            return;
+        };
         let source = if persistent { Source::Persistent } else { Source::Memory };
         for call in self.detach_callers(op) {
             // A fail-fast group may have aborted it while its siblings were answered.
@@ -468,7 +517,9 @@ impl Machine {
         let origin = o.origin;
         let request_headers = o.request_headers.clone();
         let Some(ctx) = o.cache.as_mut() else { return };
-        let Some((mut entry, _)) = ctx.stored.clone() else { return };
+        let Some((mut entry, _)) = ctx.stored.clone() else {
+            return;
+        };
         let mut merged = (*entry.headers).clone();
         merge_304(&mut merged, &headers::parse(block));
         entry.headers = Rc::new(merged);
@@ -481,11 +532,19 @@ impl Machine {
             // A fail-fast group may have aborted it while its siblings were answered.
             let Some(c) = self.calls.remove(call) else { continue };
             let c = Some(c);
-            let source = if c.as_ref().is_some_and(|c| c.joined) { Source::Dedupe } else { Source::Network };
+            let source = if c.as_ref().is_some_and(|c| c.joined) {
+                Source::Dedupe
+            } else {
+                Source::Network
+            };
             self.settle_body(call, c.as_ref(), now, entry.body, source, attempts);
         }
         if background {
-            self.emit(EventKind::CacheUpdate, origin, attempts, None, 304, None, Some(Source::Network));
+            {
+                let mut e = Event::new(EventKind::CacheUpdate, origin, attempts).status(304);
+                e.source = Some(Source::Network);
+                self.emit(e);
+            }
         }
         self.close_op(op);
     }
@@ -517,19 +576,36 @@ impl Machine {
         o.body = 0;
         let request_headers = o.request_headers.clone();
         let url = o.url.clone();
-        let stored = o.cache.as_mut().and_then(|ctx| Some((ctx.url_key.clone(), ctx.stored_headers.take()?)));
+        let stored = o
+            .cache
+            .as_mut()
+            .and_then(|ctx| Some((ctx.url_key.clone(), ctx.stored_headers.take()?)));
         if let Some((url_key, list)) = stored {
-            let entry = Entry { url, body, headers: list, response_time_ms: wall, bytes: bytes as usize };
+            let entry = Entry {
+                url,
+                body,
+                headers: list,
+                response_time_ms: wall,
+                bytes: bytes as usize,
+            };
             self.store_entry(op, &url_key, &request_headers, entry);
             if background {
-                self.emit(EventKind::CacheUpdate, origin, attempts, None, 0, None, Some(Source::Network));
+                {
+                    let mut e = Event::new(EventKind::CacheUpdate, origin, attempts);
+                    e.source = Some(Source::Network);
+                    self.emit(e);
+                }
             }
         }
         for call in self.detach_callers(op) {
             // A fail-fast group may have aborted it while its siblings were answered.
             let Some(c) = self.calls.remove(call) else { continue };
             let c = Some(c);
-            let source = if c.as_ref().is_some_and(|c| c.joined) { Source::Dedupe } else { Source::Network };
+            let source = if c.as_ref().is_some_and(|c| c.joined) {
+                Source::Dedupe
+            } else {
+                Source::Network
+            };
             self.settle_body(call, c.as_ref(), now, body, source, attempts);
         }
         self.release_body(body);
@@ -567,8 +643,19 @@ impl Machine {
         };
         match found {
             Some((response_time_ms, block)) => {
-                let entry = Entry { url, body, headers: Rc::new(headers::parse(block)), response_time_ms, bytes: 0 };
-                let url_key = self.ops.get(op).and_then(|o| o.cache.as_ref()).map(|c| c.url_key.clone()).unwrap_or_default();
+                let entry = Entry {
+                    url,
+                    body,
+                    headers: Rc::new(headers::parse(block)),
+                    response_time_ms,
+                    bytes: 0,
+                };
+                let url_key = self
+                    .ops
+                    .get(op)
+                    .and_then(|o| o.cache.as_ref())
+                    .map(|c| c.url_key.clone())
+                    .unwrap_or_default();
                 // A Cache API hit is copied into memory, without writing it back.
                 if let Some(memory) = self.memory.as_mut() {
                     if let Some(n) = self.body_refs.get_mut(body) {
@@ -596,7 +683,7 @@ impl Machine {
             _ => return,
         };
         if self.listening {
-            self.emit(EventKind::CacheError, origin, 0, None, 0, None, None);
+            self.emit(Event::new(EventKind::CacheError, origin, 0));
         }
         self.store_read(now, op, None);
     }
@@ -615,13 +702,20 @@ impl Machine {
                     Some(o) if o.stamp == stamp && o.phase == Phase::Running => o.attempts,
                     _ => return,
                 };
-                self.push(Command::AbortFetch { op: owner, reason: AbortReason::Timeout });
+                self.push(Command::AbortFetch {
+                    op: owner,
+                    reason: AbortReason::Timeout,
+                });
                 if self.end_attempt(now, owner, attempt).is_some() {
                     self.after_failure(now, owner, AttemptOutcome::Timeout, None, false);
                 }
             }
             TimerKind::Backoff => {
-                if self.ops.get(owner).is_some_and(|o| o.stamp == stamp && o.phase == Phase::Backoff) {
+                if self
+                    .ops
+                    .get(owner)
+                    .is_some_and(|o| o.stamp == stamp && o.phase == Phase::Backoff)
+                {
                     self.enqueue(now, owner, false);
                 }
             }
@@ -633,14 +727,25 @@ impl Machine {
     pub(super) fn fail_op(&mut self, now: f64, op: u32, kind: ErrorKind, abort: Option<AbortReason>) {
         let Some(o) = self.ops.get(op) else { return };
         let (attempts, status) = (o.attempts, o.status);
-        let carries = matches!(kind, ErrorKind::Http | ErrorKind::RateLimit | ErrorKind::Network | ErrorKind::Timeout);
+        let carries = matches!(
+            kind,
+            ErrorKind::Http | ErrorKind::RateLimit | ErrorKind::Network | ErrorKind::Timeout
+        );
         let callers = self.detach_callers(op);
         self.stop_op(now, op, abort.unwrap_or(AbortReason::Caller));
         for call in callers {
             // A fail-fast group may have aborted it while its siblings were answered.
             let Some(c) = self.calls.remove(call) else { continue };
             let c = Some(c);
-            self.settle_err(call, c.as_ref(), now, kind, status, attempts, if carries { op } else { 0 });
+            self.settle_err(
+                call,
+                c.as_ref(),
+                now,
+                kind,
+                status,
+                attempts,
+                if carries { op } else { 0 },
+            );
         }
         self.close_op(op);
     }

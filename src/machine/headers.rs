@@ -38,12 +38,21 @@ mod tests {
     #[test]
     fn parses_lines_and_finds_values() {
         let block = "cache-control:max-age=60\netag:\"v1\"\nbroken line\n";
-        assert_eq!(parse(block), vec![("cache-control".into(), "max-age=60".into()), ("etag".into(), "\"v1\"".into())]);
+        assert_eq!(
+            parse(block),
+            vec![
+                ("cache-control".into(), "max-age=60".into()),
+                ("etag".into(), "\"v1\"".into())
+            ]
+        );
         assert_eq!(find(block, "etag"), Some("\"v1\""));
         assert_eq!(find(block, "ETag"), Some("\"v1\""));
         assert_eq!(find(block, "vary"), None);
         assert_eq!(find("", "vary"), None);
         // A value may hold colons of its own.
-        assert_eq!(find("date:Tue, 14 Nov 2023 22:13:20 GMT\n", "date"), Some("Tue, 14 Nov 2023 22:13:20 GMT"));
+        assert_eq!(
+            find("date:Tue, 14 Nov 2023 22:13:20 GMT\n", "date"),
+            Some("Tue, 14 Nov 2023 22:13:20 GMT")
+        );
     }
 }

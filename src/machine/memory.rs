@@ -6,10 +6,10 @@ use crate::prelude::*;
 use alloc::rc::Rc;
 
 use super::headers::HeaderList;
+use super::slab::Slab;
 use crate::core::cache::{vary_key, vary_names};
 use crate::core::hash::HashMap;
 use crate::core::lru::Lru;
-use super::slab::Slab;
 
 /// A stored response.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,7 +39,11 @@ pub struct MemoryStore {
 impl MemoryStore {
     /// An empty store with the given budgets.
     pub fn new(max_entries: usize, max_bytes: usize) -> MemoryStore {
-        MemoryStore { lru: Lru::new(max_entries, max_bytes), vary: HashMap::default(), vary_names: Slab::default() }
+        MemoryStore {
+            lru: Lru::new(max_entries, max_bytes),
+            vary: HashMap::default(),
+            vary_names: Slab::default(),
+        }
     }
 
     fn full_key(&self, url_key: &str, request_headers: &str) -> String {

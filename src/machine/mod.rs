@@ -19,14 +19,14 @@ use alloc::rc::Rc;
 
 pub mod command;
 pub mod config;
+mod flow;
 pub mod headers;
 pub mod memory;
-mod flow;
 mod slab;
 mod state;
-mod timers;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
+mod timers;
 
 pub use command::{AbortReason, Command, Event, EventKind, RetryReason, Source, Validator};
 pub use config::{CacheSettings, MachineConfig, RateRule, Strategy};
@@ -224,7 +224,11 @@ impl Machine {
     /// held by the memory cache aside) and after [`close`](Self::close).
     pub fn held(&self) -> (usize, usize, usize) {
         let cached = self.memory.as_ref().map_or(0, MemoryStore::len);
-        (self.calls.len(), self.ops.len(), self.body_refs.len().saturating_sub(cached))
+        (
+            self.calls.len(),
+            self.ops.len(),
+            self.body_refs.len().saturating_sub(cached),
+        )
     }
 
     fn wall(&self, now: f64) -> f64 {
@@ -245,29 +249,10 @@ impl Machine {
         self.out.push(c);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn emit(
-        &mut self,
-        kind: EventKind,
-        call: u32,
-        attempt: u32,
-        delay_ms: Option<f64>,
-        status: u16,
-        reason: Option<RetryReason>,
-        source: Option<Source>,
-    ) {
+    /// Tells listeners, if there are any.
+    fn emit(&mut self, event: Event) {
         if self.listening {
-            self.push(Command::Emit(Event {
-                kind,
-                call,
-                attempt,
-                delay_ms,
-                status: if status == 0 { None } else { Some(status) },
-                reason,
-                error: None,
-                source,
-                duration_ms: None,
-            }));
+            self.push(Command::Emit(event));
         }
     }
 
@@ -275,7 +260,14 @@ impl Machine {
 
     /// A caller's request. Returns its call id; its answer comes as a command.
     pub fn submit(&mut self, now: f64, req: &Submit<'_>) -> u32 {
-        let id = self.calls.insert(Call { kind: CallKind::Request, op: 0, group: req.group, submitted_ms: now, joined: false, host: None });
+        let id = self.calls.insert(Call {
+            kind: CallKind::Request,
+            op: 0,
+            group: req.group,
+            submitted_ms: now,
+            joined: false,
+            host: None,
+        });
         if self.closed {
             let c = self.calls.remove(id);
             self.settle_err(id, c.as_ref(), now, ErrorKind::Closed, 0, 0, 0);
@@ -293,8 +285,19 @@ impl Machine {
 
     /// A `schedule` task: it runs (a [`Command::RunTask`]) when a permit is free.
     pub fn task(&mut self, now: f64, lane: Lane, host: Option<&str>, group: u32) -> u32 {
-        let host = if self.closed { None } else { host.map(|h| self.sched.host(h)) };
-        let id = self.calls.insert(Call { kind: CallKind::TaskQueued, op: 0, group, submitted_ms: now, joined: false, host });
+        let host = if self.closed {
+            None
+        } else {
+            host.map(|h| self.sched.host(h))
+        };
+        let id = self.calls.insert(Call {
+            kind: CallKind::TaskQueued,
+            op: 0,
+            group,
+            submitted_ms: now,
+            joined: false,
+            host,
+        });
         if self.closed {
             let c = self.calls.remove(id);
             self.settle_err(id, c.as_ref(), now, ErrorKind::Closed, 0, 0, 0);
@@ -305,7 +308,12 @@ impl Machine {
                 g.members.push(id);
             }
         }
-        self.sched.enqueue(Work { id: call_task(id), lane, host, metered: false });
+        self.sched.enqueue(Work {
+            id: call_task(id),
+            lane,
+            host,
+            metered: false,
+        });
         self.pump(now);
         id
     }
@@ -332,7 +340,11 @@ impl Machine {
 
     /// A new group; `abort_on_failure` makes its first failure abort the rest.
     pub fn open_group(&mut self, abort_on_failure: bool) -> u32 {
-        self.groups.insert(Group { abort_on_failure, members: Vec::new(), failed: false })
+        self.groups.insert(Group {
+            abort_on_failure,
+            members: Vec::new(),
+            failed: false,
+        })
     }
 
     /// Aborts every member of `group` still waiting (a member failed in the driver, say a
@@ -482,7 +494,12 @@ impl Machine {
     /// Answers `call` (already removed from `calls`, or never in it) with `body`.
     fn settle_body(&mut self, call: u32, c: Option<&Call>, now: f64, body: u32, source: Source, attempts: u32) {
         self.counters.succeeded += 1;
-        self.push(Command::ResolveBody { call, body, source, attempts });
+        self.push(Command::ResolveBody {
+            call,
+            body,
+            source,
+            attempts,
+        });
         self.settled_event(call, c, now, attempts, 0, None, source);
         if let Some(c) = c {
             self.leave_group_of(call, c.group);
@@ -492,7 +509,12 @@ impl Machine {
     /// Answers `call` with `op`'s live response.
     fn settle_response(&mut self, call: u32, c: &Call, now: f64, op: u32, attempts: u32, status: u16) {
         self.counters.succeeded += 1;
-        self.push(Command::ResolveResponse { call, op, source: Source::Network, attempts });
+        self.push(Command::ResolveResponse {
+            call,
+            op,
+            source: Source::Network,
+            attempts,
+        });
         self.settled_event(call, Some(c), now, attempts, status, None, Source::Network);
         self.leave_group_of(call, c.group);
     }
@@ -500,10 +522,29 @@ impl Machine {
     /// Fails `call` (already removed from `calls`); a fail-fast group aborts its other
     /// members.
     #[allow(clippy::too_many_arguments)]
-    fn settle_err(&mut self, call: u32, c: Option<&Call>, now: f64, kind: ErrorKind, status: u16, attempts: u32, op: u32) {
+    fn settle_err(
+        &mut self,
+        call: u32,
+        c: Option<&Call>,
+        now: f64,
+        kind: ErrorKind,
+        status: u16,
+        attempts: u32,
+        op: u32,
+    ) {
         self.counters.failed += 1;
-        self.push(Command::Reject { call, kind, status, attempts, op });
-        let source = if c.is_some_and(|c| c.joined) { Source::Dedupe } else { Source::Network };
+        self.push(Command::Reject {
+            call,
+            kind,
+            status,
+            attempts,
+            op,
+        });
+        let source = if c.is_some_and(|c| c.joined) {
+            Source::Dedupe
+        } else {
+            Source::Network
+        };
         self.settled_event(call, c, now, attempts, status, Some(kind), source);
         let Some(c) = c else { return };
         if c.group == 0 {
@@ -527,20 +568,21 @@ impl Machine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn settled_event(&mut self, call: u32, c: Option<&Call>, now: f64, attempts: u32, status: u16, error: Option<ErrorKind>, source: Source) {
-        if self.listening {
-            self.push(Command::Emit(Event {
-                kind: EventKind::Settled,
-                call,
-                attempt: attempts,
-                delay_ms: None,
-                status: if status == 0 { None } else { Some(status) },
-                reason: None,
-                error,
-                source: Some(source),
-                duration_ms: Some(c.map_or(0.0, |c| now - c.submitted_ms)),
-            }));
-        }
+    fn settled_event(
+        &mut self,
+        call: u32,
+        c: Option<&Call>,
+        now: f64,
+        attempts: u32,
+        status: u16,
+        error: Option<ErrorKind>,
+        source: Source,
+    ) {
+        let mut e = Event::new(EventKind::Settled, call, attempts).status(status);
+        e.error = error;
+        e.source = Some(source);
+        e.duration_ms = Some(c.map_or(0.0, |c| now - c.submitted_ms));
+        self.emit(e);
     }
 
     /// Takes `call` out (a signal, a failed sibling): rejects it with `kind` and lets go of

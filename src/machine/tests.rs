@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::vec::Vec;
 
-use proptest::prelude::{any, prop_assert, prop_assert_eq, prop_oneof, proptest, Just, ProptestConfig, Strategy as Gen};
+use proptest::prelude::{
+    any, prop_assert, prop_assert_eq, prop_oneof, proptest, Just, ProptestConfig, Strategy as Gen,
+};
 
 use super::*;
 use crate::core::retry_policy::RetryPolicy;
@@ -67,7 +69,10 @@ impl Sim {
 
     fn settle(&mut self, call: u32, how: Settled) {
         assert!(self.calls.contains(&call), "settled a call never made: {call}");
-        assert!(self.settled.insert(call, how.clone()).is_none(), "call {call} settled twice ({how:?})");
+        assert!(
+            self.settled.insert(call, how.clone()).is_none(),
+            "call {call} settled twice ({how:?})"
+        );
     }
 
     fn drain(&mut self) {
@@ -84,7 +89,10 @@ impl Sim {
                     if let Some((_, body)) = validator {
                         assert!(self.bodies.contains(&body), "validator from a dropped body {body}");
                     }
-                    assert!(self.running.insert(op, (attempt, host.clone())).is_none(), "op {op} started twice");
+                    assert!(
+                        self.running.insert(op, (attempt, host.clone())).is_none(),
+                        "op {op} started twice"
+                    );
                     self.windows.push((self.now, None, op));
                     self.check_limits(&host);
                 }
@@ -131,7 +139,10 @@ impl Sim {
                 }
                 Command::CloseOp { op } => {
                     assert!(self.ops.remove(&op).is_some(), "op {op} closed twice");
-                    assert!(!self.running.contains_key(&op), "op {op} closed with an attempt in flight");
+                    assert!(
+                        !self.running.contains_key(&op),
+                        "op {op} closed with an attempt in flight"
+                    );
                     self.reads.remove(&op);
                     self.store_reads.remove(&op);
                 }
@@ -149,11 +160,25 @@ impl Sim {
     fn check_limits(&mut self, host: &str) {
         let total = self.running.len() + self.tasks_running.len();
         self.peak = self.peak.max(total);
-        assert!(total <= self.m.concurrency(), "{total} running over the global limit {} (machine: {} active; running {:?} tasks {:?})", self.m.concurrency(), self.m.active(), self.running, self.tasks_running);
+        assert!(
+            total <= self.m.concurrency(),
+            "{total} running over the global limit {} (machine: {} active; running {:?} tasks {:?})",
+            self.m.concurrency(),
+            self.m.active(),
+            self.running,
+            self.tasks_running
+        );
         if !host.is_empty() {
             let on_host = self.running.values().filter(|(_, h)| h == host).count()
-                + self.tasks_running.values().filter(|h| h.as_deref() == Some(host)).count();
-            assert!(on_host <= self.cfg.per_host, "{on_host} running on {host} over the per-host limit");
+                + self
+                    .tasks_running
+                    .values()
+                    .filter(|h| h.as_deref() == Some(host))
+                    .count();
+            assert!(
+                on_host <= self.cfg.per_host,
+                "{on_host} running on {host} over the per-host limit"
+            );
         }
         for rule in &self.cfg.rate_limits {
             // The server may see a request any time from its start until its answer: count
@@ -164,12 +189,22 @@ impl Sim {
                 .iter()
                 .filter(|(start, end, _)| *start <= now && end.map_or(true, |e| e + rule.interval_ms > now))
                 .count();
-            assert!(live <= rule.limit as usize, "{live} requests in one rate window over {}", rule.limit);
+            assert!(
+                live <= rule.limit as usize,
+                "{live} requests in one rate window over {}",
+                rule.limit
+            );
         }
     }
 
     fn request(&mut self, url: &str, host: &str, f: impl FnOnce(&mut Submit<'_>)) -> u32 {
-        let mut s = Submit { method: "GET", url, host, headers: "accept:*/*\n", ..Submit::default() };
+        let mut s = Submit {
+            method: "GET",
+            url,
+            host,
+            headers: "accept:*/*\n",
+            ..Submit::default()
+        };
         f(&mut s);
         // The driver learns the id from the return value before it executes the commands.
         let id = self.m.submit(self.now, &s);
@@ -245,7 +280,10 @@ impl Sim {
 }
 
 fn cached() -> MachineConfig {
-    MachineConfig { cache: Some(CacheSettings::default()), ..MachineConfig::default() }
+    MachineConfig {
+        cache: Some(CacheSettings::default()),
+        ..MachineConfig::default()
+    }
 }
 
 #[test]
@@ -292,7 +330,11 @@ fn a_caller_that_retries_after_aborting_never_joins_the_dying_request() {
 
 #[test]
 fn limits_and_lanes_hold() {
-    let cfg = MachineConfig { concurrency: 2, per_host: 1, ..MachineConfig::default() };
+    let cfg = MachineConfig {
+        concurrency: 2,
+        per_host: 1,
+        ..MachineConfig::default()
+    };
     let mut s = Sim::new(cfg);
     let _a = s.request("http://x/1", "x", |r| r.dedupe = Some(false));
     let _b = s.request("http://x/2", "x", |r| r.dedupe = Some(false));
@@ -352,7 +394,11 @@ fn retries_run_out_into_an_http_error_and_retry_after_past_the_cap_rejects_at_on
 
 #[test]
 fn attempt_and_total_timeouts() {
-    let cfg = MachineConfig { timeout_ms: Some(100.0), retry: Rc::new(RetryPolicy::none()), ..MachineConfig::default() };
+    let cfg = MachineConfig {
+        timeout_ms: Some(100.0),
+        retry: Rc::new(RetryPolicy::none()),
+        ..MachineConfig::default()
+    };
     let mut s = Sim::new(cfg);
     let a = s.request("http://h/a", "h", |_| {});
     s.advance(100.0);
@@ -373,7 +419,9 @@ fn memory_cache_hit_answers_without_an_op_and_revalidates_with_a_304() {
     let op = s.only_running();
     s.head(op, 200, "cache-control:max-age=10\netag:\"v1\"\n");
     s.body(op, true);
-    let Settled::Body(body, Source::Network) = s.settled[&a] else { panic!("{:?}", s.settled[&a]) };
+    let Settled::Body(body, Source::Network) = s.settled[&a] else {
+        panic!("{:?}", s.settled[&a])
+    };
     let b = s.request("http://h/a", "h", |_| {});
     assert_eq!(s.settled[&b], Settled::Body(body, Source::Memory));
     assert!(s.running.is_empty());
@@ -407,7 +455,13 @@ fn cache_only_miss_and_network_first_fallback() {
 
 #[test]
 fn stale_while_revalidate_answers_and_refreshes_in_the_background() {
-    let cfg = MachineConfig { cache: Some(CacheSettings { strategy: Strategy::StaleWhileRevalidate, ..CacheSettings::default() }), ..MachineConfig::default() };
+    let cfg = MachineConfig {
+        cache: Some(CacheSettings {
+            strategy: Strategy::StaleWhileRevalidate,
+            ..CacheSettings::default()
+        }),
+        ..MachineConfig::default()
+    };
     let mut s = Sim::new(cfg);
     let _ = s.request("http://h/a", "h", |_| {});
     let op = s.only_running();
@@ -425,7 +479,11 @@ fn stale_while_revalidate_answers_and_refreshes_in_the_background() {
 
 #[test]
 fn a_failing_all_group_aborts_its_queued_and_running_siblings() {
-    let cfg = MachineConfig { concurrency: 2, retry: Rc::new(RetryPolicy::none()), ..MachineConfig::default() };
+    let cfg = MachineConfig {
+        concurrency: 2,
+        retry: Rc::new(RetryPolicy::none()),
+        ..MachineConfig::default()
+    };
     let mut s = Sim::new(cfg);
     let g = s.m.open_group(true);
     let a = s.request("http://h/1", "h", |r| r.group = g);
@@ -442,7 +500,10 @@ fn a_failing_all_group_aborts_its_queued_and_running_siblings() {
 
 #[test]
 fn tasks_share_the_slots_and_a_queued_task_can_be_aborted() {
-    let cfg = MachineConfig { concurrency: 1, ..MachineConfig::default() };
+    let cfg = MachineConfig {
+        concurrency: 1,
+        ..MachineConfig::default()
+    };
     let mut s = Sim::new(cfg);
     let t1 = s.task(None);
     let t2 = s.task(None);
@@ -470,7 +531,10 @@ fn close_rejects_everything_and_leaves_nothing() {
     s.m.close(s.now);
     s.drain();
     assert_eq!(s.settled[&b], Settled::Err(ErrorKind::Closed));
-    assert!(s.tasks_running.contains_key(&t), "a running task settles through its signal");
+    assert!(
+        s.tasks_running.contains_key(&t),
+        "a running task settles through its signal"
+    );
     assert!(s.bodies.is_empty(), "stored bodies dropped");
     assert_eq!(s.m.held(), (0, 0, 0));
     assert_eq!(s.m.deadline(), None);
@@ -482,13 +546,32 @@ fn close_rejects_everything_and_leaves_nothing() {
 /// One random step of a driver's life.
 #[derive(Clone, Debug)]
 enum Step {
-    Submit { url: u8, host: u8, post: bool, lane: u8, group: bool, strategy: u8 },
-    Task { host: Option<u8> },
+    Submit {
+        url: u8,
+        host: u8,
+        post: bool,
+        lane: u8,
+        group: bool,
+        strategy: u8,
+    },
+    Task {
+        host: Option<u8>,
+    },
     Abort(u8),
-    Head { pick: u8, status: u8, wait: bool },
+    Head {
+        pick: u8,
+        status: u8,
+        wait: bool,
+    },
     Fail(u8),
-    Body { pick: u8, ok: bool },
-    Store { pick: u8, found: bool },
+    Body {
+        pick: u8,
+        ok: bool,
+    },
+    Store {
+        pick: u8,
+        found: bool,
+    },
     TaskDone(u8),
     Advance(u16),
     Resize(u8),
@@ -532,7 +615,14 @@ fn run_steps(cfg: MachineConfig, steps: &[Step]) -> Sim {
     const STATUS: [u16; 8] = [200, 200, 304, 404, 429, 500, 503, 204];
     for st in steps {
         match *st {
-            Step::Submit { url, host, post, lane, group: in_group, strategy } => {
+            Step::Submit {
+                url,
+                host,
+                post,
+                lane,
+                group: in_group,
+                strategy,
+            } => {
                 let host = HOSTS[host as usize];
                 let url = std::format!("http://{host}{}", URLS[url as usize]);
                 s.request(&url, host, |r| {
@@ -555,7 +645,11 @@ fn run_steps(cfg: MachineConfig, steps: &[Step]) -> Sim {
             }
             Step::Head { pick: i, status, wait } => {
                 if let Some(op) = pick(s.running.keys().copied(), i) {
-                    let headers = if wait { "retry-after:1\ncache-control:max-age=1\netag:\"x\"\n" } else { "cache-control:max-age=5\n" };
+                    let headers = if wait {
+                        "retry-after:1\ncache-control:max-age=1\netag:\"x\"\n"
+                    } else {
+                        "cache-control:max-age=5\n"
+                    };
                     s.head(op, STATUS[status as usize], headers);
                 }
             }
@@ -573,7 +667,15 @@ fn run_steps(cfg: MachineConfig, steps: &[Step]) -> Sim {
                 if let Some(op) = pick(s.store_reads.keys().copied(), i) {
                     s.store_reads.remove(&op);
                     let at = s.now + 1_700_000_000_000.0;
-                    s.m.store_read(s.now, op, if found { Some((at, "cache-control:max-age=1\n")) } else { None });
+                    s.m.store_read(
+                        s.now,
+                        op,
+                        if found {
+                            Some((at, "cache-control:max-age=1\n"))
+                        } else {
+                            None
+                        },
+                    );
                     s.drain();
                 }
             }
@@ -624,17 +726,35 @@ fn finish(s: &mut Sim) {
 }
 
 fn configs() -> impl Gen<Value = MachineConfig> {
-    (1usize..4, 1usize..3, any::<bool>(), any::<bool>(), proptest::option::of(50.0f64..500.0), any::<bool>()).prop_map(
-        |(concurrency, per_host, cache, persist, timeout, rate)| MachineConfig {
+    (
+        1usize..4,
+        1usize..3,
+        any::<bool>(),
+        any::<bool>(),
+        proptest::option::of(50.0f64..500.0),
+        any::<bool>(),
+    )
+        .prop_map(|(concurrency, per_host, cache, persist, timeout, rate)| MachineConfig {
             concurrency,
             per_host,
             timeout_ms: timeout,
             total_timeout_ms: timeout.map(|t| t * 3.0),
-            cache: cache.then(|| CacheSettings { persist, max_entries: 3, ..CacheSettings::default() }),
-            rate_limits: if rate { vec![RateRule { limit: 2, interval_ms: 1000.0, host: None }] } else { Vec::new() },
+            cache: cache.then(|| CacheSettings {
+                persist,
+                max_entries: 3,
+                ..CacheSettings::default()
+            }),
+            rate_limits: if rate {
+                vec![RateRule {
+                    limit: 2,
+                    interval_ms: 1000.0,
+                    host: None,
+                }]
+            } else {
+                Vec::new()
+            },
             ..MachineConfig::default()
-        },
-    )
+        })
 }
 
 proptest! {
@@ -672,4 +792,3 @@ proptest! {
         prop_assert_eq!(s.m.deadline(), None);
     }
 }
-

@@ -48,7 +48,9 @@ impl Timers {
         if f64::from_bits(*bits) > now_ms {
             return None;
         }
-        self.heap.pop().map(|Reverse((_, kind, owner, stamp))| (kind, owner, stamp))
+        self.heap
+            .pop()
+            .map(|Reverse((_, kind, owner, stamp))| (kind, owner, stamp))
     }
 
     /// Drops every deadline.
@@ -64,7 +66,11 @@ impl Timers {
     /// Drops the deadlines `live` says no longer matter, once the heap holds many of them
     /// (requests that settled long before their timeouts).
     pub fn compact(&mut self, live: impl Fn(TimerKind, u32, u32) -> bool) {
-        let kept: Vec<_> = self.heap.drain().filter(|Reverse((_, k, o, s))| live(*k, *o, *s)).collect();
+        let kept: Vec<_> = self
+            .heap
+            .drain()
+            .filter(|Reverse((_, k, o, s))| live(*k, *o, *s))
+            .collect();
         self.heap = kept.into_iter().collect();
     }
 }
