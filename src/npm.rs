@@ -382,8 +382,18 @@ pub extern "C" fn fl_submit(
         credentials: flags & 2 != 0,
         retry,
         group,
+        decodes: flags & 16 != 0,
     };
     m.submit(now, &req)
+}
+
+/// The driver decoded (`ok` 1) or failed to decode (0) the answer of a call submitted with
+/// flag 16.
+#[no_mangle]
+pub extern "C" fn fl_decoded(h: u32, now: f64, call: u32, ok: u32) {
+    if let Some(m) = machine(h) {
+        m.decoded(now, call, ok != 0);
+    }
 }
 
 /// A `schedule` task; returns its call id.

@@ -75,6 +75,9 @@ pub struct Submit<'a> {
     pub retry: Option<Rc<RetryPolicy>>,
     /// The group it belongs to, 0 for none.
     pub group: u32,
+    /// The driver decodes the body before answering (`json`, `text`) and reports the outcome
+    /// with [`Machine::decoded`]. Default false.
+    pub decodes: bool,
 }
 
 /// Counters since the machine was made, as `stats()` reports them.
@@ -267,6 +270,8 @@ impl Machine {
             submitted_ms: now,
             joined: false,
             host: None,
+            decodes: req.decodes,
+            answer: (Source::Network, 0),
         });
         if self.closed {
             let c = self.calls.remove(id);
@@ -297,6 +302,8 @@ impl Machine {
             submitted_ms: now,
             joined: false,
             host,
+            decodes: false,
+            answer: (Source::Network, 0),
         });
         if self.closed {
             let c = self.calls.remove(id);
@@ -409,7 +416,7 @@ impl Machine {
         }
         for call in self.calls.ids() {
             if let Some(c) = self.calls.remove(call) {
-                if c.kind != CallKind::TaskRunning {
+                if c.kind != CallKind::TaskRunning && c.kind != CallKind::Decoding {
                     self.settle_err(call, Some(&c), now, ErrorKind::Closed, 0, 0, 0);
                 }
             }
@@ -493,30 +500,63 @@ impl Machine {
 
     /// Answers `call` (already removed from `calls`, or never in it) with `body`.
     fn settle_body(&mut self, call: u32, c: Option<&Call>, now: f64, body: u32, source: Source, attempts: u32) {
-        self.counters.succeeded += 1;
         self.push(Command::ResolveBody {
             call,
             body,
             source,
             attempts,
         });
-        self.settled_event(call, c, now, attempts, 0, None, source);
+        self.answered_call(call, c, now, source, attempts, 0);
+    }
+
+    /// A call was answered: it has settled, or it waits for the driver's decoding.
+    fn answered_call(&mut self, call: u32, c: Option<&Call>, now: f64, source: Source, attempts: u32, status: u16) {
+        if let Some(c) = c.filter(|c| c.decodes) {
+            let waiting = Call {
+                kind: CallKind::Decoding,
+                answer: (source, attempts),
+                ..c.clone()
+            };
+            if self.calls.put_back(call, waiting) {
+                return;
+            }
+        }
+        self.counters.succeeded += 1;
+        self.settled_event(call, c, now, attempts, status, None, source);
         if let Some(c) = c {
             self.leave_group_of(call, c.group);
         }
     }
 
+    /// The driver decoded the answer of `call` (`ok`), or could not (the caller gets kind
+    /// `decode`, and a fail-fast group aborts the rest).
+    pub fn decoded(&mut self, now: f64, call: u32, ok: bool) {
+        if !self.calls.get(call).is_some_and(|c| c.kind == CallKind::Decoding) {
+            return;
+        }
+        let Some(c) = self.calls.remove(call) else { return };
+        let (source, attempts) = c.answer;
+        if ok {
+            self.counters.succeeded += 1;
+            self.settled_event(call, Some(&c), now, attempts, 0, None, source);
+            self.leave_group_of(call, c.group);
+        } else {
+            self.counters.failed += 1;
+            self.settled_event(call, Some(&c), now, attempts, 0, Some(ErrorKind::Decode), source);
+            self.fail_group(call, &c, now, ErrorKind::Decode);
+        }
+        self.pump(now);
+    }
+
     /// Answers `call` with `op`'s live response.
     fn settle_response(&mut self, call: u32, c: &Call, now: f64, op: u32, attempts: u32, status: u16) {
-        self.counters.succeeded += 1;
         self.push(Command::ResolveResponse {
             call,
             op,
             source: Source::Network,
             attempts,
         });
-        self.settled_event(call, Some(c), now, attempts, status, None, Source::Network);
-        self.leave_group_of(call, c.group);
+        self.answered_call(call, Some(c), now, Source::Network, attempts, status);
     }
 
     /// Fails `call` (already removed from `calls`); a fail-fast group aborts its other
@@ -546,7 +586,14 @@ impl Machine {
             Source::Network
         };
         self.settled_event(call, c, now, attempts, status, Some(kind), source);
-        let Some(c) = c else { return };
+        if let Some(c) = c {
+            self.fail_group(call, c, now, kind);
+        }
+    }
+
+    /// `call` of `c.group` failed with `kind`: it leaves the group, and a fail-fast group
+    /// aborts its other members.
+    fn fail_group(&mut self, call: u32, c: &Call, now: f64, kind: ErrorKind) {
         if c.group == 0 {
             return;
         }
@@ -590,7 +637,8 @@ impl Machine {
     fn abort_call(&mut self, now: f64, call: u32, kind: ErrorKind) {
         let Some(c) = self.calls.get(call) else { return };
         match c.kind {
-            CallKind::TaskRunning => {}
+            // The answer is out; the driver settles the caller once it has decoded it.
+            CallKind::TaskRunning | CallKind::Decoding => {}
             CallKind::TaskQueued => {
                 let c = self.calls.remove(call);
                 self.sched.cancel(call_task(call));

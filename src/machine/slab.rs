@@ -80,6 +80,25 @@ impl<T> Slab<T> {
         self.slots[i].1.take()
     }
 
+    /// Puts `value` back under `id`, which [`remove`](Self::remove) just freed (its slot is
+    /// still free and of the same generation); returns false, storing nothing, otherwise.
+    pub fn put_back(&mut self, id: u32, value: T) -> bool {
+        let Some(index) = (id & INDEX_MASK).checked_sub(1) else {
+            return false;
+        };
+        let free_again = self.free.last() == Some(&index)
+            && self
+                .slots
+                .get(index as usize)
+                .is_some_and(|s| s.1.is_none() && u32::from(s.0) == id >> INDEX_BITS);
+        if free_again {
+            self.free.pop();
+            self.slots[index as usize].1 = Some(value);
+            self.len += 1;
+        }
+        free_again
+    }
+
     /// How many records are live.
     pub fn len(&self) -> usize {
         self.len
@@ -125,6 +144,10 @@ mod tests {
         assert_eq!(s.get(c), Some(&"c"));
         assert_eq!(s.len(), 2);
         assert_eq!(s.ids(), vec![c, b]);
+        assert_eq!(s.remove(c), Some("c"));
+        assert!(s.put_back(c, "c again"));
+        assert_eq!(s.get(c), Some(&"c again"));
+        assert!(!s.put_back(a, "stale"), "only the id just freed");
         s.clear();
         assert!(s.len() == 0 && s.get(b).is_none());
         assert_eq!(s.get(0), None);

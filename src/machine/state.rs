@@ -4,6 +4,7 @@ use crate::prelude::*;
 
 use alloc::rc::Rc;
 
+use super::command::Source;
 use super::memory::Entry;
 use crate::core::cache::StrategyKind;
 use crate::core::lane::Lane;
@@ -19,10 +20,13 @@ pub enum CallKind {
     TaskQueued,
     /// A `schedule` task running in the driver.
     TaskRunning,
+    /// A request answered; the driver is decoding the body (`json`, `text`) and reports
+    /// with [`Machine::decoded`](super::Machine::decoded) whether that worked.
+    Decoding,
 }
 
 /// One caller.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Call {
     /// Request or task.
     pub kind: CallKind,
@@ -36,6 +40,11 @@ pub struct Call {
     pub joined: bool,
     /// Tasks: the host it counts against.
     pub host: Option<HostId>,
+    /// The driver decodes the answer before the caller has it (`json`, `text`): the call
+    /// counts as settled once [`Machine::decoded`](super::Machine::decoded) says how that went.
+    pub decodes: bool,
+    /// While decoding: where the answer came from, after how many attempts.
+    pub answer: (Source, u32),
 }
 
 /// Where an op is.

@@ -42,6 +42,10 @@ struct Sim {
     events: Vec<Event>,
     call_host: HashMap<u32, String>,
     peak: usize,
+    /// Calls submitted with `decodes`.
+    decodes: HashSet<u32>,
+    /// Answered calls the driver is decoding.
+    decoding: HashSet<u32>,
 }
 
 impl Sim {
@@ -64,6 +68,8 @@ impl Sim {
             events: Vec::new(),
             call_host: HashMap::new(),
             peak: 0,
+            decodes: HashSet::new(),
+            decoding: HashSet::new(),
         }
     }
 
@@ -73,6 +79,9 @@ impl Sim {
             self.settled.insert(call, how.clone()).is_none(),
             "call {call} settled twice ({how:?})"
         );
+        if self.decodes.contains(&call) && matches!(how, Settled::Body(..) | Settled::Live(_)) {
+            self.decoding.insert(call);
+        }
     }
 
     fn drain(&mut self) {
@@ -207,8 +216,12 @@ impl Sim {
         };
         f(&mut s);
         // The driver learns the id from the return value before it executes the commands.
+        let decodes = s.decodes;
         let id = self.m.submit(self.now, &s);
         assert!(self.calls.insert(id), "id {id} handed out twice");
+        if decodes {
+            self.decodes.insert(id);
+        }
         self.call_host.insert(id, host.into());
         self.drain();
         id
@@ -499,6 +512,41 @@ fn a_failing_all_group_aborts_its_queued_and_running_siblings() {
 }
 
 #[test]
+fn a_body_that_does_not_decode_counts_as_failed_and_fails_its_group() {
+    let cfg = MachineConfig {
+        concurrency: 1,
+        ..MachineConfig::default()
+    };
+    let mut s = Sim::new(cfg);
+    let g = s.m.open_group(true);
+    let a = s.request("http://h/1", "h", |r| {
+        r.group = g;
+        r.decodes = true;
+    });
+    let b = s.request("http://h/2", "h", |r| r.group = g);
+    let op = s.only_running();
+    s.head(op, 200, "");
+    assert!(
+        matches!(s.settled[&a], Settled::Live(_)),
+        "the answer goes out to be decoded"
+    );
+    assert_eq!(s.m.counters().succeeded, 0, "not counted until decoded");
+    assert_eq!(s.m.held().0, 2, "the decoding call and its queued sibling");
+    s.m.decoded(s.now, a, false);
+    s.drain();
+    assert_eq!(s.m.counters().failed, 2, "the bad body and the aborted sibling");
+    assert_eq!(s.settled[&b], Settled::Err(ErrorKind::Abort));
+    let settled: Vec<_> = s
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Settled && e.call == a)
+        .collect();
+    assert_eq!(settled.len(), 1);
+    assert_eq!(settled[0].error, Some(ErrorKind::Decode));
+    assert_eq!(s.m.held(), (0, 0, 0));
+}
+
+#[test]
 fn tasks_share_the_slots_and_a_queued_task_can_be_aborted() {
     let cfg = MachineConfig {
         concurrency: 1,
@@ -553,6 +601,11 @@ enum Step {
         lane: u8,
         group: bool,
         strategy: u8,
+        decodes: bool,
+    },
+    Decoded {
+        pick: u8,
+        ok: bool,
     },
     Task {
         host: Option<u8>,
@@ -581,8 +634,10 @@ enum Step {
 
 fn step() -> impl Gen<Value = Step> {
     prop_oneof![
-        4 => (0u8..6, 0u8..3, any::<bool>(), 0u8..3, any::<bool>(), 0u8..7)
-            .prop_map(|(url, host, post, lane, group, strategy)| Step::Submit { url, host, post, lane, group, strategy }),
+        4 => (0u8..6, 0u8..3, any::<bool>(), 0u8..3, any::<bool>(), 0u8..7, any::<bool>()).prop_map(
+            |(url, host, post, lane, group, strategy, decodes)| Step::Submit { url, host, post, lane, group, strategy, decodes }
+        ),
+        1 => (any::<u8>(), any::<bool>()).prop_map(|(pick, ok)| Step::Decoded { pick, ok }),
         1 => proptest::option::of(0u8..3).prop_map(|host| Step::Task { host }),
         1 => any::<u8>().prop_map(Step::Abort),
         4 => (any::<u8>(), 0u8..8, any::<bool>()).prop_map(|(pick, status, wait)| Step::Head { pick, status, wait }),
@@ -622,6 +677,7 @@ fn run_steps(cfg: MachineConfig, steps: &[Step]) -> Sim {
                 lane,
                 group: in_group,
                 strategy,
+                decodes,
             } => {
                 let host = HOSTS[host as usize];
                 let url = std::format!("http://{host}{}", URLS[url as usize]);
@@ -632,7 +688,15 @@ fn run_steps(cfg: MachineConfig, steps: &[Step]) -> Sim {
                     r.lane = [Lane::Critical, Lane::Normal, Lane::Background][lane as usize];
                     r.group = if in_group { group } else { 0 };
                     r.strategy = Strategy::from_code(strategy as u32);
+                    r.decodes = decodes;
                 });
+            }
+            Step::Decoded { pick: i, ok } => {
+                if let Some(call) = pick(s.decoding.iter().copied(), i) {
+                    s.decoding.remove(&call);
+                    s.m.decoded(s.now, call, ok);
+                    s.drain();
+                }
             }
             Step::Task { host } => {
                 s.task(host.map(|h| HOSTS[h as usize]));
@@ -716,6 +780,10 @@ fn finish(s: &mut Sim) {
             s.drain();
         } else if let Some(call) = pick(s.tasks_running.keys().copied(), 0) {
             s.task_done(call);
+        } else if let Some(call) = pick(s.decoding.iter().copied(), 0) {
+            s.decoding.remove(&call);
+            s.m.decoded(s.now, call, true);
+            s.drain();
         } else if s.m.deadline().is_some() {
             s.run_until_idle();
         } else {
