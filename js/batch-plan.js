@@ -2,21 +2,10 @@
 // by, their URL encoding, `{keys}` URL templates, and splitting a batch so that every request
 // respects both `maxBatchSize` and `maxUrlLength`. A port of src/core/batch.rs.
 
+import { wellFormed } from './errors.js';
+
 /** The placeholder a URL template holds; replaced by the comma-joined, encoded keys. */
-export const KEYS = '{keys}';
-
-const SURROGATES = /[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDFFF]/g;
-
-/** `s` with every lone surrogate replaced by U+FFFD (what crossing into UTF-8 does). */
-export const wellFormed = (s) => s.replace(SURROGATES, (m) => (m.length === 2 ? m : '\uFFFD'));
-
-/** What a value is, in a `(got …)`: `"text"`, `5`, `null`, `an array`, …. */
-export function describe(v) {
-  if (typeof v === 'string') return `"${Array.from(wellFormed(v)).slice(0, 40).join('')}"`;
-  if (typeof v === 'number' || typeof v === 'boolean' || v == null) return String(v);
-  if (typeof v === 'function') return 'a function';
-  return Array.isArray(v) ? 'an array' : 'an object';
-}
+const KEYS = '{keys}';
 
 /** The form keys are compared in: `String(key)`, so the id `1` and the id `"1"` match. */
 export const keyString = (key) => wellFormed(String(key));

@@ -7,47 +7,24 @@
 import {
   clientOptions,
   concurrencyLimit,
-  describe,
   groupOptions,
   laneInit,
   loaderOptions,
   paginateOptions,
   scheduleOptions,
 } from './options.js';
-import {
-  AS_JSON,
-  AS_RESPONSE,
-  AS_TASK,
-  AS_TEXT,
-  Call,
-  Driver,
-  EVENT_NAMES,
-  LANES,
-  STRATEGIES,
-  callListener,
-  fetchlaneError,
-  linesOf,
-} from './driver.js';
+import { callListener, createDriver, orNaN } from './driver.js';
+import { badArgument, fetchlaneError } from './errors.js';
 import { createLoader } from './loader.js';
 import { paginate } from './paginate.js';
+import { AS_JSON, AS_RESPONSE, AS_TASK, AS_TEXT, EVENT_NAMES, LANES, STRATEGIES } from './protocol.js';
+import { Call, linesOf } from './records.js';
+import { addHeaders, against, callerRequest, notAnInput, pageUrl, urlOf } from './request.js';
 
-/** What `laneInit(undefined)` gives, without decoding anything (the hot path). */
-const DEFAULT_LANE = Object.freeze({
-  lane: 'normal',
-  strategy: undefined,
-  ttlMs: undefined,
-  timeoutMs: undefined,
-  totalTimeoutMs: undefined,
-  retry: undefined,
-  dedupe: undefined,
-  key: undefined,
-  signal: undefined,
-  requestInit: Object.freeze({}),
-});
-/** What `scheduleOptions(undefined)` gives. */
-const DEFAULT_SCHEDULE = Object.freeze({ lane: 'normal', signal: undefined, host: undefined });
-/** What `groupOptions(undefined)` gives. */
-const DEFAULT_GROUP = Object.freeze({ as: 'json', abortOnFailure: true, onProgress: undefined });
+// What no options give, decoded once (a request without `init` is the hot path). Read only.
+const DEFAULT_LANE = laneInit(undefined);
+const DEFAULT_SCHEDULE = scheduleOptions(undefined);
+const DEFAULT_GROUP = groupOptions(undefined);
 
 /** The strategies that bypass the cache. */
 const NETWORK_ONLY = STRATEGIES['network-only'];
@@ -97,93 +74,67 @@ function isEmpty(object) {
 function pageBase() {
   const doc = globalThis.document;
   if (doc !== undefined && doc !== null && typeof doc.baseURI === 'string') return doc.baseURI;
-  return pageHref();
-}
-
-/** The page's (or worker's) own URL. */
-function pageHref() {
-  const location = globalThis.location;
-  return location !== undefined && location !== null && typeof location.href === 'string' ? location.href : undefined;
+  return pageUrl();
 }
 
 /** How many resolved URLs a client remembers (see `Client#_resolve`). */
 const MEMO_MAX = 2048;
 
 /**
- * The TypeError of a Request the constructor refused.
- * @param {string} url
- * @param {unknown} cause
+ * An `all` / `allSettled` in progress: results in input order. The driver reads its `id`
+ * and `reason` and calls its `settle` as members settle; the rest is its own.
+ * @param {ReturnType<typeof createDriver>} driver
+ * @param {boolean} settledMode `allSettled`
+ * @param {number} total
+ * @param {boolean} abortOnFailure
+ * @param {Function | undefined} onProgress
+ * @param {(value: unknown[]) => void} resolve
+ * @param {(reason: unknown) => void} reject
  */
-function cannotBuild(url, cause) {
-  let m = `fetchlane: cannot make a request for \`${url}\`: `;
-  m += cause instanceof Error && typeof cause.message === 'string' ? cause.message : 'the Request constructor refused it';
-  if (!url.includes('://')) m += ' (a relative URL needs a page to resolve against, or the `baseUrl` option)';
-  return new TypeError(m, { cause });
-}
-
-/** `v`, or NaN ("not set") for `undefined`. */
-const num = (v) => (v === undefined ? NaN : v);
-
-/** An `all` / `allSettled` in progress: results in input order. */
-class Group {
-  /**
-   * @param {Driver} driver
-   * @param {boolean} settledMode `allSettled`
-   * @param {number} total
-   * @param {boolean} abortOnFailure
-   * @param {Function | undefined} onProgress
-   * @param {(value: unknown[]) => void} resolve
-   * @param {(reason: unknown) => void} reject
-   */
-  constructor(driver, settledMode, total, abortOnFailure, onProgress, resolve, reject) {
-    this.driver = driver;
+function openGroup(driver, settledMode, total, abortOnFailure, onProgress, resolve, reject) {
+  let done = 0;
+  let failed = 0;
+  let finished = false;
+  /** @type {unknown[]} */
+  const results = new Array(total);
+  const group = {
     /** The machine's group id (0: none). */
-    this.id = 0;
-    this.settledMode = settledMode;
-    this.total = total;
-    this.done = 0;
-    this.failed = 0;
-    /** @type {unknown[]} */
-    this.results = new Array(total);
-    this.abortOnFailure = abortOnFailure;
-    this.onProgress = onProgress;
-    this.resolve = resolve;
-    this.reject = reject;
-    this.finished = false;
+    id: driver.closed ? 0 : driver.openGroup(abortOnFailure),
     /** Why the siblings were aborted (their `abort` errors' cause). */
-    this.reason = undefined;
-  }
+    reason: undefined,
 
-  /**
-   * A member settled.
-   * @param {number} index
-   * @param {boolean} ok
-   * @param {unknown} value
-   */
-  settle(index, ok, value) {
-    this.done++;
-    if (this.settledMode) {
-      if (!ok) this.failed++;
-      this.results[index] = ok ? { status: 'fulfilled', value } : { status: 'rejected', reason: value };
-      if (this.onProgress !== undefined) callListener(this.onProgress, { done: this.done, total: this.total, failed: this.failed });
-    } else if (ok) {
-      this.results[index] = value;
-    } else if (!this.finished) {
-      this.finished = true;
-      this.reject(value);
-      if (this.abortOnFailure) {
-        this.reason = new Error('fetchlane: a sibling in `all` failed');
-        this.driver.abortGroup(this);
+    /**
+     * A member settled.
+     * @param {number} index
+     * @param {boolean} ok
+     * @param {unknown} value
+     */
+    settle(index, ok, value) {
+      done++;
+      if (settledMode) {
+        if (!ok) failed++;
+        results[index] = ok ? { status: 'fulfilled', value } : { status: 'rejected', reason: value };
+        if (onProgress !== undefined) callListener(onProgress, { done, total, failed });
+      } else if (ok) {
+        results[index] = value;
+      } else if (!finished) {
+        finished = true;
+        reject(value);
+        if (abortOnFailure) {
+          group.reason = new Error('fetchlane: a sibling in `all` failed');
+          driver.abortGroup(group);
+        }
       }
-    }
-    if (this.done === this.total) {
-      if (!this.finished) {
-        this.finished = true;
-        this.resolve(this.results);
+      if (done === total) {
+        if (!finished) {
+          finished = true;
+          resolve(results);
+        }
+        driver.endGroup(group.id);
       }
-      this.driver.endGroup(this.id);
-    }
-  }
+    },
+  };
+  return group;
 }
 
 // ───────────────────────────── the client ─────────────────────────────
@@ -197,7 +148,7 @@ export class Client {
    */
   constructor(options) {
     const config = clientOptions(options);
-    const driver = new Driver(config);
+    const driver = createDriver(config);
     this._driver = driver;
     /** @type {string | undefined} */
     this._baseUrl = config.baseUrl;
@@ -278,41 +229,26 @@ export class Client {
    */
   _prepare(input, init, as, what) {
     const o = init === undefined || init === null ? DEFAULT_LANE : laneInit(init);
-    let url = typeof input === 'string' ? input : input instanceof URL ? input.href : null;
+    let url = urlOf(input);
     /** @type {Request | null} */
     let template = null;
+    const empty = isEmpty(o.requestInit);
     if (url !== null) {
-      if (isEmpty(o.requestInit)) {
-        // A plain GET: no Request until an attempt needs one.
-        const absolute = this._resolve(url);
-        if (absolute !== null) url = absolute;
-        else template = this._build(this._against(url), o.requestInit);
-      } else {
-        template = this._build(this._against(url), o.requestInit);
-      }
+      // A plain GET: no Request until an attempt needs one.
+      const absolute = empty ? this._resolve(url) : null;
+      if (absolute !== null) url = absolute;
+      else template = callerRequest(against(url, this._baseUrl), o.requestInit);
     } else if (input instanceof Request) {
       // A copy, so the caller's request (and its body) stays theirs.
-      try {
-        const copy = input.clone();
-        template = isEmpty(o.requestInit) ? copy : new Request(copy, /** @type {RequestInit} */ (o.requestInit));
-      } catch (cause) {
-        throw cannotBuild(input.url, cause);
-      }
+      template = callerRequest(input, empty ? undefined : o.requestInit);
     } else {
-      throw new TypeError(`fetchlane: ${what} must be a string, a URL or a Request (got ${describe(input)})`);
+      throw notAnInput(what, input);
     }
     let method = 'GET';
     if (template !== null) {
       url = template.url;
       method = template.method;
-      const headers = template.headers;
-      for (const [name, value] of this._headerPairs) {
-        try {
-          if (!headers.has(name)) headers.set(name, value);
-        } catch {
-          // Only a forbidden name (or a no-cors guard) refuses; the browser drops it anyway.
-        }
-      }
+      addHeaders(template.headers, this._headerPairs);
     }
     const rec = new Call(this._driver, as, /** @type {string} */ (url), method, o.lane);
     rec.template = template;
@@ -351,35 +287,6 @@ export class Client {
   }
 
   /**
-   * `url` resolved against `baseUrl` (unchanged without one: the Request constructor
-   * resolves it); a TypeError when it cannot be.
-   * @param {string} url
-   * @returns {string}
-   */
-  _against(url) {
-    const base = this._baseUrl;
-    if (base === undefined) return url;
-    try {
-      return new URL(url, base).href;
-    } catch {
-      throw new TypeError(`fetchlane: cannot resolve the URL \`${url}\` against baseUrl \`${base}\``);
-    }
-  }
-
-  /**
-   * @param {string} url
-   * @param {object} requestInit
-   * @returns {Request}
-   */
-  _build(url, requestInit) {
-    try {
-      return new Request(url, /** @type {RequestInit} */ (requestInit));
-    } catch (cause) {
-      throw cannotBuild(url, cause);
-    }
-  }
-
-  /**
    * A `RequestLike`: a string, URL or Request, or `{ input, init? }`.
    * @param {unknown} item
    * @param {number} as
@@ -403,7 +310,7 @@ export class Client {
     const o = /** @type {typeof DEFAULT_LANE} */ (rec.opts);
     rec.opts = null;
     const signal = rec.signal;
-    if (signal !== undefined && signal.aborted) {
+    if (signal?.aborted) {
       driver.fail(rec, fetchlaneError(driver.closed ? 'closed' : 'abort', rec.url, undefined, 0, signal.reason));
       return;
     }
@@ -426,7 +333,7 @@ export class Client {
     } else {
       const h = template.headers;
       // The machine keys dedupe and cache entries on the request headers; nothing else reads them.
-      if (cached || deduped) for (const [name, value] of h) headers += `${name}:${value}\n`;
+      if (cached || deduped) headers = linesOf(h);
       if (h.has('idempotency-key')) flags |= 1;
       if (template.credentials === 'include') flags |= 2;
     }
@@ -439,8 +346,10 @@ export class Client {
       key = o.key;
       flags |= 8;
     }
+    // The machine counts a json/text call as settled once it hears how decoding went.
+    if (rec.as === AS_JSON || rec.as === AS_TEXT) flags |= 16;
     driver.submit(
-      rec, hostOf(rec.url), LANES[o.lane], strategy, num(o.ttlMs), num(o.timeoutMs), num(o.totalTimeoutMs),
+      rec, hostOf(rec.url), LANES[o.lane], strategy, orNaN(o.ttlMs), orNaN(o.timeoutMs), orNaN(o.totalTimeoutMs),
       o.dedupe === undefined ? 0 : o.dedupe ? 1 : 2, flags, group, key, headers,
     );
   }
@@ -483,7 +392,7 @@ export class Client {
       return Promise.reject(error);
     }
     if (!Array.isArray(requests)) {
-      return Promise.reject(new TypeError(`fetchlane: requests must be an array (got ${describe(requests)})`));
+      return Promise.reject(badArgument('requests must be an array', requests));
     }
     const as = AS[g.as];
     const n = requests.length;
@@ -499,8 +408,7 @@ export class Client {
     const driver = this._driver;
     return new Promise((resolve, reject) => {
       const abortOnFailure = !settledMode && g.abortOnFailure;
-      const group = new Group(driver, settledMode, n, abortOnFailure, settledMode ? g.onProgress : undefined, resolve, reject);
-      group.id = driver.closed ? 0 : driver.openGroup(abortOnFailure);
+      const group = openGroup(driver, settledMode, n, abortOnFailure, settledMode ? g.onProgress : undefined, resolve, reject);
       // Queued in input order; the queue is drained once, after the last.
       for (let i = 0; i < n; i++) {
         const rec = recs[i];
@@ -525,7 +433,7 @@ export class Client {
    */
   schedule(task, opts) {
     if (typeof task !== 'function') {
-      return Promise.reject(new TypeError(`fetchlane: schedule(task) needs a function (got ${describe(task)})`));
+      return Promise.reject(badArgument('schedule(task) needs a function', task));
     }
     /** @type {{ lane: string, signal: AbortSignal | undefined, host: string | undefined }} */
     let o = DEFAULT_SCHEDULE;
@@ -542,7 +450,7 @@ export class Client {
     rec.signal = o.signal;
     if (driver.closed) {
       driver.fail(rec, fetchlaneError('closed', '', undefined, 0));
-    } else if (o.signal !== undefined && o.signal.aborted) {
+    } else if (o.signal?.aborted) {
       driver.fail(rec, fetchlaneError('abort', '', undefined, 0, o.signal.reason));
     } else {
       driver.task(rec, LANES[o.lane], o.host ?? '');
@@ -559,8 +467,7 @@ export class Client {
    */
   loader(opts) {
     const driver = this._driver;
-    const config = loaderOptions(opts, this._baseUrl);
-    return createLoader(this, config, { countBatched: (n) => driver.countBatched(n), baseUrl: this._baseUrl });
+    return createLoader(this, loaderOptions(opts, this._baseUrl), this._baseUrl, (n) => driver.countBatched(n));
   }
 
   /**
@@ -570,11 +477,7 @@ export class Client {
    * @param {object} [opts] PaginateOptions
    */
   paginate(input, opts) {
-    const o = /** @type {Record<string, unknown>} */ (paginateOptions(opts));
-    // paginate.js takes the RequestInit keys beside the LaneInit ones, as a caller writes them.
-    const flat = { .../** @type {object} */ (o.requestInit) };
-    for (const key of Object.keys(o)) if (key !== 'requestInit' && o[key] !== undefined) flat[key] = o[key];
-    return paginate(this, input, flat, { baseUrl: this._baseUrl });
+    return paginate(this, input, paginateOptions(opts), this._baseUrl);
   }
 
   // ─────────── the cache ───────────
@@ -587,17 +490,17 @@ export class Client {
    * @param {string | RegExp | ((url: string) => boolean)} match
    * @returns {Promise<number>}
    */
-  invalidate(match) {
+  async invalidate(match) {
     /** @type {(url: string) => boolean} */
     let matches;
     if (typeof match === 'string') {
       const prefix = match.endsWith('*');
       const pattern = prefix ? match.slice(0, -1) : match;
-      const base = this._baseUrl ?? pageHref();
+      const base = this._baseUrl ?? pageUrl();
       let absolute = pattern;
       if (!(prefix && pattern === '')) {
         try {
-          absolute = (base === undefined ? new URL(pattern) : new URL(pattern, base)).href;
+          absolute = new URL(pattern, base).href;
         } catch {
           // Not a URL: matched as written.
         }
@@ -614,15 +517,8 @@ export class Client {
         }
       };
     } else {
-      return Promise.reject(
-        new TypeError(`fetchlane: invalidate(match) needs a string, a RegExp or a function (got ${describe(match)})`),
-      );
+      throw badArgument('invalidate(match) needs a string, a RegExp or a function', match);
     }
-    return this._invalidate(matches);
-  }
-
-  /** @param {(url: string) => boolean} matches */
-  async _invalidate(matches) {
     const removed = new Set(this._driver.forgetMemory(matches));
     const store = this._driver.persist;
     if (store !== null) {
@@ -709,7 +605,7 @@ export class Client {
    */
   on(type, listener) {
     if (typeof type !== 'string' || !EVENT_NAMES.includes(type)) {
-      throw new TypeError(`fetchlane: on(type) needs one of ${EVENT_LIST} (got ${describe(type)})`);
+      throw badArgument(`on(type) needs one of ${EVENT_LIST}`, type);
     }
     if (typeof listener !== 'function') throw new TypeError('fetchlane: on(type, listener) needs a function as listener');
     return this._driver.on(type, listener);

@@ -2,7 +2,7 @@
 // in the wasm state machine; js/driver.js carries out its commands, js/client.js is the public
 // class. This file only adds what users meet first: `init`, `createClient`, and friendly
 // messages for the mistakes people make in their first minute.
-import { init as loadWasm } from './wasm.js';
+import { load as loadWasm } from './wasm.js';
 import { Client } from './client.js';
 import { FetchlaneError, isFetchlaneError } from './errors.js';
 

@@ -9,14 +9,9 @@
 //     ─▶ client.json per chunk (dedupe, cache, rate limits, scheduler, retries)
 //     ─▶ select ─▶ match items to keys by their string form ─▶ settle every caller
 
-import { FetchlaneError } from './errors.js';
-import { bisect, buildUrl, byteLength, chunk, describe, encodeKey, keyString, KEYS, parseTemplate } from './batch-plan.js';
-
-/** The `LaneInit` fields a loader passes on to every batch request. */
-const PASSED_ON = ['lane', 'retry', 'timeoutMs', 'totalTimeoutMs', 'strategy', 'ttlMs'];
-
-/** Survives URL parsing unchanged anywhere in a URL. */
-const MARKER = 'fetchlane0keys0placeholder';
+import { badArgument, describe, failure } from './errors.js';
+import { bisect, buildUrl, byteLength, chunk, encodeKey, keyString, parseTemplate } from './batch-plan.js';
+import { addHeaders, against, ownRequest, urlOf } from './request.js';
 
 /** What a body is, in a decode message: `an object`, `a string`, `null`, …. */
 function kindOf(v) {
@@ -25,8 +20,6 @@ function kindOf(v) {
   if (t === 'string' || t === 'number' || t === 'boolean' || t === 'function') return `a ${t}`;
   return 'an object';
 }
-
-const fail = (kind, message, url, cause) => new FetchlaneError(kind, message, url, undefined, 0, cause);
 
 /** A promise with its settle functions; `done` once settled (the first settle wins). */
 function slot() {
@@ -38,27 +31,12 @@ function slot() {
   return s;
 }
 
-/** The absolute template, resolved once against `base` (baseUrl, else the page). */
-function resolveTemplate(template, base) {
-  const optionError = (what) => new TypeError(`fetchlane: option \`opts.url\` ${what}`);
-  let absolute;
-  try {
-    const marked = template.split(KEYS).join(MARKER);
-    absolute = (base === undefined ? new URL(marked) : new URL(marked, base)).href;
-  } catch {
-    throw optionError('cannot be resolved: it must be absolute, or relative to `baseUrl` or the page');
-  }
-  const t = parseTemplate(absolute.split(MARKER).join(KEYS));
-  if (!t) throw optionError('lost its `{keys}` when resolved');
-  return t;
-}
-
 /**
  * The batch request for `keys` from the `url` function's answer: a Request (copied), or a
  * string or URL (relative to `baseUrl`, else the page). Throws a FetchlaneError.
  */
 function buildRequest(f, keys, base) {
-  const failed = (what, cause) => fail('network', `fetchlane: the loader's \`url\` function ${what}`, '', cause);
+  const failed = (what, cause) => failure('network', `fetchlane: the loader's \`url\` function ${what}`, '', cause);
   let value;
   try {
     value = f(keys);
@@ -72,28 +50,9 @@ function buildRequest(f, keys, base) {
       return value;
     }
   }
-  let url;
-  if (typeof value === 'string') url = value;
-  else if (value instanceof URL) url = value.href;
-  else throw failed(`must return a string, a URL or a Request (got ${describe(value)})`);
-  let absolute = url;
-  if (base !== undefined) {
-    try {
-      absolute = new URL(url, base).href;
-    } catch {
-      throw fail('network', `fetchlane: cannot resolve the URL \`${url}\` against baseUrl \`${base}\``, url);
-    }
-  }
-  return newRequest(absolute);
-}
-
-/** `new Request(url)`; throws a FetchlaneError (kind `network`) when the URL is refused. */
-function newRequest(url) {
-  try {
-    return new Request(url);
-  } catch (cause) {
-    throw fail('network', `fetchlane: network error for ${url}`, url, cause);
-  }
+  const url = urlOf(value);
+  if (url === null) throw failed(`must return a string, a URL or a Request (got ${describe(value)})`);
+  return ownRequest(against(url, base, true));
 }
 
 /** `{ request, fits }` from `build()`, or `{ error, fits: true }` when it throws. */
@@ -107,20 +66,16 @@ function attempt(build, maxUrlLength) {
 }
 
 /**
- * A DataLoader-style loader over `client.json`. `opts` is already validated, with defaults:
- * `{ url, key, select, maxBatchSize, windowMs, maxUrlLength, cache }` plus the batch
- * requests' `lane`, `headers`, `retry`, `timeoutMs`, `totalTimeoutMs`, `strategy`, `ttlMs`.
- * `hooks.countBatched(n)` counts the keys a batch served (`stats().batched`);
- * `hooks.baseUrl` is the client's `baseUrl` option (relative URLs resolve against it, else
- * the page). Throws a TypeError naming `opts.url` when a template cannot be resolved.
+ * A DataLoader-style loader over `client.json`. `opts` is js/options.js' `loaderOptions`:
+ * validated, defaults filled in, a string `url` already absolute. `base` is the client's
+ * `baseUrl` (what a relative URL from a `url` function resolves against, else the page);
+ * `countBatched(n)` counts the keys a batch served (`stats().batched`).
  */
-export function createLoader(client, opts, hooks = {}) {
-  const base = hooks.baseUrl ?? undefined;
-  const template = typeof opts.url === 'function' ? null : resolveTemplate(opts.url, base ?? globalThis.location?.href);
-  const { key = 'id', select, maxBatchSize = 100, windowMs = 0, maxUrlLength = 2000, cache = true } = opts;
-  const init = {};
-  for (const k of PASSED_ON) if (opts[k] !== undefined) init[k] = opts[k];
-  const headers = opts.headers == null ? [] : [...new Headers(opts.headers)];
+export function createLoader(client, opts, base, countBatched) {
+  // `init`: the `LaneInit` fields passed on to every batch request (lane, retry, timeoutMs,
+  // totalTimeoutMs, strategy, ttlMs); an unset one is `undefined`, which reads as absent.
+  const { url: batchUrl, key, select, maxBatchSize, windowMs, maxUrlLength, cache, headers, ...init } = opts;
+  const template = typeof batchUrl === 'function' ? null : parseTemplate(batchUrl);
 
   const memo = new Map(); // key string ─▶ slot (pending or done), when `cache` is on
   let batch = null; // { ids, keys, slots, index: Map<id, i> }
@@ -153,22 +108,16 @@ export function createLoader(client, opts, hooks = {}) {
     if (template) {
       const encoded = ids.map(encodeKey);
       const ranges = chunk(encoded.map((e) => e.length), template, maxBatchSize, maxUrlLength);
-      plan = ranges.map(([s, e]) => [[s, e], attempt(() => newRequest(buildUrl(template, encoded.slice(s, e))), Infinity)]);
+      plan = ranges.map(([s, e]) => [[s, e], attempt(() => ownRequest(buildUrl(template, encoded.slice(s, e))), Infinity)]);
     } else {
-      plan = bisect(keys.length, maxBatchSize, ([s, e]) => attempt(() => buildRequest(opts.url, keys.slice(s, e), base), maxUrlLength));
+      plan = bisect(keys.length, maxBatchSize, ([s, e]) => attempt(() => buildRequest(batchUrl, keys.slice(s, e), base), maxUrlLength));
     }
     for (const [[s, e], made] of plan) send(made, ids.slice(s, e), slots.slice(s, e));
   }
 
   function send({ request, error }, ids, slots) {
     if (error) return failAll(ids, slots, error);
-    for (const [name, value] of headers) {
-      try {
-        if (!request.headers.has(name)) request.headers.set(name, value);
-      } catch {
-        // Only a forbidden name (or a no-cors request's guard) refuses; the browser drops it anyway.
-      }
-    }
+    addHeaders(request.headers, headers);
     const url = request.url;
     let promise;
     try {
@@ -209,15 +158,15 @@ export function createLoader(client, opts, hooks = {}) {
         s.resolve(items.get(id));
       } else {
         const m = `fetchlane: the batch response from ${url} has no item for the key "${id}"`;
-        failOne(id, s, fail('missing', m, url));
+        failOne(id, s, failure('missing', m, url));
       }
     });
-    if (served > 0) hooks.countBatched?.(served);
+    if (served > 0) countBatched(served);
   }
 
   /** The items of a body by the string form of their key (the first of a key wins). */
   function itemsOf(body, url) {
-    const decodeError = (what, cause) => fail('decode', `fetchlane: the batch response from ${url}${what}`, url, cause);
+    const decodeError = (what, cause) => failure('decode', `fetchlane: the batch response from ${url}${what}`, url, cause);
     let list = body;
     if (select) {
       try {
@@ -251,7 +200,7 @@ export function createLoader(client, opts, hooks = {}) {
   }
 
   const badKey = (what, k) =>
-    k == null ? new TypeError(`fetchlane: ${what} needs a key that is not null or undefined (got ${describe(k)})`) : null;
+    k == null ? badArgument(`${what} needs a key that is not null or undefined`, k) : null;
 
   return {
     /** The item for `key`; rejects alone (kind `missing`) when the batch response lacks it. */
@@ -262,7 +211,7 @@ export function createLoader(client, opts, hooks = {}) {
     /** The items for `keys`, in order; a failed key gives its error in place. */
     loadMany(keys) {
       if (!Array.isArray(keys)) {
-        return Promise.reject(new TypeError(`fetchlane: loader.loadMany(keys) needs an array (got ${describe(keys)})`));
+        return Promise.reject(badArgument('loader.loadMany(keys) needs an array', keys));
       }
       const results = keys.map((k) => badKey('loader.loadMany(keys)', k) ?? enqueue(k).promise.catch((e) => e));
       return Promise.all(results);

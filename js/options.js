@@ -1,6 +1,8 @@
 // The options of the npm package, declared once: every key of every options object with what
-// it takes, its default and its range (`OPTIONS`), and the functions that check what a caller
-// passes against that declaration and hand back a normalized copy.
+// it takes and its default (`OPTIONS`), and the functions that check what a caller passes
+// against that declaration and hand back a normalized copy. The allowed values are said in
+// the comments and in the checks' messages: nothing reads a description at run time, so none
+// ships.
 //
 // The checks and their messages are the ones the Rust bindings made before the driver moved
 // to JS (src/bindings/options.rs, values.rs, loader.rs, paginate.rs; src/client/config.rs):
@@ -11,6 +13,10 @@
 // tests/types/options-sync.mjs keeps the key sets of `OPTIONS` equal to the interfaces of
 // js/index.d.ts.
 
+import { describe } from './errors.js';
+import { LANES, STRATEGIES } from './protocol.js';
+import { pageUrl } from './request.js';
+
 // ───────────────────────────── types ─────────────────────────────
 
 /**
@@ -19,7 +25,6 @@
  * @property {string} type What the option takes, as js/index.d.ts spells it.
  * @property {unknown} [default] The value an absent option takes, written as a caller would
  *   write it (it goes through `read` like theirs). Absent: the option stays `undefined`.
- * @property {string} [range] The allowed values, in words, where the type says too little.
  * @property {boolean} [required] Whether the option must be present.
  * @property {(value: unknown, path: string) => unknown} read Checks a present value (`path`
  *   names it in errors) and returns it normalized; throws a `TypeError` or `RangeError`.
@@ -154,26 +159,6 @@
 // ───────────────────────────── values and errors ─────────────────────────────
 
 /**
- * A short description of a value for error messages: `"text"` (at most 40 characters),
- * `0`, `NaN`, `true`, `null`, `undefined`, `a function`, `an array`, `an object`.
- * @param {unknown} value
- * @returns {string}
- */
-export function describe(value) {
-  if (typeof value === 'string') {
-    // Lone surrogates became U+FFFD when the string crossed into Rust; keep it that way.
-    const text = typeof value.toWellFormed === 'function' ? value.toWellFormed() : value;
-    return `"${Array.from(text).slice(0, 40).join('')}"`;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return 'an array';
-  return 'an object';
-}
-
-/**
  * The error for option `path`: "fetchlane: option `path` expected", plus " (got …)" when the
  * offending value is given.
  * @param {TypeErrorConstructor | RangeErrorConstructor} Kind
@@ -275,11 +260,25 @@ function decode(table, object, path) {
 
 // ───────────────────────────── readers ─────────────────────────────
 
-/** @type {(value: unknown, path: string) => number} */
-function readNumber(value, path) {
-  if (typeof value !== 'number') throw problem(TypeError, path, 'must be a number', value);
+/**
+ * A reader of values of one `typeof`.
+ * @param {string} type
+ * @param {string} expected what the message says it must be
+ * @returns {(value: unknown, path: string) => any}
+ */
+const typed = (type, expected) => (value, path) => {
+  if (typeof value !== type) throw problem(TypeError, path, expected, value);
   return value;
-}
+};
+
+/** @type {(value: unknown, path: string) => number} */
+const readNumber = typed('number', 'must be a number');
+/** @type {(value: unknown, path: string) => boolean} */
+const readBoolean = typed('boolean', 'must be true or false');
+/** @type {(value: unknown, path: string) => string} */
+const readString = typed('string', 'must be a string');
+/** @type {(value: unknown, path: string) => (...args: never[]) => unknown} */
+const readFunction = typed('function', 'must be a function');
 
 /**
  * The largest count the wasm side holds (`usize::MAX` on wasm32); a limit this large means
@@ -334,24 +333,6 @@ function readNonNegative(value, path) {
   return n;
 }
 
-/** @type {(value: unknown, path: string) => boolean} */
-function readBoolean(value, path) {
-  if (typeof value !== 'boolean') throw problem(TypeError, path, 'must be true or false', value);
-  return value;
-}
-
-/** @type {(value: unknown, path: string) => string} */
-function readString(value, path) {
-  if (typeof value !== 'string') throw problem(TypeError, path, 'must be a string', value);
-  return value;
-}
-
-/** @type {(value: unknown, path: string) => (...args: never[]) => unknown} */
-function readFunction(value, path) {
-  if (typeof value !== 'function') throw problem(TypeError, path, 'must be a function', value);
-  return /** @type {(...args: never[]) => unknown} */ (value);
-}
-
 /**
  * The elements of an array (holes read as `undefined`).
  * @type {(value: unknown, path: string) => unknown[]}
@@ -369,16 +350,11 @@ function readArray(value, path) {
  * @type {(value: unknown, path: string) => [string, string][]}
  */
 function readHeaders(value, path) {
-  let headers;
   try {
-    headers = new Headers(/** @type {HeadersInit} */ (value));
+    return [...new Headers(/** @type {HeadersInit} */ (value))];
   } catch {
     throw problem(TypeError, path, 'must be a Headers object, an object of strings or an array of pairs', value);
   }
-  /** @type {[string, string][]} */
-  const pairs = [];
-  for (const [name, text] of headers) pairs.push([name, text]);
-  return pairs;
 }
 
 /**
@@ -407,7 +383,7 @@ function upperAscii(text) {
  * @returns {Option}
  */
 function limit(fallback) {
-  return { type: 'number', default: fallback, range: `a positive integer or Infinity (${MAX_COUNT} and up: Infinity)`, read: readLimit };
+  return { type: 'number', default: fallback, read: readLimit };
 }
 
 /**
@@ -418,8 +394,7 @@ function limit(fallback) {
  */
 function integer(min, more = {}) {
   const { max = Infinity, ...rest } = more;
-  const range = (min > 0 ? 'a positive integer' : 'an integer >= 0') + (max < Infinity ? `; above ${max} counts as ${max}` : '');
-  return { type: 'number', ...rest, range, read: (value, path) => Math.min(readInteger(value, path, min), max) };
+  return { type: 'number', ...rest, read: (value, path) => Math.min(readInteger(value, path, min), max) };
 }
 
 /**
@@ -428,7 +403,7 @@ function integer(min, more = {}) {
  * @returns {Option}
  */
 function ms(more = {}) {
-  return { type: 'number', ...more, range: 'a positive, finite number of milliseconds', read: readPositiveMs };
+  return { type: 'number', ...more, read: readPositiveMs };
 }
 
 /**
@@ -437,7 +412,7 @@ function ms(more = {}) {
  * @returns {Option}
  */
 function nonNegative(fallback) {
-  return { type: 'number', default: fallback, range: 'a finite number >= 0', read: readNonNegative };
+  return { type: 'number', default: fallback, read: readNonNegative };
 }
 
 /**
@@ -528,8 +503,9 @@ function standard(type) {
 
 // ───────────────────────────── the declaration ─────────────────────────────
 
-const LANES = ['critical', 'normal', 'background'];
-const STRATEGIES = ['cache-first', 'network-first', 'stale-while-revalidate', 'network-only', 'cache-only'];
+/** The lanes, and the cache strategies with `'none'` (a request's bypass), as the protocol numbers them. */
+const LANE_NAMES = Object.keys(LANES);
+const STRATEGY_NAMES = Object.keys(STRATEGIES);
 
 /**
  * `RetryOptions`.
@@ -537,16 +513,16 @@ const STRATEGIES = ['cache-first', 'network-first', 'stale-while-revalidate', 'n
  */
 const RETRY = {
   limit: integer(0, { default: 2, max: 1000 }),
+  // Case-insensitive; kept upper case.
   methods: {
     type: 'readonly string[]',
     default: ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'],
-    range: 'case-insensitive; kept upper case',
     read: (value, path) => readArray(value, path).map((m, i) => upperAscii(readString(m, index(path, i)))),
   },
+  // HTTP statuses, 100 to 599.
   statusCodes: {
     type: 'readonly number[]',
     default: [408, 413, 429, 500, 502, 503, 504],
-    range: 'HTTP statuses, 100 to 599',
     read: (value, path) =>
       readArray(value, path).map((code, i) => {
         const n = readInteger(code, index(path, i), 100);
@@ -555,10 +531,10 @@ const RETRY = {
       }),
   },
   backoffMs: nonNegative(300),
+  // A finite number >= 1.
   factor: {
     type: 'number',
     default: 2,
-    range: 'a finite number >= 1',
     read(value, path) {
       const n = readNonNegative(value, path);
       if (n < 1) throw problem(RangeError, path, 'must be >= 1', value);
@@ -567,10 +543,10 @@ const RETRY = {
   },
   maxBackoffMs: nonNegative(10000),
   jitter: bool(true),
+  // A finite number >= 0, or Infinity.
   maxRetryAfterMs: {
     type: 'number',
     default: 60000,
-    range: 'a finite number >= 0, or Infinity',
     read: (value, path) => (value === Infinity ? value : readNonNegative(value, path)),
   },
   retryOnTimeout: bool(true),
@@ -591,7 +567,8 @@ const RATE_LIMIT = {
  * @satisfies {Table}
  */
 const PERSIST = {
-  name: { type: 'string', required: true, range: 'not empty', read: readString },
+  // Not empty (checked by `clientOptions`).
+  name: { type: 'string', required: true, read: readString },
   maxEntries: integer(1, { max: MAX_COUNT }),
   maxAgeMs: ms(),
 };
@@ -601,7 +578,7 @@ const PERSIST = {
  * @satisfies {Table}
  */
 const CACHE = {
-  strategy: oneOf([...STRATEGIES, 'none'], 'cache-first'),
+  strategy: oneOf(STRATEGY_NAMES, 'cache-first'),
   ttlMs: nonNegative(),
   maxEntries: integer(1, { default: 500, max: MAX_COUNT }),
   maxBytes: integer(1, { default: 50 * 1024 * 1024, max: MAX_COUNT }),
@@ -615,9 +592,9 @@ const CACHE = {
  * @satisfies {Table}
  */
 const CLIENT = {
+  // An absolute URL.
   baseUrl: {
     type: 'string | URL',
-    range: 'an absolute URL',
     read(value, path) {
       const base = value instanceof URL ? value.href : readString(value, path);
       try {
@@ -679,8 +656,8 @@ const REQUEST_INIT = {
  * @satisfies {Table}
  */
 const LANE_INIT = {
-  lane: oneOf(LANES, 'normal'),
-  strategy: oneOf([...STRATEGIES, 'none']),
+  lane: oneOf(LANE_NAMES, 'normal'),
+  strategy: oneOf(STRATEGY_NAMES),
   ttlMs: nonNegative(),
   timeoutMs: ms(),
   totalTimeoutMs: ms(),
@@ -704,7 +681,7 @@ const GROUP = {
  * @satisfies {Table}
  */
 const SCHEDULE = {
-  lane: oneOf(LANES, 'normal'),
+  lane: oneOf(LANE_NAMES, 'normal'),
   signal: { type: 'AbortSignal', read: signalReader(false) },
   host: text(),
 };
@@ -714,10 +691,10 @@ const SCHEDULE = {
  * @satisfies {Table}
  */
 const LOADER = {
+  // A string holding `{keys}`, absolute or relative to `baseUrl` or the page.
   url: {
     type: 'string | ((keys: K[]) => string | Request)',
     required: true,
-    range: 'a string holding `{keys}`, absolute or relative to `baseUrl` or the page',
     read(value, path) {
       if (typeof value === 'string') {
         if (!value.includes('{keys}')) {
@@ -786,7 +763,7 @@ function deepFreeze(value) {
 }
 
 /**
- * Every options object, one table each: key → { type, default, range, required, read }.
+ * Every options object, one table each: key → { type, default, required, read }.
  * The tables' key order is the order of the "known:" list in unknown-key errors.
  */
 export const OPTIONS = deepFreeze({
@@ -914,16 +891,6 @@ export function scheduleOptions(raw) {
 
 /** Stands in for `{keys}` while the template goes through the URL parser. */
 const KEYS_MARKER = 'fetchlane0keys0placeholder';
-
-/** The page's (or worker's) own URL, what a relative `fetch` resolves against. */
-function pageUrl() {
-  try {
-    const href = globalThis.location?.href;
-    return typeof href === 'string' ? href : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * `loader(opts)` options. A string `url` comes back absolute: resolved against `baseUrl`

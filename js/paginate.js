@@ -7,8 +7,8 @@
 // has arrived); it starts page i (0-based) once the consumer has asked for more than
 // i - prefetch pages. `return()` aborts whatever is in flight and ends the sequence.
 
-import { FetchlaneError } from './errors.js';
-import { describe } from './batch-plan.js';
+import { decodeError, describe, failure } from './errors.js';
+import { against, callerRequest, notAnInput, ownRequest, urlOf } from './request.js';
 
 // ---- the Link header (RFC 8288) ------------------------------------------------------------
 
@@ -96,61 +96,32 @@ export function nextTarget(header) {
 
 // ---- the pages -----------------------------------------------------------------------------
 
-/** The `LaneInit` additions, applied to every page. */
-const LANE_KEYS = ['lane', 'strategy', 'ttlMs', 'timeoutMs', 'totalTimeoutMs', 'retry', 'dedupe', 'key'];
 /** What later pages copy from the first request. */
 const COPIED = ['mode', 'cache', 'redirect', 'referrerPolicy'];
 
-const fail = (kind, message, url, cause) => new FetchlaneError(kind, message, url, undefined, 0, cause);
-
-/** `fetch(input, init)`'s request, built as today; throws a TypeError naming `input`. */
+/** `fetch(input, init)`'s request, built as the client builds it; throws a TypeError naming `input`. */
 function firstRequest(input, init, base) {
-  let url = typeof input === 'string' ? input : input instanceof URL ? input.href : null;
-  if (url === null && !(input instanceof Request)) {
-    throw new TypeError(`fetchlane: input must be a string, a URL or a Request (got ${describe(input)})`);
-  }
-  if (url !== null && base !== undefined) {
-    try {
-      url = new URL(url, base).href;
-    } catch {
-      throw new TypeError(`fetchlane: cannot resolve the URL \`${url}\` against baseUrl \`${base}\``);
-    }
-  }
-  try {
-    return url === null ? new Request(input.clone(), init) : new Request(url, init);
-  } catch (cause) {
-    const where = url ?? input.url;
-    let m = `fetchlane: cannot make a request for \`${where}\`: `;
-    m += cause instanceof Error && typeof cause.message === 'string' ? cause.message : 'the Request constructor refused it';
-    if (!where.includes('://')) m += ' (a relative URL needs a page to resolve against, or the `baseUrl` option)';
-    throw new TypeError(m, { cause });
-  }
+  const url = urlOf(input);
+  if (url !== null) return callerRequest(against(url, base), init);
+  if (input instanceof Request) return callerRequest(input, init);
+  throw notAnInput('input', input);
 }
 
 /** The request for the page at `target` (relative to `pageUrl`), shaped like `first`. */
 function nextRequest(target, pageUrl, first) {
-  let absolute;
-  try {
-    absolute = new URL(target, pageUrl).href;
-  } catch {
-    throw fail('network', `fetchlane: cannot resolve the URL \`${target}\` against baseUrl \`${pageUrl}\``, target);
-  }
+  const absolute = against(target, pageUrl, true);
   const init = { method: first.method, headers: first.headers, credentials: first.credentials };
   for (const k of COPIED) {
     const v = first[k];
     // `navigate` cannot be asked for; the browser picks the mode then.
     if (typeof v === 'string' && v !== 'navigate') init[k] = v;
   }
-  try {
-    return new Request(absolute, init);
-  } catch (cause) {
-    throw fail('network', `fetchlane: network error for ${absolute}`, absolute, cause);
-  }
+  return ownRequest(absolute, init);
 }
 
 /** The next page's URL from `opts.next(body, response)`: a string, or null for the last page. */
 function callNext(next, body, response) {
-  const failed = (what, cause) => fail('decode', `fetchlane: paginate's \`next\` option ${what}`, response.url, cause);
+  const failed = (what, cause) => failure('decode', `fetchlane: paginate's \`next\` option ${what}`, response.url, cause);
   let value;
   try {
     value = next(body, response);
@@ -165,22 +136,18 @@ function callNext(next, body, response) {
 
 /**
  * The pages starting at `input`: an async iterator (its own `[Symbol.asyncIterator]`) of each
- * page's body parsed as JSON. Nothing is fetched until the first `next()`. `opts` is already
- * validated: the `LaneInit` fields (every page's: lane, strategy, ttlMs, timeoutMs,
- * totalTimeoutMs, retry, dedupe, key, signal), the `RequestInit` fields (the first request's;
- * later pages copy its method, headers, credentials, mode, cache, redirect and referrerPolicy)
- * either as `opts.requestInit` (js/options.js' shape) or inline, `next` (default: the `Link`
- * header) and `prefetch` (default 1). `hooks.baseUrl` is the client's `baseUrl` option.
- * Throws a TypeError naming `input` when it is not usable.
+ * page's body parsed as JSON. Nothing is fetched until the first `next()`. `opts` is
+ * js/options.js' `paginateOptions`: the `LaneInit` fields (every page's: lane, strategy,
+ * ttlMs, timeoutMs, totalTimeoutMs, retry, dedupe, key, signal), `requestInit` (the first
+ * request's; later pages copy its method, headers, credentials, mode, cache, redirect and
+ * referrerPolicy), `next` (absent: the `Link` header) and `prefetch`. `base` is the client's
+ * `baseUrl`. Throws a TypeError naming `input` when it is not usable.
  */
-export function paginate(client, input, opts = {}, hooks = {}) {
-  const { next, prefetch: ahead = 1, requestInit, ...lane } = opts ?? {};
-  const signal = lane.signal ?? undefined;
-  const init = requestInit ? { ...requestInit, signal } : lane;
-  const prefetch = Math.min(ahead, 1e6);
-  const first = firstRequest(input, init, hooks.baseUrl ?? undefined);
-  const pageInit = {};
-  for (const k of LANE_KEYS) if (lane[k] !== undefined) pageInit[k] = lane[k];
+export function paginate(client, input, opts, base) {
+  // `lane`: the `LaneInit` additions (lane, strategy, …), applied to every page; an unset
+  // one is `undefined`, which reads as absent.
+  const { next, prefetch, signal, requestInit, ...lane } = opts;
+  const first = firstRequest(input, { ...requestInit, signal }, base);
 
   const ready = new Map(); // index ─▶ { value } | { error }, not yet handed out
   const waiting = []; // { index, resolve, reject }
@@ -212,7 +179,7 @@ export function paginate(client, input, opts = {}, hooks = {}) {
     if (closed) return;
     closed = true;
     ready.clear();
-    signal?.removeEventListener?.('abort', follow);
+    signal?.removeEventListener('abort', follow);
     controller.abort(new Error('fetchlane: the pages were closed'));
     wakeDriver?.();
     settleWaiting();
@@ -221,13 +188,12 @@ export function paginate(client, input, opts = {}, hooks = {}) {
   /** One page: its body, and the request for the page after it (null: none; or an error). */
   async function fetchPage(request) {
     const url = request.url;
-    const response = await client.fetch(request, { ...pageInit, signal: controller.signal });
+    const response = await client.fetch(request, { ...lane, signal: controller.signal });
     let body;
     try {
       body = await response.json();
     } catch (cause) {
-      const detail = cause instanceof Error && typeof cause.message === 'string' ? `: ${cause.message}` : '';
-      throw new FetchlaneError('decode', `fetchlane: the body of ${url} is not valid JSON${detail}`, url, undefined, 0, cause);
+      throw decodeError(url, true, cause, 0);
     }
     // Relative links resolve against where the page came from (after redirects).
     const pageUrl = response.url || url;
@@ -268,7 +234,7 @@ export function paginate(client, input, opts = {}, hooks = {}) {
       break;
     }
     total = index;
-    signal?.removeEventListener?.('abort', follow);
+    signal?.removeEventListener('abort', follow);
     settleWaiting();
   }
 
@@ -280,7 +246,7 @@ export function paginate(client, input, opts = {}, hooks = {}) {
       if (!started && !closed) {
         started = true;
         if (signal?.aborted) follow();
-        else signal?.addEventListener?.('abort', follow, { once: true });
+        else signal?.addEventListener('abort', follow, { once: true });
         drive();
       }
       wakeDriver?.();

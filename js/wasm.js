@@ -1,8 +1,9 @@
-// Loads the wasm state machine once, and the few helpers every driver needs to talk to it:
+// Loads the wasm state machine (js/index.js `init` sees that it is loaded once), and the few
+// helpers every driver needs to talk to it:
 // strings into the scratch buffer, strings out of memory, the command list as f64s.
 // The wire protocol is docs/protocol.md; this file knows nothing of what the numbers mean.
 
-/** The instance's exports (`fl_*` and `memory`); `null` until `init` has resolved. */
+/** The instance's exports (`fl_*` and `memory`); `null` until `load` has resolved. */
 export let wasm = null;
 
 /** @type {WebAssembly.Memory | null} */
@@ -12,9 +13,6 @@ let u8 = new Uint8Array(0);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** @type {Promise<void> | undefined} */
-let loading;
 
 /** The response types `instantiateStreaming` accepts, as wasm-bindgen's glue checks them. */
 const STREAMABLE = new Set(['basic', 'cors', 'default']);
@@ -100,32 +98,20 @@ async function instantiate(source) {
   // The machine imports nothing; an empty `env` covers a toolchain that declares one.
   const imports = { env: {} };
   if (typeof Response === 'function' && source instanceof Response) return fromResponse(source, imports);
-  if (source instanceof WebAssembly.Module) return WebAssembly.instantiate(source, imports);
-  const { instance } = await WebAssembly.instantiate(/** @type {BufferSource} */ (source), imports);
-  return instance;
+  const made = await WebAssembly.instantiate(/** @type {any} */ (source), imports);
+  // From a Module, the instance itself; from bytes, `{ module, instance }`.
+  return source instanceof WebAssembly.Module ? made : made.instance;
 }
 
 /**
- * Loads the wasm module once; later calls return the same promise (a failed load may be tried
- * again). `input` is what wasm-bindgen's `--target web` init took: a URL (string or `URL`), a
+ * Loads the wasm module (js/index.js `init` calls it once, and again after a failure).
+ * `input` is what wasm-bindgen's `--target web` init took: a URL (string or `URL`), a
  * `Request`, a `Response`, an `ArrayBuffer` or typed array, a `WebAssembly.Module`, or a
  * promise of one of these; `{ module_or_path }` is unwrapped too. Default: the
  * `fetchlane_bg.wasm` next to this file (read from disk in Node).
- * @param {unknown} [input]
- * @returns {Promise<void>}
+ * @param {unknown} input
  */
-export function init(input) {
-  if (!loading) {
-    loading = load(input).catch((error) => {
-      loading = undefined;
-      throw error;
-    });
-  }
-  return loading;
-}
-
-/** @param {unknown} input */
-async function load(input) {
+export async function load(input) {
   let source = await input;
   if (source !== null && typeof source === 'object' && Object.getPrototypeOf(source) === Object.prototype && 'module_or_path' in source) {
     source = await source.module_or_path;
@@ -183,31 +169,20 @@ function put(mem, ptr, s) {
 }
 
 /**
- * Writes up to five strings, one after the other, into the scratch buffer (one `fl_scratch`
- * call), for the wasm call that follows. Their byte lengths land in `lengths`.
- * @param {string} a
- * @param {string} [b]
- * @param {string} [c]
- * @param {string} [d]
- * @param {string} [e]
+ * Writes strings, one after the other, into the scratch buffer (one `fl_scratch` call), for
+ * the wasm call that follows. Their byte lengths land in `lengths`, in argument order.
+ * @param {...string} strings at most five
  */
-export function writeStrings(a, b = '', c = '', d = '', e = '') {
-  const room = (a.length + b.length + c.length + d.length + e.length) * 3;
+export function writeStrings(...strings) {
+  let room = 0;
+  for (const s of strings) room += s.length * 3;
   let ptr = wasm.fl_scratch(room) >>> 0;
   const mem = bytes();
-  let n = put(mem, ptr, a);
-  lengths[0] = n;
-  ptr += n;
-  n = b.length === 0 ? 0 : put(mem, ptr, b);
-  lengths[1] = n;
-  ptr += n;
-  n = c.length === 0 ? 0 : put(mem, ptr, c);
-  lengths[2] = n;
-  ptr += n;
-  n = d.length === 0 ? 0 : put(mem, ptr, d);
-  lengths[3] = n;
-  ptr += n;
-  lengths[4] = e.length === 0 ? 0 : put(mem, ptr, e);
+  for (let i = 0; i < strings.length; i++) {
+    const n = put(mem, ptr, strings[i]);
+    lengths[i] = n;
+    ptr += n;
+  }
 }
 
 /**

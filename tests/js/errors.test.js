@@ -25,6 +25,20 @@ test("errors: a body that is not JSON rejects json() with kind decode", async ()
   assertEqual(await c.text(url('/bad-json', run)), '{"oops": ');
 });
 
+test('errors: a body that does not decode counts as failed, and its settled event says decode', async () => {
+  const run = runId('err-decode-stats');
+  const c = await client({ cache: { strategy: 'cache-first' } });
+  const settled = [];
+  c.on('settled', (e) => settled.push(e));
+  // Once through the network (a live response), once from the memory cache (a stored body).
+  await assertRejects(c.json(url('/bad-json', run)), isKind('decode'));
+  await assertRejects(c.json(url('/bad-json', run)), isKind('decode'));
+  assertEqual(await c.text(url('/bad-json', run)), '{"oops": ');
+  const s = c.stats();
+  assertEqual([s.succeeded, s.failed], [1, 2], 'stats: succeeded, failed');
+  assertEqual(settled.map((e) => e.error ?? 'ok'), ['decode', 'decode', 'ok'], 'settled events');
+});
+
 test('errors: a network failure rejects with kind network and a cause', async () => {
   const c = await client({ retry: { limit: 1, backoffMs: 10 } });
   const e = await assertRejects(c.fetch('http://127.0.0.1:9/'), isKind('network'));
