@@ -528,17 +528,7 @@ impl Machine {
         self.push(Command::MergeHeaders { body: entry.body, op });
         self.push(Command::Discard { op });
         self.store_entry(op, &url_key, &request_headers, entry.clone());
-        for call in self.detach_callers(op) {
-            // A fail-fast group may have aborted it while its siblings were answered.
-            let Some(c) = self.calls.remove(call) else { continue };
-            let c = Some(c);
-            let source = if c.as_ref().is_some_and(|c| c.joined) {
-                Source::Dedupe
-            } else {
-                Source::Network
-            };
-            self.settle_body(call, c.as_ref(), now, entry.body, source, attempts);
-        }
+        self.answer_callers(now, op, entry.body, attempts);
         if background {
             {
                 let mut e = Event::new(EventKind::CacheUpdate, origin, attempts).status(304);
@@ -547,6 +537,17 @@ impl Machine {
             }
         }
         self.close_op(op);
+    }
+
+    /// Answers every caller of `op` with `body` from the network: the one that opened it as
+    /// `network`, the ones that joined as `dedupe`.
+    fn answer_callers(&mut self, now: f64, op: u32, body: u32, attempts: u32) {
+        for call in self.detach_callers(op) {
+            // A fail-fast group may have aborted it while its siblings were answered.
+            let Some(c) = self.calls.remove(call) else { continue };
+            let source = if c.joined { Source::Dedupe } else { Source::Network };
+            self.settle_body(call, Some(&c), now, body, source, attempts);
+        }
     }
 
     /// Puts `entry` in memory (and the Cache API), holding a reference to its body.
@@ -597,17 +598,7 @@ impl Machine {
                 }
             }
         }
-        for call in self.detach_callers(op) {
-            // A fail-fast group may have aborted it while its siblings were answered.
-            let Some(c) = self.calls.remove(call) else { continue };
-            let c = Some(c);
-            let source = if c.as_ref().is_some_and(|c| c.joined) {
-                Source::Dedupe
-            } else {
-                Source::Network
-            };
-            self.settle_body(call, c.as_ref(), now, body, source, attempts);
-        }
+        self.answer_callers(now, op, body, attempts);
         self.release_body(body);
         self.close_op(op);
         self.pump(now);
