@@ -5,13 +5,17 @@
 //! `all` / `allSettled` groups, retries with backoff and `Retry-After`, rate limits that
 //! throttle a whole host, and timeouts, over the browser's `fetch`.
 //!
-//! The crate has three layers:
-//! - [`core`]: pure Rust rules (scheduler, rate windows, backoff, retry decisions); runs and
-//!   is tested on the host with a fake clock.
-//! - [`web`]: the browser adapters (`fetch`, timers, clocks, abort signals).
-//! - [`client`]: the Rust API, [`Client`], that composes them: requests, groups, tasks,
-//!   de-duplication, the cache, [`Loader`] batching and [`Pages`] pagination. The JS bindings
-//!   are a thin layer over it.
+//! The crate has these layers:
+//! - [`core`]: pure Rust rules (scheduler, rate windows, backoff, retry decisions, cache
+//!   policy); runs and is tested on the host with a fake clock.
+//! - [`machine`]: the whole request pipeline as one synchronous state machine that does no
+//!   I/O: events in, commands out. Every decision is made there.
+//! - [`web`]: the browser adapters (`fetch`, timers, clocks, abort signals, the Cache API).
+//! - [`client`] (feature `web`): the Rust API, [`Client`], a thin driver that executes the
+//!   machine's commands over [`web`], with futures per request; [`Loader`] batching and
+//!   [`Pages`] pagination on top of it.
+//! - `npm` (feature `npm`): the npm package's wasm surface, numbers in and out, for the JS
+//!   driver.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), fetchlane::Error> {
@@ -45,8 +49,6 @@ mod prelude {
     pub(crate) use alloc::vec;
 }
 
-#[cfg(feature = "web")]
-mod bindings;
 #[cfg(feature = "web")]
 pub mod client;
 pub mod core;

@@ -76,14 +76,40 @@ impl Buffered {
     }
 }
 
-/// Decodes `response` as asked; `url` names it in errors. `aborted` tells whether a failed
-/// read was the caller's abort rather than a bad body.
-pub(crate) async fn decode(
-    response: Response,
-    body_as: BodyAs,
-    url: &str,
-    aborted: impl Fn() -> Option<Error>,
-) -> Result<JsValue, Error> {
+/// The kind `decode` error of a body that did not decode as `body_as`.
+pub(crate) fn decode_error(url: &str, body_as: BodyAs, cause: JsValue) -> Error {
+    let mut message = String::from("fetchlane: the body of ");
+    message.push_str(url);
+    message.push_str(if body_as == BodyAs::Json { " is not valid JSON" } else { " could not be read as text" });
+    if let Some(text) = cause.dyn_ref::<js_sys::Error>().and_then(|e| e.message().as_string()) {
+        message.push_str(": ");
+        message.push_str(&text);
+    }
+    Error::new(ErrorKind::Decode, url).with_cause(cause).with_message(message)
+}
+
+impl Buffered {
+    /// The body as text, decoded as `Response.text()` does (UTF-8, a leading BOM dropped,
+    /// invalid sequences replaced).
+    pub fn text(&self) -> String {
+        let bytes = js_sys::Uint8Array::new(&self.body).to_vec();
+        let text = String::from_utf8_lossy(&bytes);
+        text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned()
+    }
+
+    /// The body turned into what the caller asked for: a fresh `Response`, the parsed JSON
+    /// value or the text. Fails with kind `decode` when it does not parse.
+    pub fn decode(&self, body_as: BodyAs, url: &str) -> Result<JsValue, Error> {
+        match body_as {
+            BodyAs::Response => Ok(self.to_response(None).into()),
+            BodyAs::Text => Ok(JsValue::from_str(&self.text())),
+            BodyAs::Json => js_sys::JSON::parse(&self.text()).map_err(|cause| decode_error(url, body_as, cause)),
+        }
+    }
+}
+
+/// Decodes a live `response` as asked; `url` names it in errors.
+pub(crate) async fn decode(response: Response, body_as: BodyAs, url: &str) -> Result<JsValue, Error> {
     let promise = match body_as {
         BodyAs::Response => return Ok(response.into()),
         BodyAs::Json => response.json(),
@@ -93,20 +119,5 @@ pub(crate) async fn decode(
         Ok(p) => JsFuture::from(p).await,
         Err(e) => Err(e),
     };
-    match read {
-        Ok(value) => Ok(value),
-        Err(cause) => {
-            if let Some(e) = aborted() {
-                return Err(e);
-            }
-            let mut message = String::from("fetchlane: the body of ");
-            message.push_str(url);
-            message.push_str(if body_as == BodyAs::Json { " is not valid JSON" } else { " could not be read as text" });
-            if let Some(text) = cause.dyn_ref::<js_sys::Error>().and_then(|e| e.message().as_string()) {
-                message.push_str(": ");
-                message.push_str(&text);
-            }
-            Err(Error::new(ErrorKind::Decode, url).with_cause(cause).with_message(message))
-        }
-    }
+    read.map_err(|cause| decode_error(url, body_as, cause))
 }

@@ -2,9 +2,12 @@
 
 use crate::prelude::*;
 
+use alloc::rc::Rc;
+
 use crate::core::error::push_decimal;
 use crate::core::retry_policy::RetryPolicy;
 use crate::core::scheduler::UNLIMITED;
+use crate::machine::{CacheSettings, MachineConfig, RateRule};
 use crate::web::transport::Transport;
 
 /// One rate-limit rule: at most `limit` requests start in any window of `interval_ms`.
@@ -50,6 +53,21 @@ impl Strategy {
             "none" => Strategy::Bypass,
             _ => return None,
         })
+    }
+}
+
+impl Strategy {
+    /// The machine's strategy.
+    pub(crate) fn to_machine(self) -> crate::machine::Strategy {
+        use crate::machine::Strategy as M;
+        match self {
+            Strategy::CacheFirst => M::CacheFirst,
+            Strategy::NetworkFirst => M::NetworkFirst,
+            Strategy::StaleWhileRevalidate => M::StaleWhileRevalidate,
+            Strategy::NetworkOnly => M::NetworkOnly,
+            Strategy::CacheOnly => M::CacheOnly,
+            Strategy::Bypass => M::Bypass,
+        }
     }
 }
 
@@ -245,6 +263,36 @@ impl Config {
             return Err(ConfigError::range_error("retry.maxRetryAfterMs", "must be a number >= 0"));
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// What the machine is told: the limits, timeouts, retry contract, rate limits and
+    /// cache settings (the rest stays with the driver).
+    pub(crate) fn machine_config(&self) -> MachineConfig {
+        MachineConfig {
+            concurrency: self.concurrency,
+            per_host: self.per_host,
+            timeout_ms: self.timeout_ms,
+            total_timeout_ms: self.total_timeout_ms,
+            dedupe: self.dedupe,
+            throw_http_errors: self.throw_http_errors,
+            retry: Rc::new(self.retry.clone()),
+            rate_limits: self
+                .rate_limits
+                .iter()
+                .map(|r| RateRule { limit: r.limit, interval_ms: r.interval_ms, host: r.host.clone() })
+                .collect(),
+            cache: self.cache.as_ref().map(|c| CacheSettings {
+                strategy: c.strategy.to_machine(),
+                ttl_ms: c.ttl_ms,
+                max_entries: c.max_entries,
+                max_bytes: c.max_bytes,
+                allow_private: c.allow_private,
+                persist: c.persist.is_some(),
+                persist_max_age_ms: c.persist.as_ref().and_then(|p| p.max_age_ms),
+            }),
+        }
     }
 }
 

@@ -1,22 +1,20 @@
-//! Groups: `all` (fail fast, abort the siblings) and `allSettled` (every outcome, with
-//! progress).
+//! Groups: `all` (fail fast; the machine aborts the siblings) and `allSettled` (every
+//! outcome, with progress). The machine knows each group by id and makes the decisions; this
+//! collects the members' outcomes in input order for the caller's future.
 
 use crate::prelude::*;
 
 use alloc::rc::Rc;
+use core::cell::RefCell;
 use core::future::Future;
 use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
 
-use futures_util::stream::{FuturesUnordered, StreamExt};
-use futures_util::FutureExt;
 use wasm_bindgen::JsValue;
 
+use super::driver::Driver;
 use super::error::Error;
-use super::options::{BodyAs, RequestOptions};
-use super::pipeline;
-use super::request::prepare;
-use super::Inner;
-use crate::web::abort::AbortHub;
+use super::options::BodyAs;
 
 /// Options for `all` and `allSettled`.
 #[derive(Clone, Copy, Debug)]
@@ -44,81 +42,164 @@ pub struct Progress {
     pub failed: usize,
 }
 
-type Member = Pin<Box<dyn Future<Output = (usize, Result<JsValue, Error>)>>>;
-
-/// One owned future per request, so that the rest of a group can outlive the call that
-/// started it (`abortOnFailure: false`).
-fn members(
-    inner: &Rc<Inner>,
-    requests: Vec<(web_sys::Request, RequestOptions)>,
-    body_as: BodyAs,
-    group: &Rc<AbortHub>,
-) -> FuturesUnordered<Member> {
-    requests
-        .into_iter()
-        .enumerate()
-        .map(|(i, (request, options))| -> Member {
-            // Prepared before the first poll, so that queue order is input order.
-            let prepared = prepare(inner, &request);
-            Box::pin(pipeline::start_or_fail(inner, prepared, options, body_as, Some(group.clone())).map(move |r| (i, r)))
-        })
-        .collect()
+struct Inner {
+    /// The machine's group id (0: none).
+    id: u32,
+    settled_mode: bool,
+    abort_on_failure: bool,
+    total: usize,
+    done: usize,
+    failed: usize,
+    results: Vec<Option<Result<JsValue, Error>>>,
+    /// `all`: the first failure, once it happened.
+    error: Option<Error>,
+    /// The caller's future has its answer (or was dropped).
+    finished: bool,
+    waker: Option<Waker>,
+    /// Why the siblings were aborted (their `abort` errors' cause).
+    reason: Option<JsValue>,
 }
 
-pub(crate) fn all(
-    inner: &Rc<Inner>,
-    requests: Vec<(web_sys::Request, RequestOptions)>,
-    options: GroupOptions,
-) -> impl Future<Output = Result<Vec<JsValue>, Error>> {
-    let group = AbortHub::new();
-    let mut results: Vec<Option<JsValue>> = vec![None; requests.len()];
-    let mut pending = members(inner, requests, options.body_as, &group);
-    async move {
-    while let Some((i, result)) = pending.next().await {
-        match result {
-            Ok(value) => results[i] = Some(value),
-            Err(e) => {
-                if options.abort_on_failure {
-                    // Aborting first lets every sibling see the abort before it is dropped.
-                    group.fire(js_sys::Error::new("fetchlane: a sibling in `all` failed").into());
-                } else {
-                    // The siblings keep going in the background; nobody reads their results.
-                    wasm_bindgen_futures::spawn_local(async move {
-                        while pending.next().await.is_some() {}
-                    });
-                }
-                return Err(e);
-            }
-        }
-    }
-    Ok(results.into_iter().map(|v| v.unwrap_or(JsValue::UNDEFINED)).collect())
-    }
+/// What the driver must tell the machine after a member settled.
+pub(crate) struct Settled {
+    /// The group's id.
+    pub id: u32,
+    /// Abort the members still waiting (the first failure of a fail-fast group).
+    pub abort: bool,
+    /// Every member has settled: the machine can forget the group.
+    pub ended: bool,
 }
 
-pub(crate) fn all_settled(
-    inner: &Rc<Inner>,
-    requests: Vec<(web_sys::Request, RequestOptions)>,
-    options: GroupOptions,
+/// One group's members' outcomes.
+pub(crate) struct GroupState {
+    inner: RefCell<Inner>,
     on_progress: Option<Box<dyn Fn(Progress)>>,
-) -> impl Future<Output = Vec<Result<JsValue, Error>>> {
-    // Never fired; members join it only so that both groups share one code path.
-    let group = AbortHub::new();
-    let total = requests.len();
-    let mut pending = members(inner, requests, options.body_as, &group);
-    async move {
-    let mut results: Vec<Option<Result<JsValue, Error>>> = (0..total).map(|_| None).collect();
-    let (mut done, mut failed) = (0, 0);
-    while let Some((i, result)) = pending.next().await {
-        done += 1;
-        if result.is_err() {
-            failed += 1;
-        }
-        results[i] = Some(result);
-        if let Some(report) = &on_progress {
-            report(Progress { done, total, failed });
-        }
+}
+
+impl GroupState {
+    pub fn new(
+        total: usize,
+        settled_mode: bool,
+        abort_on_failure: bool,
+        on_progress: Option<Box<dyn Fn(Progress)>>,
+    ) -> Rc<GroupState> {
+        Rc::new(GroupState {
+            inner: RefCell::new(Inner {
+                id: 0,
+                settled_mode,
+                abort_on_failure: abort_on_failure && !settled_mode,
+                total,
+                done: 0,
+                failed: 0,
+                results: (0..total).map(|_| None).collect(),
+                error: None,
+                finished: false,
+                waker: None,
+                reason: None,
+            }),
+            on_progress,
+        })
     }
-    drop(group);
-    results.into_iter().flatten().collect()
+
+    pub fn set_id(&self, id: u32) {
+        self.inner.borrow_mut().id = id;
+    }
+
+    pub fn id(&self) -> u32 {
+        self.inner.borrow().id
+    }
+
+    /// Why the siblings were aborted, once they were.
+    pub fn reason(&self) -> Option<JsValue> {
+        self.inner.borrow().reason.clone()
+    }
+
+    /// Member `index` settled with `result`. Calls `on_progress` (with no borrow held).
+    pub fn settle(&self, index: usize, result: Result<JsValue, Error>) -> Settled {
+        let (progress, waker, out) = {
+            let mut g = self.inner.borrow_mut();
+            g.done += 1;
+            let mut abort = false;
+            let mut progress = None;
+            if g.settled_mode {
+                if result.is_err() {
+                    g.failed += 1;
+                }
+                progress = Some(Progress { done: g.done, total: g.total, failed: g.failed });
+                g.results[index] = Some(result);
+            } else {
+                match result {
+                    Ok(v) => g.results[index] = Some(Ok(v)),
+                    Err(e) => {
+                        if g.error.is_none() {
+                            g.error = Some(e);
+                            if g.abort_on_failure {
+                                g.reason = Some(js_sys::Error::new("fetchlane: a sibling in `all` failed").into());
+                                abort = true;
+                            }
+                        }
+                    }
+                }
+            }
+            let ended = g.done == g.total;
+            let waker = if ended || g.error.is_some() { g.waker.take() } else { None };
+            (progress, waker, Settled { id: g.id, abort, ended })
+        };
+        if let (Some(p), Some(report)) = (progress, &self.on_progress) {
+            report(p);
+        }
+        if let Some(w) = waker {
+            w.wake();
+        }
+        out
+    }
+}
+
+/// The caller's wait for a group. Dropping it before it has its answer aborts the members
+/// still waiting.
+#[must_use = "futures do nothing unless awaited"]
+pub(crate) struct GroupWait {
+    pub group: Rc<GroupState>,
+    pub driver: Rc<Driver>,
+}
+
+/// What a group ends in: every result in order, or `all`'s first failure.
+pub(crate) type GroupOutcome = Result<Vec<Result<JsValue, Error>>, Error>;
+
+impl Future for GroupWait {
+    type Output = GroupOutcome;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<GroupOutcome> {
+        let mut g = self.group.inner.borrow_mut();
+        if g.finished {
+            return Poll::Pending;
+        }
+        if let Some(e) = g.error.clone() {
+            g.finished = true;
+            return Poll::Ready(Err(e));
+        }
+        if g.done == g.total {
+            g.finished = true;
+            let results = core::mem::take(&mut g.results);
+            return Poll::Ready(Ok(results.into_iter().map(|r| r.unwrap_or(Ok(JsValue::UNDEFINED))).collect()));
+        }
+        g.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for GroupWait {
+    fn drop(&mut self) {
+        let (id, abort) = {
+            let mut g = self.group.inner.borrow_mut();
+            let abort = !g.finished && g.done < g.total;
+            g.finished = true;
+            if abort && g.reason.is_none() {
+                g.reason = Some(js_sys::Error::new("fetchlane: the caller stopped waiting for the group").into());
+            }
+            (g.id, abort)
+        };
+        if abort {
+            self.driver.abort_group(id, self.group.reason());
+        }
     }
 }

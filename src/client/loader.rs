@@ -27,7 +27,6 @@ use wasm_bindgen::prelude::*;
 use super::config::ConfigError;
 use super::error::{Error, ErrorKind};
 use super::options::{BodyAs, RequestOptions};
-use super::stats::bump;
 use super::Client;
 use crate::core::batch::{bisect, chunk, encode_key, Collector, UrlTemplate, KEYS_PLACEHOLDER};
 use crate::core::hash::HashMap;
@@ -267,8 +266,23 @@ impl Loader {
 
     /// Every key's result, in order; failures in place.
     pub fn load_many(&self, keys: Vec<JsValue>) -> impl Future<Output = Vec<Result<JsValue, Error>>> {
-        let waits: Vec<Wait> = keys.into_iter().map(|k| Wait(self.slot(k))).collect();
-        futures_util::future::join_all(waits)
+        let slots: Vec<Rc<Slot>> = keys.into_iter().map(|k| self.slot(k)).collect();
+        core::future::poll_fn(move |cx| {
+            let mut pending = false;
+            for slot in &slots {
+                let mut s = slot.0.borrow_mut();
+                if s.result.is_none() {
+                    pending = true;
+                    if !s.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                        s.wakers.push(cx.waker().clone());
+                    }
+                }
+            }
+            if pending {
+                return Poll::Pending;
+            }
+            Poll::Ready(slots.iter().map(|s| s.0.borrow().result.clone().unwrap_or_else(|| Err(Error::new(ErrorKind::Missing, "")))).collect())
+        })
     }
 
     /// Stores `value` for `key` without a request, unless the key is already memoised (or
@@ -445,7 +459,7 @@ impl Loader {
                 }
             }
         }
-        bump(&self.inner.client.inner.counters.batched, served);
+        self.inner.client.count_batched(served);
     }
 
     /// The items of a response body, by the string form of their key (the first item of a

@@ -1,55 +1,51 @@
-//! The Rust API: [`Client`] runs requests and tasks under one set of limits.
+//! The Rust API for Rust front ends (Leptos, Yew, Dioxus): [`Client`] runs requests and tasks
+//! under one set of limits, with futures per request.
 //!
-//! The JS bindings are a thin layer over this module; Rust front ends (Leptos, Yew, Dioxus)
-//! use it directly.
+//! It is the second driver of the [`Machine`](crate::machine::Machine) (the npm package's,
+//! `js/driver.js`, is the first): `driver.rs` feeds the machine its events and executes its
+//! commands (a `spawn_local` future per fetch attempt, body read and Cache API call, a
+//! one-shot slot per caller, one `setTimeout` for the machine's deadline); it decides
+//! nothing. [`Loader`] batching and [`Pages`] pagination are Rust code on top of the
+//! client's own requests, as in the JS package.
 
 use crate::prelude::*;
 
-mod attempt;
 mod body;
-mod cache;
 pub mod config;
-mod dedupe;
+mod driver;
 pub mod error;
 pub mod events;
-mod gate;
 mod group;
 pub mod loader;
-mod network;
+mod oneshot;
 pub mod options;
 pub mod paginate;
-mod pipeline;
 mod request;
 pub mod stats;
 mod store;
 
 use alloc::rc::Rc;
-use core::cell::{Cell, RefCell};
 use core::future::Future;
-use core::pin::pin;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
-use futures_util::future::{select, Either};
-use futures_util::TryFutureExt;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AbortController, AbortSignal, Response};
+use web_sys::{AbortSignal, Response};
 
 pub use config::{CacheConfig, Config, ConfigError, PersistConfig, RateLimit, Strategy};
 pub use error::{Error, ErrorKind};
 pub use events::{Event, EventType, Listener};
 pub use group::{GroupOptions, Progress};
 pub use loader::{BatchUrl, ItemKey, Loader, LoaderConfig};
-pub use paginate::{NextPage, PaginateOptions, Pages};
 pub use options::{BodyAs, RequestOptions};
+pub use paginate::{NextPage, PaginateOptions, Pages};
 pub use stats::Stats;
-pub(crate) use request::resolve as resolve_url;
 
-use crate::core::hash::{HashMap, HashSet};
+use crate::core::hash::HashSet;
 use crate::core::lane::Lane;
-use crate::core::rate_window::RateWindow;
-use crate::core::scheduler::Scheduler;
-use crate::web::abort;
-use gate::Gate;
-use stats::Counters;
+use driver::{Driver, Sink};
+use group::{GroupState, GroupWait};
+use oneshot::{Receiver, Slot};
 
 /// Options for [`Client::schedule`].
 #[derive(Clone, Default)]
@@ -65,58 +61,79 @@ pub struct ScheduleOptions {
 
 pub(crate) struct Inner {
     pub config: Config,
-    pub gate: Rc<Gate>,
-    pub counters: Counters,
-    pub emitter: events::Emitter,
-    pub next_request_id: Cell<u64>,
-    /// The memory store, when the cache is on.
-    pub memory: Option<RefCell<store::MemoryStore>>,
-    /// The Cache API store, when `persist` is set.
-    pub persistent: Option<RefCell<store::PersistentStore>>,
-    /// Shared requests in flight, by dedupe key.
-    pub inflight: RefCell<HashMap<String, Rc<dedupe::Shared>>>,
-    pub closed: Cell<bool>,
-    /// Aborted by `close`; its signal is what tasks without a signal of their own get.
-    pub close: AbortController,
-    /// Fired by `close`: every request and task in flight registers its controller here.
-    pub closing: Rc<abort::AbortHub>,
+    pub driver: Rc<Driver>,
 }
 
 /// Runs requests and tasks under a global and per-host concurrency limit, in lanes, with
-/// rate limits, timeouts and retries. Cloning is cheap and shares everything.
+/// rate limits, timeouts, retries, de-duplication and the cache. Every decision is made by
+/// the [`Machine`](crate::machine::Machine); the client executes its commands. Cloning is
+/// cheap and shares everything.
 #[derive(Clone)]
 pub struct Client {
     inner: Rc<Inner>,
+}
+
+/// A caller's wait for one request. Dropping it before the answer aborts the request (it
+/// leaves the queue, or leaves a shared request to its other callers).
+#[must_use = "futures do nothing unless awaited"]
+struct CallFuture {
+    driver: Rc<Driver>,
+    call: u32,
+    slot: Rc<Slot<Result<JsValue, Error>>>,
+}
+
+impl Future for CallFuture {
+    type Output = Result<JsValue, Error>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut Receiver(self.slot.clone()))
+            .poll(cx)
+            .map(|r| r.unwrap_or_else(|| Err(Error::new(ErrorKind::Closed, ""))))
+    }
+}
+
+impl Drop for CallFuture {
+    fn drop(&mut self) {
+        if !self.slot.is_sent() {
+            self.driver.abandon(self.call);
+        }
+    }
+}
+
+/// A `schedule` task's hold on its call: dropping it returns the slot (a running task) or
+/// leaves the queue (a queued one).
+struct TaskGuard {
+    driver: Rc<Driver>,
+    call: u32,
+    running: bool,
+    done: bool,
+}
+
+impl TaskGuard {
+    /// The task never ran and its call is gone: nothing to give back.
+    fn disarm(&mut self) {
+        self.done = true;
+    }
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if self.running {
+            self.driver.task_done(self.call);
+        } else {
+            self.driver.abandon(self.call);
+        }
+    }
 }
 
 impl Client {
     /// Builds a client; the configuration is checked here, never on the hot path.
     pub fn new(config: Config) -> Result<Client, ConfigError> {
         config.validate()?;
-        let gate = Gate::new(Scheduler::new(config.concurrency, config.per_host));
-        for rule in &config.rate_limits {
-            gate.add_window(rule.host.as_deref(), RateWindow::new(rule.limit, rule.interval_ms));
-        }
-        let memory = config.cache.as_ref().map(|c| RefCell::new(store::MemoryStore::new(c)));
-        let persistent = config
-            .cache
-            .as_ref()
-            .and_then(|c| c.persist.as_ref().map(|p| RefCell::new(store::PersistentStore::new(p, &c.namespace))));
-        Ok(Client {
-            inner: Rc::new(Inner {
-                config,
-                gate,
-                counters: Counters::default(),
-                emitter: events::Emitter::default(),
-                next_request_id: Cell::new(0),
-                inflight: RefCell::new(HashMap::default()),
-                memory,
-                persistent,
-                closed: Cell::new(false),
-                close: abort::controller(),
-                closing: abort::AbortHub::new(),
-            }),
-        })
+        let driver = Driver::new(&config);
+        Ok(Client { inner: Rc::new(Inner { config, driver }) })
     }
 
     /// The configuration the client was built with.
@@ -129,23 +146,38 @@ impl Client {
         request::new_get(self.inner.config.base_url.as_deref(), url)
     }
 
-    /// Runs one request through the pipeline, decoding the body as asked. The answer is a
-    /// `Response`, the parsed JSON value, or a string, following `body_as`. The request is
-    /// queued before this returns; the returned future drives it.
+    /// Runs one request, decoding the body as asked. The answer is a `Response`, the parsed
+    /// JSON value, or a string, following `body_as`. The request is queued before this
+    /// returns; dropping the future before it is done aborts the request.
     pub fn send(
         &self,
         request: &web_sys::Request,
         options: RequestOptions,
         body_as: BodyAs,
     ) -> impl Future<Output = Result<JsValue, Error>> {
-        pipeline::start_or_fail(&self.inner, request::prepare(&self.inner, request), options, body_as, None)
+        let driver = self.inner.driver.clone();
+        let slot = Slot::new();
+        let call = match driver.prepare(request) {
+            Ok(template) => {
+                let call = driver.submit(template, options, body_as, Sink::One(slot.clone()), 0);
+                driver.drain();
+                call
+            }
+            Err(e) => {
+                slot.send(Err(e));
+                0
+            }
+        };
+        CallFuture { driver, call, slot }
     }
 
-    /// Runs one request; the caller gets a readable `Response`. A non-2xx answer (after
-    /// retries) rejects with kind `http` unless `throw_http_errors` is off. Like every
-    /// method here, it queues before returning, and the future borrows nothing.
+    /// Runs one request; the caller gets a readable `Response` (its own, also when the
+    /// request was shared or answered from a cache). A non-2xx answer (after retries)
+    /// rejects with kind `http` unless `throw_http_errors` is off. Like every method here, it
+    /// queues before returning, and the future borrows nothing.
     pub fn fetch(&self, request: &web_sys::Request, options: RequestOptions) -> impl Future<Output = Result<Response, Error>> {
-        self.send(request, options, BodyAs::Response).map_ok(JsCast::unchecked_into)
+        let answer = self.send(request, options, BodyAs::Response);
+        async move { answer.await.map(JsCast::unchecked_into) }
     }
 
     /// Runs one request and parses its body as JSON (kind `decode` when it does not parse).
@@ -155,17 +187,64 @@ impl Client {
 
     /// Runs one request and reads its body as text.
     pub fn text(&self, request: &web_sys::Request, options: RequestOptions) -> impl Future<Output = Result<String, Error>> {
-        self.send(request, options, BodyAs::Text).map_ok(|v| v.as_string().unwrap_or_default())
+        let answer = self.send(request, options, BodyAs::Text);
+        async move { answer.await.map(|v| v.as_string().unwrap_or_default()) }
+    }
+
+    /// Queues every member of a group (in input order, drained once); `None` when there is
+    /// nothing to wait for.
+    fn group(
+        &self,
+        requests: Vec<(web_sys::Request, RequestOptions)>,
+        options: GroupOptions,
+        settled_mode: bool,
+        on_progress: Option<Box<dyn Fn(Progress)>>,
+    ) -> Result<Option<GroupWait>, Error> {
+        let driver = self.inner.driver.clone();
+        let mut members = Vec::with_capacity(requests.len());
+        for (request, opts) in requests {
+            match driver.prepare(&request) {
+                Ok(template) => members.push(Ok((template, opts))),
+                // `all`: every input is checked before any is queued.
+                Err(e) if !settled_mode => return Err(e),
+                Err(e) => members.push(Err(e)),
+            }
+        }
+        if members.is_empty() {
+            return Ok(None);
+        }
+        let abort_on_failure = !settled_mode && options.abort_on_failure;
+        let group = GroupState::new(members.len(), settled_mode, abort_on_failure, on_progress);
+        group.set_id(driver.open_group(abort_on_failure));
+        let id = group.id();
+        for (i, member) in members.into_iter().enumerate() {
+            let sink = Sink::Group(group.clone(), i);
+            match member {
+                Ok((template, opts)) => {
+                    driver.submit(template, opts, options.body_as, sink, id);
+                }
+                Err(e) => driver.settle(sink, Err(e)),
+            }
+        }
+        driver.drain();
+        Ok(Some(GroupWait { group, driver }))
     }
 
     /// Runs every request; results in input order. The first failure rejects, and (unless
-    /// `abort_on_failure` is off) aborts the siblings still queued or in flight.
+    /// `abort_on_failure` is off) aborts the siblings still queued or in flight. A request
+    /// that cannot be copied fails the group before anything is queued.
     pub fn all(
         &self,
         requests: Vec<(web_sys::Request, RequestOptions)>,
         options: GroupOptions,
     ) -> impl Future<Output = Result<Vec<JsValue>, Error>> {
-        group::all(&self.inner, requests, options)
+        let wait = self.group(requests, options, false, None);
+        async move {
+            match wait? {
+                None => Ok(Vec::new()),
+                Some(wait) => wait.await.map(|results| results.into_iter().map(|r| r.unwrap_or(JsValue::UNDEFINED)).collect()),
+            }
+        }
     }
 
     /// Runs every request and reports every outcome, in input order; never fails.
@@ -176,71 +255,57 @@ impl Client {
         options: GroupOptions,
         on_progress: Option<Box<dyn Fn(Progress)>>,
     ) -> impl Future<Output = Vec<Result<JsValue, Error>>> {
-        group::all_settled(&self.inner, requests, options, on_progress)
+        let wait = self.group(requests, options, true, on_progress);
+        async move {
+            match wait {
+                Ok(Some(wait)) => wait.await.unwrap_or_else(|e| vec![Err(e)]),
+                Ok(None) => Vec::new(),
+                Err(e) => vec![Err(e)],
+            }
+        }
     }
 
-    /// Runs `task` under the same limits as requests (p-limit style). The task gets a signal
-    /// that aborts when `options.signal` does or the client closes. Fails with kind `abort`
-    /// or `closed` only while queued; what the task returns is passed through untouched.
-    /// The task is queued before this returns.
+    /// Runs `task` under the same limits as requests (p-limit style), when the returned
+    /// future is polled and a slot is free. The task gets a signal that aborts when
+    /// `options.signal` does or the client closes. Fails with kind `abort` or `closed` only
+    /// while queued; what the task returns is passed through untouched. The task is queued
+    /// before this returns; dropping the future leaves the queue, or frees the slot.
     pub fn schedule<T, F, Fut>(&self, options: ScheduleOptions, task: F) -> impl Future<Output = Result<T, Error>>
     where
         F: FnOnce(AbortSignal) -> Fut,
         Fut: Future<Output = T>,
     {
-        let inner = self.inner.clone();
-        // Without a signal of its own, a task gets the client's close signal: no controller
-        // and no listener per task, so 10 000 queued tasks cost 10 000 queue entries and no
-        // more. With one, a controller of ours folds it together with the client closing.
-        let setup = (!inner.closed.get()).then(|| {
-            let own = options.signal.as_ref().map(|s| {
-                let controller = abort::controller();
-                let links = (abort::link(s, &controller), inner.closing.register(&controller));
-                (controller, links)
-            });
-            let host = options.host.as_deref().map(|h| inner.gate.host(h));
-            (own, inner.gate.acquire(options.lane, host, false))
-        });
+        let driver = self.inner.driver.clone();
+        let slot = Driver::task_slot();
+        let call = driver.task(options.lane, options.host.as_deref(), options.signal, slot.clone());
+        driver.drain();
+        let mut guard = TaskGuard { driver, call, running: false, done: call == 0 };
         async move {
-            let Some((own, acquire)) = setup else {
-                return Err(Error::new(ErrorKind::Closed, ""));
-            };
-            let (permit, signal) = match &own {
-                None => match acquire.await {
-                    Ok(permit) => (permit, inner.close.signal()),
-                    Err(kind) => return Err(Error::new(kind, "")),
-                },
-                Some((controller, _)) => {
-                    let signal = controller.signal();
-                    match select(pin!(acquire), pin!(abort::aborted(&signal))).await {
-                        Either::Left((Ok(permit), _)) if !signal.aborted() => (permit, signal),
-                        Either::Left((Err(kind), _)) => return Err(Error::new(kind, "")),
-                        Either::Left((Ok(_), _)) | Either::Right(_) => {
-                            let kind = if inner.closed.get() { ErrorKind::Closed } else { ErrorKind::Abort };
-                            return Err(Error::new(kind, "").with_cause(signal.reason()));
-                        }
-                    }
+            let ran = core::future::poll_fn(|cx| Driver::poll_task(&slot, cx)).await;
+            let (signal, links) = match ran {
+                Ok(run) => run,
+                Err(e) => {
+                    guard.disarm();
+                    return Err(e);
                 }
             };
+            guard.running = true;
             let output = task(signal).await;
-            drop((permit, own));
+            drop(links);
+            drop(guard);
             Ok(output)
         }
     }
 
     /// Drops the cached entries (memory and Cache API) whose absolute URL `matches`;
-    /// resolves to how many (an entry in both stores counts once). A failing Cache API is
-    /// skipped, not an error.
+    /// resolves to how many (an entry in both stores counts once). The memory entries go at
+    /// once; a failing Cache API is skipped, not an error.
     pub fn invalidate(&self, matches: Rc<dyn Fn(&str) -> bool>) -> impl Future<Output = usize> {
-        let inner = self.inner.clone();
+        let driver = self.inner.driver.clone();
+        let mut removed: HashSet<String> = driver.forget_memory(&*matches).into_iter().collect();
         async move {
-            // An entry may sit in both stores: each URL counts once.
-            let mut removed: HashSet<String> = match &inner.memory {
-                Some(m) => m.borrow_mut().remove_matching(&*matches).iter().map(|u| String::from(&**u)).collect(),
-                None => HashSet::default(),
-            };
-            if let Some(p) = &inner.persistent {
-                if let Ok(urls) = store::unpersist(p, &*matches).await {
+            if let Some(p) = driver.persist() {
+                if let Ok(urls) = p.invalidate(&*matches).await {
                     removed.extend(urls);
                 }
             }
@@ -248,84 +313,83 @@ impl Client {
         }
     }
 
-    /// Drops every cached entry of this client's namespace, in memory and in the Cache API.
+    /// Drops every cached entry of this client's namespace: memory at once, then the Cache
+    /// API.
     pub fn clear_cache(&self) -> impl Future<Output = ()> {
-        let inner = self.inner.clone();
+        let driver = self.inner.driver.clone();
+        driver.clear_memory();
         async move {
-            if let Some(m) = &inner.memory {
-                m.borrow_mut().clear();
-            }
-            if let Some(p) = &inner.persistent {
-                let _ = store::clear_persisted(p).await;
+            if let Some(p) = driver.persist() {
+                let _ = p.clear().await;
             }
         }
     }
 
     /// Rejects every queued (not yet started) request and task with kind `abort`.
     pub fn clear_queue(&self) {
-        self.inner.gate.reject_queued(ErrorKind::Abort);
+        self.inner.driver.clear_queue();
     }
 
     /// Resolves when nothing is queued or running.
     pub async fn on_idle(&self) {
-        self.inner.gate.idle().await
+        self.inner.driver.idle().await
     }
 
     /// How many requests and tasks hold a permit now.
     pub fn active_count(&self) -> usize {
-        self.inner.gate.active()
+        self.inner.driver.active()
     }
 
     /// How many wait in the queue.
     pub fn pending_count(&self) -> usize {
-        self.inner.gate.pending()
+        self.inner.driver.pending()
     }
 
     /// The global limit ([`crate::core::scheduler::UNLIMITED`] for `Infinity`).
     pub fn concurrency(&self) -> usize {
-        self.inner.gate.concurrency()
+        self.inner.driver.concurrency()
     }
 
     /// Changes the global limit at run time: raising it starts queued work at once, lowering
     /// it lets running work finish. Zero is refused.
     pub fn set_concurrency(&self, limit: usize) -> Result<(), ConfigError> {
         config::check_limit("concurrency", limit)?;
-        self.inner.gate.set_concurrency(limit);
+        self.inner.driver.set_concurrency(limit);
         Ok(())
     }
 
     /// Counters since creation.
     pub fn stats(&self) -> Stats {
-        self.inner.counters.snapshot()
+        self.inner.driver.stats()
     }
 
     /// Listens to one event type (`None` for all); returns an id for [`Client::off`].
     pub fn on(&self, kind: Option<EventType>, listener: Listener) -> u32 {
-        self.inner.emitter.add(kind, listener)
+        let id = self.inner.driver.emitter.add(kind, listener);
+        self.inner.driver.update_listening();
+        id
     }
 
     /// Removes a listener added with [`Client::on`].
     pub fn off(&self, id: u32) {
-        self.inner.emitter.remove(id)
+        self.inner.driver.emitter.remove(id);
+        self.inner.driver.update_listening();
     }
 
     /// Whether [`Client::close`] was called.
     pub fn is_closed(&self) -> bool {
-        self.inner.closed.get()
+        self.inner.driver.is_closed()
     }
 
     /// Aborts all queued and running work, drops the listeners, and makes every later call
     /// fail with kind `closed`. Closing twice is harmless.
     pub fn close(&self) {
-        let inner = &self.inner;
-        if inner.closed.replace(true) {
-            return;
-        }
-        inner.gate.reject_queued(ErrorKind::Closed);
-        let reason: JsValue = js_sys::Error::new("fetchlane: the client was closed").into();
-        inner.closing.fire(reason.clone());
-        inner.close.abort_with_reason(&reason);
-        inner.emitter.clear();
+        self.inner.driver.close();
+    }
+
+    /// Counts loader keys a batch response served (`stats().batched`).
+    pub(crate) fn count_batched(&self, n: u64) {
+        self.inner.driver.count_batched(n);
     }
 }
 

@@ -14,17 +14,17 @@ use core::cell::RefCell;
 use core::future::Future;
 use core::task::{Poll, Waker};
 
-use futures_util::future::poll_fn;
+use core::future::poll_fn;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Request, RequestInit, Response};
+use web_sys::{AbortController, Request, RequestInit, Response};
 
 use super::body::decode;
 use super::error::{Error, ErrorKind};
 use super::options::{BodyAs, RequestOptions};
-use super::request::{prepare, resolve};
-use super::{pipeline, Client};
+use super::request::resolve;
+use super::Client;
 use crate::core::link::next_target;
-use crate::web::abort::AbortHub;
+use crate::web::abort::{self, AbortLink};
 
 /// Finds the next page's URL from a page's body and response (whose body is already read);
 /// `Ok(None)` when this was the last page. A relative URL resolves against the page's URL.
@@ -100,8 +100,11 @@ struct Shared {
     client: Client,
     first: RefCell<Option<Request>>,
     options: PaginateOptions,
-    /// Fired by `close`: aborts the page request in flight.
-    hub: Rc<AbortHub>,
+    /// Aborted by `close` (and by the caller's own signal): aborts the page request in
+    /// flight.
+    stop: AbortController,
+    /// Forwards the caller's signal (`options.request.signal`) into `stop`.
+    _link: Option<AbortLink>,
     state: RefCell<State>,
 }
 
@@ -136,12 +139,15 @@ impl Client {
     /// fetched until the first [`Pages::next`]. Later pages reuse `first`'s method, headers
     /// and credentials.
     pub fn paginate(&self, first: &Request, options: PaginateOptions) -> Pages {
+        let stop = abort::controller();
+        let link = options.request.signal.as_ref().map(|s| abort::link(s, &stop));
         Pages {
             shared: Rc::new(Shared {
                 client: self.clone(),
                 first: RefCell::new(Some(Clone::clone(first))),
                 options,
-                hub: AbortHub::new(),
+                stop,
+                _link: link,
                 state: RefCell::new(State::default()),
             }),
         }
@@ -185,7 +191,7 @@ impl Pages {
             return;
         }
         shared.state.borrow_mut().ready.clear();
-        shared.hub.fire(js_sys::Error::new("fetchlane: the pages were closed").into());
+        shared.stop.abort_with_reason(&js_sys::Error::new("fetchlane: the pages were closed").into());
         shared.wake_driver();
         shared.wake_consumers();
     }
@@ -265,18 +271,10 @@ type Page = (JsValue, Result<Option<Request>, Error>);
 
 /// One page: its body, and the request for the page after it (if any).
 async fn fetch_page(shared: &Shared, request: &Request, first: &Request) -> Result<Page, Error> {
-    let inner = &shared.client.inner;
-    let prepared = prepare(inner, request)?;
     let url = request.url();
-    let run = pipeline::start(
-        inner,
-        prepared,
-        shared.options.request.clone(),
-        BodyAs::Response,
-        Some(shared.hub.clone()),
-    );
-    let response: Response = run.await?.unchecked_into();
-    let body = decode(Clone::clone(&response), BodyAs::Json, &url, || None).await?;
+    let options = RequestOptions { signal: Some(shared.stop.signal()), ..shared.options.request.clone() };
+    let response: Response = shared.client.send(request, options, BodyAs::Response).await?.unchecked_into();
+    let body = decode(Clone::clone(&response), BodyAs::Json, &url).await?;
     // Relative links resolve against where the page came from (after redirects).
     let page_url = Some(response.url()).filter(|u| !u.is_empty()).unwrap_or(url);
     let target = match &shared.options.next {

@@ -1,14 +1,10 @@
-//! Turning a caller's request into the pipeline's [`Prepared`] form.
+//! URLs: resolving them, building GET requests, and the host a request counts against.
 
 use crate::prelude::*;
-
-use alloc::rc::Rc;
 
 use crate::core::text;
 
 use super::error::{Error, ErrorKind};
-use super::network::Prepared;
-use super::Inner;
 
 /// The `host[:port]` part of an absolute URL (what per-host limits and pauses key on).
 pub(crate) fn host_of(url: &str) -> &str {
@@ -49,31 +45,6 @@ pub(crate) fn new_get(base: Option<&str>, url: &str) -> Result<web_sys::Request,
     .map_err(|m| Error::new(ErrorKind::Network, url).with_message(m))?;
     web_sys::Request::new_with_str(&absolute)
         .map_err(|cause| Error::new(ErrorKind::Network, url).with_cause(cause))
-}
-
-/// Copies the caller's request (so theirs stays untouched), adds the client's default
-/// headers, and keys it for the stages.
-pub(crate) fn prepare(inner: &Inner, request: &web_sys::Request) -> Result<Prepared, Error> {
-    let url = request.url();
-    let template = request
-        .clone()
-        .map_err(|cause| Error::new(ErrorKind::Network, &url).with_cause(cause))?;
-    let headers = template.headers();
-    for (name, value) in &inner.config.headers {
-        if !headers.has(name).unwrap_or(true) {
-            // Only forbidden header names fail here; the browser drops them anyway.
-            let _ = headers.set(name, value);
-        }
-    }
-    let has_idempotency_key = headers.has("idempotency-key").unwrap_or(false);
-    let host = inner.gate.host(host_of(&url));
-    Ok(Prepared {
-        method: Rc::from(template.method().as_str()),
-        url: Rc::from(url.as_str()),
-        template,
-        host,
-        has_idempotency_key,
-    })
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -1,7 +1,5 @@
 //! Counters since the client was created (`client.stats()`).
 
-use core::cell::Cell;
-
 /// A snapshot of the counters. All start at 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Stats {
@@ -27,43 +25,4 @@ pub struct Stats {
     pub rate_limited: u64,
     /// Response body bytes received, as far as known (`Content-Length` or a buffered body).
     pub bytes: u64,
-}
-
-/// The live counters; cheap to bump from anywhere in the pipeline.
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub started: Cell<u64>,
-    pub succeeded: Cell<u64>,
-    pub failed: Cell<u64>,
-    pub retried: Cell<u64>,
-    pub deduped: Cell<u64>,
-    pub batched: Cell<u64>,
-    pub memory_hits: Cell<u64>,
-    pub persistent_hits: Cell<u64>,
-    pub cache_misses: Cell<u64>,
-    pub rate_limited: Cell<u64>,
-    pub bytes: Cell<u64>,
-}
-
-/// Adds `n` to a counter.
-pub(crate) fn bump(counter: &Cell<u64>, n: u64) {
-    counter.set(counter.get() + n);
-}
-
-impl Counters {
-    pub fn snapshot(&self) -> Stats {
-        Stats {
-            started: self.started.get(),
-            succeeded: self.succeeded.get(),
-            failed: self.failed.get(),
-            retried: self.retried.get(),
-            deduped: self.deduped.get(),
-            batched: self.batched.get(),
-            memory_hits: self.memory_hits.get(),
-            persistent_hits: self.persistent_hits.get(),
-            cache_misses: self.cache_misses.get(),
-            rate_limited: self.rate_limited.get(),
-            bytes: self.bytes.get(),
-        }
-    }
 }

@@ -21,11 +21,6 @@ impl Flag {
         Flag(Rc::new(RefCell::new(FlagState { set, waker: None })))
     }
 
-    /// Whether the flag has been set.
-    pub(crate) fn is_set(&self) -> bool {
-        self.0.borrow().set
-    }
-
     /// Sets the flag and wakes the future waiting on it, if any.
     pub(crate) fn set(&self) {
         let waker = {
