@@ -43,7 +43,7 @@ pub use stats::Stats;
 
 use crate::core::hash::HashSet;
 use crate::core::lane::Lane;
-use driver::{Driver, Sink};
+use driver::{Driver, Sink, TaskPhase, TaskSlot};
 use group::{GroupState, GroupWait};
 use oneshot::{Receiver, Slot};
 
@@ -103,6 +103,7 @@ impl Drop for CallFuture {
 /// leaves the queue (a queued one).
 struct TaskGuard {
     driver: Rc<Driver>,
+    slot: Rc<TaskSlot>,
     call: u32,
     running: bool,
     done: bool,
@@ -122,8 +123,15 @@ impl Drop for TaskGuard {
         }
         if self.running {
             self.driver.task_done(self.call);
-        } else {
-            self.driver.abandon(self.call);
+            return;
+        }
+        let phase = core::mem::replace(&mut *self.slot.phase.borrow_mut(), TaskPhase::Taken);
+        match phase {
+            TaskPhase::Queued => self.driver.abandon(self.call),
+            // Given the slot, but nobody will run it: the slot goes back.
+            TaskPhase::Run(..) => self.driver.task_done(self.call),
+            // Its call is gone already.
+            TaskPhase::Failed(_) | TaskPhase::Taken => {}
         }
     }
 }
@@ -279,9 +287,9 @@ impl Client {
         let slot = Driver::task_slot();
         let call = driver.task(options.lane, options.host.as_deref(), options.signal, slot.clone());
         driver.drain();
-        let mut guard = TaskGuard { driver, call, running: false, done: call == 0 };
+        let mut guard = TaskGuard { driver, slot, call, running: false, done: call == 0 };
         async move {
-            let ran = core::future::poll_fn(|cx| Driver::poll_task(&slot, cx)).await;
+            let ran = core::future::poll_fn(|cx| Driver::poll_task(&guard.slot, cx)).await;
             let (signal, links) = match ran {
                 Ok(run) => run,
                 Err(e) => {
@@ -290,6 +298,11 @@ impl Client {
                 }
             };
             guard.running = true;
+            // Aborted (or closed) between getting its slot and being polled: it does not run.
+            if signal.aborted() {
+                let kind = if guard.driver.is_closed() { ErrorKind::Closed } else { ErrorKind::Abort };
+                return Err(Error::new(kind, "").with_cause(signal.reason()));
+            }
             let output = task(signal).await;
             drop(links);
             drop(guard);
