@@ -155,6 +155,9 @@ pub(crate) struct Driver {
     /// Aborted on close: what tasks without a signal of their own get.
     close: AbortController,
     closed: Cell<bool>,
+    /// The global limit as it was when the client closed (a closed machine keeps none), or
+    /// as set since.
+    final_concurrency: Cell<usize>,
 }
 
 fn line(out: &mut String, name: &str, value: &str) {
@@ -237,6 +240,7 @@ impl Driver {
             emitter: Emitter::default(),
             close: abort::controller(),
             closed: Cell::new(false),
+            final_concurrency: Cell::new(config.concurrency),
         })
     }
 
@@ -445,6 +449,10 @@ impl Driver {
     }
 
     pub fn set_concurrency(&self, limit: usize) {
+        if self.closed.get() {
+            self.final_concurrency.set(limit);
+            return;
+        }
         self.state.borrow_mut().machine.set_concurrency(now_ms(), limit);
         self.drain();
     }
@@ -480,6 +488,9 @@ impl Driver {
     }
 
     pub fn concurrency(&self) -> usize {
+        if self.closed.get() {
+            return self.final_concurrency.get();
+        }
         self.state.borrow().machine.concurrency()
     }
 
@@ -1175,6 +1186,7 @@ impl Driver {
             s.machine.set_listening(false);
             s.closed = true;
             s.close_reason = Some(js_error("fetchlane: the client was closed"));
+            self.final_concurrency.set(s.machine.concurrency());
             s.machine.close(now_ms());
         }
         self.drain();
