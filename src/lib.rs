@@ -43,7 +43,7 @@ mod prelude {
     pub(crate) use alloc::boxed::Box;
     pub(crate) use alloc::string::String;
     // Shipping code turns numbers into text with `core::error::push_decimal`, not `to_string`.
-    #[cfg(test)]
+    #[cfg(all(test, not(target_arch = "wasm32")))]
     pub(crate) use alloc::string::ToString;
     pub(crate) use alloc::vec::Vec;
     pub(crate) use alloc::vec;
