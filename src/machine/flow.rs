@@ -120,6 +120,18 @@ impl Machine {
             stored_headers: None,
         };
         match found {
+            // The hot path: a fresh entry answers at once, with no op to open and close.
+            Some(entry)
+                if plan(kind, Some(freshness(&entry.headers, entry.response_time_ms, ttl_ms, self.wall(now))))
+                    == (Plan::Serve { refresh: false }) =>
+            {
+                self.counters.memory_hits += 1;
+                let mut e = Event::new(EventKind::CacheHit, id, 0);
+                e.source = Some(Source::Memory);
+                self.emit(e);
+                let c = self.calls.remove(id);
+                self.settle_body(id, c.as_ref(), now, entry.body, Source::Memory, 0);
+            }
             Some(entry) => {
                 let op = self.open_op(now, id, req, dedupe_key, Some(ctx));
                 self.apply_plan(now, op, Some((entry, false)));
