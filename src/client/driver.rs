@@ -499,20 +499,7 @@ impl Driver {
     }
 
     pub fn stats(&self) -> Stats {
-        let c = self.state.borrow().machine.counters();
-        Stats {
-            started: c.started,
-            succeeded: c.succeeded,
-            failed: c.failed,
-            retried: c.retried,
-            deduped: c.deduped,
-            batched: c.batched,
-            memory_hits: c.memory_hits,
-            persistent_hits: c.persistent_hits,
-            cache_misses: c.cache_misses,
-            rate_limited: c.rate_limited,
-            bytes: c.bytes,
-        }
+        self.state.borrow().machine.counters()
     }
 
     /// Resolves when nothing is queued or running.

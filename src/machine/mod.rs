@@ -85,9 +85,9 @@ pub struct Submit<'a> {
 pub struct Counters {
     /// Requests whose first attempt started.
     pub started: u64,
-    /// Callers answered.
+    /// Callers answered (a `json`/`text` call once its body decoded).
     pub succeeded: u64,
-    /// Callers failed.
+    /// Callers failed (a body that did not decode included).
     pub failed: u64,
     /// Attempts after the first.
     pub retried: u64,
@@ -103,7 +103,7 @@ pub struct Counters {
     pub cache_misses: u64,
     /// 429/503 answers with a wait.
     pub rate_limited: u64,
-    /// `Content-Length` of successful answers.
+    /// Response body bytes received, as far as known (`Content-Length` of successful answers).
     pub bytes: u64,
 }
 
