@@ -40,6 +40,7 @@ extern crate std;
 /// What std's prelude would bring, for a crate without it.
 mod prelude {
     pub(crate) use alloc::borrow::ToOwned;
+    #[cfg(feature = "web")]
     pub(crate) use alloc::boxed::Box;
     pub(crate) use alloc::string::String;
     // Shipping code turns numbers into text with `core::error::push_decimal`, not `to_string`.

@@ -10,7 +10,8 @@ use core::hash::{BuildHasherDefault, Hasher};
 
 /// A hash map with [`Fnv`]; build one with `HashMap::default()`.
 pub(crate) type HashMap<K, V> = hashbrown::HashMap<K, V, BuildHasherDefault<Fnv>>;
-/// A hash set with [`Fnv`]; build one with `HashSet::default()`.
+/// A hash set with [`Fnv`]; build one with `HashSet::default()`. Only the Rust API uses one.
+#[cfg(feature = "web")]
 pub(crate) type HashSet<K> = hashbrown::HashSet<K, BuildHasherDefault<Fnv>>;
 
 /// 64-bit FNV-1a.

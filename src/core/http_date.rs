@@ -4,7 +4,8 @@
 //! Date parsing is written by hand (no `chrono`, no `js_sys::Date`) so the core stays pure and
 //! the wasm stays small.
 
-const MS_PER_SECOND: f64 = 1000.0;
+/// Milliseconds in a second: HTTP times are in seconds, the pipeline's in ms.
+pub(crate) const MS_PER_SECOND: f64 = 1000.0;
 const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Parses an HTTP-date into ms since the Unix epoch.

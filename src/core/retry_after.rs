@@ -3,8 +3,8 @@
 //! HTTP-dates in `Retry-After` are parsed by [`super::http_date`].
 
 use super::http_date::{all_digits, parse_http_date};
+use crate::core::http_date::MS_PER_SECOND;
 
-const MS_PER_SECOND: f64 = 1000.0;
 
 /// Above this, a `RateLimit-Reset` number is a Unix timestamp in seconds (GitHub style), not a
 /// delta: a billion seconds is ~31 years, far longer than any sane wait, and Unix time passed it

@@ -6,8 +6,8 @@ use crate::prelude::*;
 use super::control::CacheControl;
 use super::headers::{delta_seconds, first};
 use crate::core::http_date::parse_http_date;
+use crate::core::http_date::MS_PER_SECOND;
 
-const MS_PER_SECOND: f64 = 1000.0;
 /// RFC 9111 §4.2.2's "typical setting" for the heuristic lifetime.
 const HEURISTIC_FRACTION: f64 = 0.1;
 /// Without the cap, a file last modified years ago would be trusted for months.
