@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// node scripts/size-parts.mjs: what the wasm holds, by part (README "Size").
+// node scripts/size-parts.mjs: what the wasm holds, by part, and the JS driver by file
+// (README "Size").
 // Optimizes the release build exactly as `npm run build` does, but keeps function names, then
 // groups `twiggy top` rows (raw bytes of code and data, names section excluded) and sums
 // `twiggy monos` for the code that generics duplicate. Needs `npm run build` first and twiggy
 // (`cargo install twiggy`).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { transformSync } from 'esbuild';
 import { root } from './server.mjs';
 import { wasmOpt } from './wasm-opt.mjs';
 
@@ -66,3 +69,17 @@ console.log(`| all (raw, optimized, without names) | ${kib(total)} | 100 % |`);
 const monos = twiggy(['monos', '-n', '0', '-m', '1000000']).trim().split('\n').at(-1);
 const bloat = Number(monos.match(/^"?Σ[^,]*"?,(\d+),/)?.[1] ?? NaN);
 console.log(`\nDuplicated generic code (twiggy monos, approximate): ${kib(bloat)} KiB, ${Math.round((bloat * 100) / total)} % of the above.`);
+
+// The JS driver, file by file: each js/*.js minified alone (esbuild) and gzipped, so a file's
+// share of the sum (the bundle itself is smaller: one module, shared names).
+const jsDir = join(root, 'js');
+const jsRows = readdirSync(jsDir)
+  .filter((f) => f.endsWith('.js'))
+  .map((f) => {
+    const code = transformSync(readFileSync(join(jsDir, f), 'utf8'), { minify: true, format: 'esm', loader: 'js' }).code;
+    return [f, gzipSync(code, { level: 9 }).length];
+  })
+  .sort((a, b) => b[1] - a[1]);
+const jsTotal = jsRows.reduce((n, [, b]) => n + b, 0);
+console.log('\n| js/ file (minified alone, gzip -9) | bytes | share |\n| --- | ---: | ---: |');
+for (const [f, b] of jsRows) console.log(`| ${f} | ${b} | ${Math.round((b * 100) / jsTotal)} % |`);
