@@ -23,7 +23,6 @@ import {
   EVENT_TYPES,
   FULFILLED,
   KINDS,
-  MERGE_HEADERS,
   OPEN_OP,
   PENDING,
   READ_BODY,
@@ -33,6 +32,7 @@ import {
   RESOLVE_RESPONSE,
   RETRY_REASONS,
   RUN_TASK,
+  SET_HEADERS,
   SOURCES,
   START_FETCH,
   STORE_DELETE,
@@ -40,7 +40,7 @@ import {
   STORE_WRITE,
   STRATEGIES,
 } from './protocol.js';
-import { Body, Op, first, linesOf, merge304, pairsOf } from './records.js';
+import { Body, Op, first, linesOf, pairsOf, pairsOfLines } from './records.js';
 import { persistentStore } from './store.js';
 import { lengths, memoryF64, readString, wasm, writeStrings } from './wasm.js';
 
@@ -396,12 +396,12 @@ export function createDriver(config) {
         if (op !== undefined) useStore(op, (s, key) => s.remove(key)).catch((error) => storeWriteFailed(op, error));
         return;
       }
-      case MERGE_HEADERS: {
+      case SET_HEADERS: {
+        // The machine merged a 304's headers into the stored ones.
         const body = bodies.get(a);
-        const op = ops.get(b);
-        if (body === undefined || op === undefined) return;
-        const fresh = op.pairs ?? (op.response !== undefined ? pairsOf(op.response.headers) : []);
-        body.headers = merge304(body.headers, fresh);
+        if (body === undefined) return;
+        const len = wasm.fl_body_headers(h, a) >>> 0;
+        body.headers = pairsOfLines(readString(wasm.fl_scratch(len) >>> 0, len));
         body.init = null;
         return;
       }

@@ -18,7 +18,7 @@ export const STORE_READ = 11;
 export const STORE_WRITE = 12;
 export const STORE_DELETE = 13;
 export const EMIT = 14;
-export const MERGE_HEADERS = 15;
+export const SET_HEADERS = 15;
 export const CLOSE_OP = 16;
 
 /** Error kinds by number (REJECT's `kind`, the high bits of a `settled` event's code). */

@@ -7,11 +7,6 @@ import { decodeUtf8 } from './wasm.js';
 
 /** Statuses whose Response must have a null body (the constructor throws otherwise). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
-/** Response fields a 304 never replaces (RFC 9111 §4.3.4); see merge_304 in cache_policy.rs. */
-const KEPT_ON_304 = new Set([
-  'content-length', 'content-encoding', 'content-range', 'content-type', 'transfer-encoding',
-  'connection', 'keep-alive', 'te', 'trailer', 'upgrade',
-]);
 
 /**
  * `headers` as the `[name, value]` pairs it iterates (lower-case names, sorted).
@@ -48,22 +43,18 @@ export function first(pairs, name) {
 }
 
 /**
- * The stored headers updated by a 304's (merge_304 in src/core/cache_policy.rs): each field
- * the 304 carries replaces every stored field of that name, except the framing and
- * body-describing ones; the stored `Age` and `Date` go.
- * @param {[string, string][]} stored
- * @param {[string, string][]} notModified
+ * `name:value\n` lines (the wire form of `linesOf`) back as pairs.
+ * @param {string} lines
  * @returns {[string, string][]}
  */
-export function merge304(stored, notModified) {
-  const updates = notModified.filter(([n]) => !KEPT_ON_304.has(n.toLowerCase()));
-  const replaced = new Set(updates.map(([n]) => n.toLowerCase()));
-  const out = stored.filter(([n]) => {
-    const name = n.toLowerCase();
-    return name !== 'age' && name !== 'date' && !replaced.has(name);
-  });
-  for (const [n, v] of updates) out.push([n.toLowerCase(), v]);
-  return out;
+export function pairsOfLines(lines) {
+  /** @type {[string, string][]} */
+  const pairs = [];
+  for (const line of lines.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) pairs.push([line.slice(0, colon), line.slice(colon + 1)]);
+  }
+  return pairs;
 }
 
 /**

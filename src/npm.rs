@@ -168,7 +168,7 @@ fn encode(c: Command, out: &mut Vec<f64>) {
                 e.duration_ms.unwrap_or(f64::NAN),
             ]
         }
-        Command::MergeHeaders { body, op } => [15.0, f(body), f(op), 0.0, 0.0, 0.0, 0.0, 0.0],
+        Command::SetHeaders { body } => [15.0, f(body), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
         Command::CloseOp { op } => [16.0, f(op), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
     };
     out.extend_from_slice(&row);
@@ -633,6 +633,24 @@ pub extern "C" fn fl_entry_url(h: u32, i: u32) -> u32 {
     scratch.clear();
     scratch.extend_from_slice(url.as_bytes());
     url.len() as u32
+}
+
+/// Writes the headers the memory cache holds for `body` (after `SET_HEADERS`) into scratch as
+/// `name:value\n` lines; returns their byte length (0: none).
+#[no_mangle]
+pub extern "C" fn fl_body_headers(h: u32, body: u32) -> u32 {
+    let Some(list) = machine(h).and_then(|m| m.body_headers(body)) else {
+        return 0;
+    };
+    let scratch = &mut state().scratch;
+    scratch.clear();
+    for (name, value) in list.iter() {
+        scratch.extend_from_slice(name.as_bytes());
+        scratch.push(b':');
+        scratch.extend_from_slice(value.as_bytes());
+        scratch.push(b'\n');
+    }
+    scratch.len() as u32
 }
 
 /// Drops the memory entries for the URL in scratch; returns how many.

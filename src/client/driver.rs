@@ -33,7 +33,6 @@ use super::options::{BodyAs, RequestOptions};
 use super::request::host_of;
 use super::stats::Stats;
 use super::store::PersistentStore;
-use crate::core::cache::merge_304;
 use crate::core::hash::HashMap;
 use crate::core::lane::Lane;
 use crate::machine::{AbortReason, Command, EventKind, Machine, Submit, Validator};
@@ -647,11 +646,12 @@ impl Driver {
             Command::StoreWrite { body, op } => self.store_write(body, op),
             Command::StoreDelete { op } => self.store_delete(op),
             Command::Emit(e) => self.emit(e),
-            Command::MergeHeaders { body, op } => {
+            Command::SetHeaders { body } => {
                 let mut s = self.state.borrow_mut();
-                let fresh = s.ops.get(&op).map(|o| o.headers.clone()).unwrap_or_default();
-                if let Some(b) = s.bodies.get_mut(&body) {
-                    merge_304(&mut b.headers, &fresh);
+                if let Some(list) = s.machine.body_headers(body) {
+                    if let Some(b) = s.bodies.get_mut(&body) {
+                        b.headers = (*list).clone();
+                    }
                 }
             }
             Command::CloseOp { op } => {

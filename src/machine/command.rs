@@ -219,8 +219,9 @@ pub enum Command {
     StoreDelete { op: u32 },
     /// Tell listeners.
     Emit(Event),
-    /// Merge the headers of `op`'s 304 into stored `body`.
-    MergeHeaders { body: u32, op: u32 },
+    /// The stored `body`'s headers changed (a 304's merged into them): the driver reads the
+    /// new list with [`Machine::body_headers`](super::Machine::body_headers).
+    SetHeaders { body: u32 },
     /// Forget `op`.
     CloseOp { op: u32 },
 }

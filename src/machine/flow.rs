@@ -122,8 +122,15 @@ impl Machine {
         match found {
             // The hot path: a fresh entry answers at once, with no op to open and close.
             Some(entry)
-                if plan(kind, Some(freshness(&entry.headers, entry.response_time_ms, ttl_ms, self.wall(now))))
-                    == (Plan::Serve { refresh: false }) =>
+                if plan(
+                    kind,
+                    Some(freshness(
+                        &entry.headers,
+                        entry.response_time_ms,
+                        ttl_ms,
+                        self.wall(now),
+                    )),
+                ) == (Plan::Serve { refresh: false }) =>
             {
                 self.counters.memory_hits += 1;
                 let mut e = Event::new(EventKind::CacheHit, id, 0);
@@ -537,7 +544,7 @@ impl Machine {
         entry.headers = Rc::new(merged);
         entry.response_time_ms = wall;
         let url_key = ctx.url_key.clone();
-        self.push(Command::MergeHeaders { body: entry.body, op });
+        self.push(Command::SetHeaders { body: entry.body });
         self.push(Command::Discard { op });
         self.store_entry(op, &url_key, &request_headers, entry.clone());
         self.answer_callers(now, op, entry.body, attempts);

@@ -95,6 +95,17 @@ impl MemoryStore {
         removed
     }
 
+    /// The headers of the entry holding `body`.
+    pub fn headers_of(&self, body: u32) -> Option<Rc<HeaderList>> {
+        let mut found = None;
+        self.lru.for_each(|_, e| {
+            if e.body == body {
+                found = Some(e.headers.clone());
+            }
+        });
+        found
+    }
+
     /// The distinct URLs stored, for `invalidate` with a pattern.
     pub fn urls(&self) -> Vec<Rc<str>> {
         let mut urls: Vec<Rc<str>> = Vec::new();

@@ -183,6 +183,12 @@ impl Machine {
         self.out.len()
     }
 
+    /// The headers the memory cache holds for `body` (what a [`Command::SetHeaders`]
+    /// announced). A scan of the entries: it runs once per revalidation.
+    pub fn body_headers(&self, body: u32) -> Option<Rc<headers::HeaderList>> {
+        self.memory.as_ref()?.headers_of(body)
+    }
+
     /// When the driver must call [`tick`](Self::tick) next (its clock), if ever.
     pub fn deadline(&self) -> Option<f64> {
         self.timers.next()

@@ -143,8 +143,12 @@ impl Sim {
                 Command::StoreWrite { body, .. } => assert!(self.bodies.contains(&body)),
                 Command::StoreDelete { .. } => {}
                 Command::Emit(e) => self.events.push(e),
-                Command::MergeHeaders { body, op } => {
-                    assert!(self.bodies.contains(&body) && self.ops.contains_key(&op));
+                Command::SetHeaders { body } => {
+                    assert!(self.bodies.contains(&body));
+                    assert!(
+                        self.m.body_headers(body).is_some(),
+                        "SetHeaders for body {body} the cache does not hold"
+                    );
                 }
                 Command::CloseOp { op } => {
                     assert!(self.ops.remove(&op).is_some(), "op {op} closed twice");
@@ -441,8 +445,19 @@ fn memory_cache_hit_answers_without_an_op_and_revalidates_with_a_304() {
     s.advance(11_000.0);
     let c = s.request("http://h/a", "h", |_| {});
     let op = s.only_running();
-    s.head(op, 304, "cache-control:max-age=10\n");
+    s.head(op, 304, "cache-control:max-age=20\ncontent-type:text/plain\n");
     assert_eq!(s.settled[&c], Settled::Body(body, Source::Network));
+    // The driver gives the stored body the machine's merge of the 304 (body_headers): new
+    // fields replace the stored ones, body-describing ones stay as stored.
+    let merged = s.m.body_headers(body).expect("the entry is cached");
+    let get = |name: &str| merged.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    assert_eq!(get("cache-control"), Some("max-age=20"));
+    assert_eq!(get("etag"), Some("\"v1\""));
+    assert_eq!(
+        get("content-type"),
+        None,
+        "a 304's content-type never replaces the stored one (none here)"
+    );
     assert_eq!(s.m.counters().memory_hits, 1);
     assert_eq!(s.m.held(), (0, 0, 0));
 }
