@@ -7,7 +7,7 @@ use alloc::rc::Rc;
 use crate::core::error::push_decimal;
 use crate::core::retry_policy::RetryPolicy;
 use crate::core::scheduler::UNLIMITED;
-use crate::machine::{CacheSettings, MachineConfig, RateRule};
+use crate::machine::{AdaptiveSettings, CacheSettings, MachineConfig, RateRule};
 use crate::web::transport::Transport;
 
 /// One rate-limit rule: at most `limit` requests start in any window of `interval_ms`.
@@ -146,6 +146,60 @@ pub struct Config {
     /// Whether a non-2xx response (other than 304) rejects with kind `http`, like ky.
     /// Default true.
     pub throw_http_errors: bool,
+    /// Per-host limits that find the server's capacity. Default `None` (off: every host
+    /// gets `per_host`).
+    pub adaptive: Option<AdaptiveConfig>,
+}
+
+/// Adaptive concurrency (`ClientOptions.adaptive`): each host's limit moves between `min`
+/// and `max` from the latency and the 429/503 answers it sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdaptiveConfig {
+    /// Lowest limit. Default 1.
+    pub min: u32,
+    /// Highest limit. Default `None`: `per_host` (which must then be finite, as must
+    /// `concurrency`).
+    pub max: Option<u32>,
+    /// The limit a host starts at. Default `None`: `min(4, max)`.
+    pub initial: Option<u32>,
+}
+
+impl Default for AdaptiveConfig {
+    fn default() -> Self {
+        AdaptiveConfig { min: 1, max: None, initial: None }
+    }
+}
+
+impl AdaptiveConfig {
+    /// The bounds the machine uses, after `check`.
+    fn settings(&self, per_host: usize) -> AdaptiveSettings {
+        let max = self.max.unwrap_or(per_host.min(u32::MAX as usize) as u32);
+        AdaptiveSettings { min: self.min, max, initial: self.initial.unwrap_or(max.min(4)) }
+    }
+
+    fn check(&self, concurrency: usize, per_host: usize) -> Result<(), ConfigError> {
+        if self.min == 0 {
+            return Err(ConfigError::range_error("adaptive.min", "must be a positive integer"));
+        }
+        match self.max {
+            None if is_unlimited(concurrency) || is_unlimited(per_host) => {
+                return Err(ConfigError::range_error(
+                    "adaptive.max",
+                    "must be set when concurrency or perHost is Infinity",
+                ))
+            }
+            Some(0) => return Err(ConfigError::range_error("adaptive.max", "must be a positive integer")),
+            _ => {}
+        }
+        let max = self.settings(per_host).max;
+        if self.min > max {
+            return Err(ConfigError::range_error("adaptive.min", "must not be greater than adaptive.max"));
+        }
+        if self.initial.is_some_and(|i| i < self.min || i > max) {
+            return Err(ConfigError::range_error("adaptive.initial", "must lie between adaptive.min and adaptive.max"));
+        }
+        Ok(())
+    }
 }
 
 impl Default for Config {
@@ -163,6 +217,7 @@ impl Default for Config {
             headers: Vec::new(),
             transport: Transport::Global,
             throw_http_errors: true,
+            adaptive: None,
         }
     }
 }
@@ -223,6 +278,9 @@ impl Config {
         check_limit("perHost", self.per_host)?;
         check_ms("timeoutMs", self.timeout_ms)?;
         check_ms("totalTimeoutMs", self.total_timeout_ms)?;
+        if let Some(a) = &self.adaptive {
+            a.check(self.concurrency, self.per_host)?;
+        }
         if let Some(c) = &self.cache {
             if c.strategy == Strategy::Bypass {
                 return Err(ConfigError::type_error("cache.strategy", "cannot be 'none' for a whole client; set `cache: false`"));
@@ -292,6 +350,7 @@ impl Config {
                 persist: c.persist.is_some(),
                 persist_max_age_ms: c.persist.as_ref().and_then(|p| p.max_age_ms),
             }),
+            adaptive: self.adaptive.map(|a| a.settings(self.per_host)),
         }
     }
 }

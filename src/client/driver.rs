@@ -646,6 +646,7 @@ impl Driver {
             Command::StoreWrite { body, op } => self.store_write(body, op),
             Command::StoreDelete { op } => self.store_delete(op),
             Command::Emit(e) => self.emit(e),
+            Command::Limit { host, limit, reason } => self.emit_limit(host, limit, reason),
             Command::SetHeaders { body } => {
                 let mut s = self.state.borrow_mut();
                 if let Some(list) = s.machine.body_headers(body) {
@@ -1051,7 +1052,26 @@ impl Driver {
             source,
             duration_ms: e.duration_ms,
             cause,
+            ..Event::of(kind, 0.0)
         });
+    }
+
+    fn emit_limit(&self, host: u32, limit: u32, reason: crate::machine::LimitReason) {
+        if self.emitter.is_empty() {
+            return;
+        }
+        let name: Option<Rc<str>> = self.state.borrow().machine.host_name(host).map(Rc::from);
+        self.tell(Event {
+            reason: Some(reason.as_str()),
+            host: name,
+            limit: Some(limit),
+            ..Event::of(EventType::Limit, now_ms())
+        });
+    }
+
+    /// Every host seen, with its adaptive limit (0 while adaptive concurrency is off).
+    pub fn host_limits(&self) -> Vec<(String, u32)> {
+        self.state.borrow().machine.host_limits().map(|(h, l)| (h.to_owned(), l)).collect()
     }
 
     fn tell(&self, event: Event) {
@@ -1143,20 +1163,12 @@ impl Driver {
             return;
         }
         self.tell(Event {
-            kind: EventType::CacheError,
             id: info.as_ref().map_or(0, |i| i.seq),
             url: info.as_ref().map_or_else(|| Rc::from(""), |i| i.url.clone()),
             method: info.as_ref().map_or_else(|| Rc::from(""), |i| i.method.clone()),
             lane: info.as_ref().map_or(Lane::Normal, |i| i.lane),
-            time_ms: now_ms(),
-            attempt: 0,
-            delay_ms: None,
-            reason: None,
-            status: None,
-            error: None,
-            source: None,
-            duration_ms: None,
             cause: Some(cause),
+            ..Event::of(EventType::CacheError, now_ms())
         });
     }
 

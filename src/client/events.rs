@@ -28,6 +28,9 @@ pub enum EventType {
     CacheUpdate,
     /// A cache store failed (quota, no Cache API); the request went on without it.
     CacheError,
+    /// A host's adaptive limit changed (`host`, `limit`, and `reason`: `latency`,
+    /// `overload`, `probe` or `remeasure`).
+    Limit,
 }
 
 impl EventType {
@@ -42,6 +45,7 @@ impl EventType {
             EventType::Settled => "settled",
             EventType::CacheUpdate => "cache-update",
             EventType::CacheError => "cache-error",
+            EventType::Limit => "limit",
         }
     }
 
@@ -56,6 +60,7 @@ impl EventType {
             "settled" => EventType::Settled,
             "cache-update" => EventType::CacheUpdate,
             "cache-error" => EventType::CacheError,
+            "limit" => EventType::Limit,
             _ => return None,
         })
     }
@@ -80,7 +85,8 @@ pub struct Event {
     pub attempt: u32,
     /// `retry` and `rate-limited`: how long it waits, in ms.
     pub delay_ms: Option<f64>,
-    /// `retry`: why (`status`, `network` or `timeout`).
+    /// `retry`: why (`status`, `network` or `timeout`); `limit`: why (`latency`,
+    /// `overload`, `probe`, `remeasure`).
     pub reason: Option<&'static str>,
     /// The last HTTP status seen.
     pub status: Option<u16>,
@@ -93,6 +99,35 @@ pub struct Event {
     pub duration_ms: Option<f64>,
     /// `cache-error`: what the store threw.
     pub cause: Option<wasm_bindgen::JsValue>,
+    /// `limit`: the host (`host:port`) whose limit changed.
+    pub host: Option<Rc<str>>,
+    /// `limit`: the host's new limit.
+    pub limit: Option<u32>,
+}
+
+impl Event {
+    /// An event of `kind` at `time_ms` about no request in particular: every other field
+    /// empty until set.
+    pub(crate) fn of(kind: EventType, time_ms: f64) -> Event {
+        Event {
+            kind,
+            id: 0,
+            url: Rc::from(""),
+            method: Rc::from(""),
+            lane: Lane::Normal,
+            time_ms,
+            attempt: 0,
+            delay_ms: None,
+            reason: None,
+            status: None,
+            error: None,
+            source: None,
+            duration_ms: None,
+            cause: None,
+            host: None,
+            limit: None,
+        }
+    }
 }
 
 /// A listener callback.

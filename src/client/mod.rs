@@ -32,7 +32,7 @@ use core::task::{Context, Poll};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Response};
 
-pub use config::{CacheConfig, Config, ConfigError, PersistConfig, RateLimit, Strategy};
+pub use config::{AdaptiveConfig, CacheConfig, Config, ConfigError, PersistConfig, RateLimit, Strategy};
 pub use error::{Error, ErrorKind};
 pub use events::{Event, EventType, Listener};
 pub use group::{GroupOptions, Progress};
@@ -374,6 +374,12 @@ impl Client {
     /// Counters since creation.
     pub fn stats(&self) -> Stats {
         self.inner.driver.stats()
+    }
+
+    /// Every host this client has talked to (`host:port`), with its current adaptive limit
+    /// (`stats().hosts[host].limit` in JS); the limit is 0 while `adaptive` is off.
+    pub fn host_limits(&self) -> Vec<(String, u32)> {
+        self.inner.driver.host_limits()
     }
 
     /// Listens to one event type (`None` for all); returns an id for [`Client::off`].

@@ -20,6 +20,7 @@
 //!   gates.
 //! - `hash`, `text` (crate-private): FNV-keyed hash maps; panic-free substring helpers.
 
+pub mod adaptive;
 pub mod backoff;
 pub mod batch;
 pub mod cache;

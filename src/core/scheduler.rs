@@ -51,6 +51,8 @@ struct HostState {
     queued: usize,
     paused_until: f64,
     windows: Vec<RateWindow>,
+    /// Its own limit (adaptive concurrency), below the shared per-host one; 0: none.
+    limit: usize,
 }
 
 /// Global and per-host concurrency permits over three strict lanes, with rate-limit windows
@@ -100,6 +102,11 @@ impl Scheduler {
         id
     }
 
+    /// The interned host names, in id order.
+    pub fn host_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.host_names.iter().map(String::as_str)
+    }
+
     /// Adds a rate-limit window: for one host, or for every metered request when `host` is
     /// `None`. All windows are enforced together.
     pub fn add_window(&mut self, host: Option<HostId>, window: RateWindow) {
@@ -116,6 +123,17 @@ impl Scheduler {
         if until_ms > state.paused_until {
             state.paused_until = until_ms;
         }
+    }
+
+    /// Gives `host` a limit of its own (adaptive concurrency); the per-host limit still caps
+    /// it. Lowering it starts nothing new until the host's running count is below it.
+    pub fn set_host_limit(&mut self, host: HostId, limit: usize) {
+        self.hosts[host as usize].limit = limit.max(1);
+    }
+
+    /// How many of `host`'s units hold a permit now.
+    pub fn host_active(&self, host: HostId) -> usize {
+        self.hosts[host as usize].active
     }
 
     /// The time until which `host` is paused (0 when it never was).
@@ -238,7 +256,7 @@ impl Scheduler {
                             continue;
                         }
                         let state = &self.hosts[h as usize];
-                        if state.active >= self.per_host {
+                        if state.active >= self.per_host || (state.limit > 0 && state.active >= state.limit) {
                             blocked.push(h);
                             i += 1;
                             continue;

@@ -4,6 +4,7 @@
 //! tab, can execute them. The numeric codes are the wire format of the npm driver
 //! (`docs/protocol.md`).
 
+use crate::core::adaptive::LimitReason;
 use crate::core::error::ErrorKind;
 
 /// Where an answer came from.
@@ -224,4 +225,6 @@ pub enum Command {
     SetHeaders { body: u32 },
     /// Forget `op`.
     CloseOp { op: u32 },
+    /// `host`'s adaptive limit changed to `limit` (only while someone listens).
+    Limit { host: u32, limit: u32, reason: LimitReason },
 }

@@ -5,6 +5,7 @@ use crate::prelude::*;
 
 use alloc::rc::Rc;
 
+pub use crate::core::adaptive::AdaptiveSettings;
 use crate::core::retry_policy::RetryPolicy;
 use crate::core::scheduler::UNLIMITED;
 
@@ -106,6 +107,8 @@ pub struct MachineConfig {
     pub rate_limits: Vec<RateRule>,
     /// The cache; default off.
     pub cache: Option<CacheSettings>,
+    /// Adaptive per-host limits; default off.
+    pub adaptive: Option<AdaptiveSettings>,
 }
 
 impl Default for MachineConfig {
@@ -120,6 +123,7 @@ impl Default for MachineConfig {
             retry: Rc::new(RetryPolicy::default()),
             rate_limits: Vec::new(),
             cache: None,
+            adaptive: None,
         }
     }
 }

@@ -189,6 +189,8 @@ impl Machine {
             body: 0,
             cache,
             background: false,
+            dispatched_ms: 0.0,
+            epoch: 0,
         });
         if let Some(key) = dedupe_key {
             self.inflight.insert(key, op as usize);
@@ -318,6 +320,7 @@ impl Machine {
             self.counters.retried += 1;
         }
         self.push(Command::StartFetch { op, attempt, validator });
+        self.adapt_dispatched(now, op);
         if let Some(ms) = timeout {
             self.timers.arm(now + ms, TimerKind::Attempt, op, stamp);
         }
@@ -345,6 +348,7 @@ impl Machine {
         if let Some(o) = self.ops.get_mut(op) {
             o.status = status;
         }
+        self.adapt_ended(now, op, status == 429 || status == 503);
         if (200..300).contains(&status) || status == 304 {
             if let Some(n) = headers::find(block, "content-length").and_then(|v| v.parse::<u64>().ok()) {
                 self.counters.bytes += n;
@@ -717,6 +721,7 @@ impl Machine {
                     reason: AbortReason::Timeout,
                 });
                 if self.end_attempt(now, owner, attempt).is_some() {
+                    self.adapt_ended(now, owner, true);
                     self.after_failure(now, owner, AttemptOutcome::Timeout, None, false);
                 }
             }

@@ -17,6 +17,7 @@ use crate::prelude::*;
 
 use alloc::rc::Rc;
 
+mod adaptive;
 pub mod command;
 pub mod config;
 mod flow;
@@ -26,10 +27,13 @@ mod slab;
 mod state;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod sim;
 mod timers;
 
 pub use command::{AbortReason, Command, Event, EventKind, RetryReason, Source, Validator};
-pub use config::{CacheSettings, MachineConfig, RateRule, Strategy};
+pub use config::{AdaptiveSettings, CacheSettings, MachineConfig, RateRule, Strategy};
+pub use crate::core::adaptive::LimitReason;
 
 use crate::core::error::ErrorKind;
 use crate::core::hash::HashMap;
@@ -118,6 +122,8 @@ pub struct Machine {
     inflight: HashMap<String, usize>,
     groups: Slab<Group>,
     memory: Option<MemoryStore>,
+    /// Adaptive limits by host id (empty while adaptive concurrency is off).
+    adaptive: Vec<crate::core::adaptive::AdaptiveLimit>,
     /// References to each live body id (memory entries, ops reading, revalidating or
     /// falling back on it).
     body_refs: Slab<u32>,
@@ -158,6 +164,7 @@ impl Machine {
             inflight: HashMap::default(),
             groups: Slab::default(),
             memory,
+            adaptive: Vec::new(),
             body_refs: Slab::default(),
             timers: Timers::default(),
             wake_armed: f64::INFINITY,

@@ -124,6 +124,10 @@ pub struct Op {
     pub cache: Option<CacheCtx>,
     /// A stale-while-revalidate refresh with nobody waiting.
     pub background: bool,
+    /// When the attempt in flight was dispatched (adaptive concurrency's latency).
+    pub dispatched_ms: f64,
+    /// The host's adaptive epoch at that dispatch.
+    pub epoch: u32,
 }
 
 /// An `all` / `allSettled` group.

@@ -159,6 +159,10 @@ impl Sim {
                     self.reads.remove(&op);
                     self.store_reads.remove(&op);
                 }
+                Command::Limit { limit, .. } => {
+                    let bounds = self.cfg.adaptive.expect("limit changes only when adaptive");
+                    assert!((bounds.min..=bounds.max).contains(&limit), "limit {limit} outside {bounds:?}");
+                }
             }
         }
     }
