@@ -23,6 +23,8 @@ import {
   EVENT_TYPES,
   FULFILLED,
   KINDS,
+  LIMIT,
+  LIMIT_REASONS,
   OPEN_OP,
   PENDING,
   READ_BODY,
@@ -409,6 +411,15 @@ export function createDriver(config) {
         release(ops.get(a));
         ops.delete(a);
         return;
+      case LIMIT: {
+        const host = hostName(a);
+        for (const listener of listeners) {
+          if (listener.type === null || listener.type === 'limit') {
+            callListener(listener.fn, { type: 'limit', time: now(), host, limit: b, reason: LIMIT_REASONS[c] });
+          }
+        }
+        return;
+      }
       default:
         throw new Error(`fetchlane: the machine sent an unknown command ${code}`);
     }
@@ -815,6 +826,23 @@ export function createDriver(config) {
   }
 
   /**
+   * Host `i`'s name, as the machine interned it.
+   * @param {number} i
+   */
+  function hostName(i) {
+    const len = wasm.fl_host(h, i) >>> 0;
+    return readString(wasm.fl_scratch(len) >>> 0, len);
+  }
+
+  /** `stats().hosts`: every host seen, with its current limit. */
+  function hostStats() {
+    /** @type {Record<string, { limit: number }>} */
+    const hosts = {};
+    for (let i = 0; wasm.fl_host(h, i) !== 0; i++) hosts[hostName(i)] = { limit: wasm.fl_host_limit(h, i) };
+    return hosts;
+  }
+
+  /**
    * Builds the event objects (one per listener, as the Rust bindings did) and calls the
    * listeners.
    * @param {number} type
@@ -1121,6 +1149,7 @@ export function createDriver(config) {
         rateLimited: stat(9),
         bytes: stat(10),
         wasmMemory: wasm.memory.buffer.byteLength,
+        hosts: hostStats(),
       };
     },
 
@@ -1230,6 +1259,7 @@ export function createDriver(config) {
   live = true;
   wasm.fl_config(h, config.concurrency, config.perHost, orNaN(config.timeoutMs), orNaN(config.totalTimeoutMs), config.dedupe ? 1 : 0, config.throwHttpErrors ? 1 : 0);
   retry(0, config.retry);
+  if (config.adaptive !== false) wasm.fl_adaptive(h, config.adaptive.min, config.adaptive.max, config.adaptive.initial);
   for (const rule of config.rateLimits) {
     writeStrings(rule.host ?? '');
     wasm.fl_rate_limit(h, rule.limit, rule.intervalMs, lengths[0]);

@@ -246,6 +246,34 @@ export interface ClientOptions {
    * @defaultValue true
    */
   throwHttpErrors?: boolean | undefined;
+  /**
+   * Per-host limits that find the server's capacity: each host's limit moves between `min`
+   * and `max` with the latency it shows (from dispatch, so the queue never counts) and its
+   * 429/503 answers. `true` takes every default. The global `concurrency` still caps the
+   * total, and `Retry-After` still pauses the host. See `stats().hosts` and the `limit` event.
+   * @defaultValue false
+   */
+  adaptive?: boolean | AdaptiveOptions | undefined;
+}
+
+/** {@link ClientOptions.adaptive}. */
+export interface AdaptiveOptions {
+  /**
+   * The lowest limit (a positive integer).
+   * @defaultValue 1
+   */
+  min?: number | undefined;
+  /**
+   * The highest limit; not above `perHost`. Required when `concurrency` or `perHost` is
+   * `Infinity`.
+   * @defaultValue `perHost`
+   */
+  max?: number | undefined;
+  /**
+   * The limit a host starts at.
+   * @defaultValue `min(4, max)` (and at least `min`)
+   */
+  initial?: number | undefined;
 }
 
 /**
@@ -454,6 +482,11 @@ export interface ClientStats {
    * linear memory grows and never shrinks, so this is a high-water mark).
    */
   readonly wasmMemory: number;
+  /**
+   * Every host this client has talked to (`host:port`), with its current limit: the
+   * adaptive one, or `perHost` while `adaptive` is off.
+   */
+  readonly hosts: { readonly [host: string]: { readonly limit: number } };
 }
 
 // ───────────────────────────── events ─────────────────────────────
@@ -467,7 +500,8 @@ export type EventType =
   | 'cache-update'
   | 'cache-error'
   | 'rate-limited'
-  | 'settled';
+  | 'settled'
+  | 'limit';
 
 /** Fields every event has. */
 export interface EventBase<E extends EventType = EventType> {
@@ -547,6 +581,24 @@ export interface SettledEvent extends EventBase<'settled'> {
   readonly error?: ErrorKind;
 }
 
+/** A host's adaptive limit changed ({@link ClientOptions.adaptive}). */
+export interface LimitEvent {
+  /** What happened. */
+  readonly type: 'limit';
+  /** When, on the `performance.now()` clock (ms). */
+  readonly time: number;
+  /** The host (`host:port`). */
+  readonly host: string;
+  /** Its new limit. */
+  readonly limit: number;
+  /**
+   * Why: `latency` rose above its floor, the server refused (`overload`: 429, 503 or a
+   * timeout), latency stayed flat with the window full (`probe`), or a window at half the
+   * limit re-measured the latency floor, and the limit went back after it (`remeasure`).
+   */
+  readonly reason: 'latency' | 'overload' | 'probe' | 'remeasure';
+}
+
 /** Every event, discriminated on `type`. */
 export type FetchlaneEvent =
   | QueuedEvent
@@ -556,7 +608,8 @@ export type FetchlaneEvent =
   | CacheUpdateEvent
   | CacheErrorEvent
   | RateLimitedEvent
-  | SettledEvent;
+  | SettledEvent
+  | LimitEvent;
 
 /** The event object of type `E`. */
 export type EventOf<E extends EventType> = Extract<FetchlaneEvent, { type: E }>;

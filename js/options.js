@@ -94,6 +94,7 @@ import { pageUrl } from './request.js';
  * @property {Transport | undefined} fetch
  * @property {EventListener | undefined} onEvent
  * @property {boolean} throwHttpErrors
+ * @property {false | { min: number, max: number, initial: number }} adaptive
  */
 
 /**
@@ -574,6 +575,16 @@ const PERSIST = {
 };
 
 /**
+ * `AdaptiveOptions`; the defaults depend on `perHost`, so `clientOptions` fills them in.
+ * @satisfies {Table}
+ */
+const ADAPTIVE = {
+  min: integer(1, { max: MAX_COUNT }),
+  max: integer(1, { max: MAX_COUNT }),
+  initial: integer(1, { max: MAX_COUNT }),
+};
+
+/**
  * `CacheOptions`.
  * @satisfies {Table}
  */
@@ -626,6 +637,16 @@ const CLIENT = {
   fetch: callback(),
   onEvent: callback(),
   throwHttpErrors: bool(true),
+  adaptive: {
+    type: 'boolean | AdaptiveOptions',
+    default: false,
+    read(value, path) {
+      if (value === false) return false;
+      const object = value === true ? {} : asObject(value, path);
+      if (object === undefined) throw problem(TypeError, path, 'must be a boolean or an object', value);
+      return decode(ADAPTIVE, object, path);
+    },
+  },
 };
 
 /**
@@ -811,6 +832,24 @@ export function clientOptions(raw) {
     if (persist !== false && persist.name === '') {
       throw problem(TypeError, 'cache.persist.name', 'must be a non-empty string');
     }
+  }
+  const adaptive = /** @type {false | Record<string, number | undefined>} */ (decoded.adaptive);
+  if (adaptive !== false) {
+    const perHost = /** @type {number} */ (decoded.perHost);
+    let { min = 1, max, initial } = adaptive;
+    if (max === undefined) {
+      if (perHost === Infinity || decoded.concurrency === Infinity) {
+        throw problem(RangeError, 'adaptive.max', 'must be set when concurrency or perHost is Infinity');
+      }
+      max = perHost;
+    }
+    if (max > perHost) throw problem(RangeError, 'adaptive.max', 'must not be greater than perHost', max);
+    if (min > max) throw problem(RangeError, 'adaptive.min', 'must not be greater than adaptive.max', min);
+    initial ??= Math.max(min, Math.min(4, max));
+    if (initial < min || initial > max) {
+      throw problem(RangeError, 'adaptive.initial', 'must lie between adaptive.min and adaptive.max', initial);
+    }
+    decoded.adaptive = { min, max, initial };
   }
   return /** @type {ClientConfig} */ (/** @type {unknown} */ (decoded));
 }

@@ -20,6 +20,7 @@ export const STORE_DELETE = 13;
 export const EMIT = 14;
 export const SET_HEADERS = 15;
 export const CLOSE_OP = 16;
+export const LIMIT = 17;
 
 /** Error kinds by number (REJECT's `kind`, the high bits of a `settled` event's code). */
 export const KINDS = [undefined, 'http', 'network', 'timeout', 'abort', 'rate-limit', 'decode', 'missing', 'cache', 'closed'];
@@ -27,11 +28,13 @@ export const KINDS = [undefined, 'http', 'network', 'timeout', 'abort', 'rate-li
 export const SOURCES = [undefined, 'network', 'memory', 'persistent', 'dedupe', 'revalidated'];
 /** Event types by number (EMIT's `type`). */
 export const EVENT_TYPES = [undefined, 'queued', 'start', 'retry', 'cache-hit', 'rate-limited', 'settled', 'cache-update', 'cache-error'];
+/** Why an adaptive limit changed, by number (LIMIT's `c`). */
+export const LIMIT_REASONS = [undefined, 'latency', 'overload', 'probe', 'remeasure'];
 /** Why an attempt is retried, by number (a `retry` event's code). */
 export const RETRY_REASONS = [undefined, 'status', 'network', 'timeout'];
 
 /** The event types `on` accepts, in the order its error message lists them. */
-export const EVENT_NAMES = ['queued', 'start', 'retry', 'cache-hit', 'cache-update', 'cache-error', 'rate-limited', 'settled'];
+export const EVENT_NAMES = ['queued', 'start', 'retry', 'cache-hit', 'cache-update', 'cache-error', 'rate-limited', 'settled', 'limit'];
 
 /** Lanes as `fl_submit` / `fl_task` number them. */
 export const LANES = { critical: 0, normal: 1, background: 2 };

@@ -70,7 +70,13 @@ fn strings<const N: usize>(lens: [u32; N]) -> [&'static str; N] {
     let mut at = 0usize;
     for (i, len) in lens.iter().enumerate() {
         let end = at.saturating_add(*len as usize).min(scratch.len());
-        out[i] = core::str::from_utf8(scratch.get(at..end).unwrap_or(&[])).unwrap_or("");
+        let bytes = scratch.get(at..end).unwrap_or(&[]);
+        debug_assert!(core::str::from_utf8(bytes).is_ok());
+        // SAFETY: the driver writes every string with `TextEncoder.encodeInto` into room for
+        // all of it (3 bytes per UTF-16 unit; lone surrogates become U+FFFD) and passes the
+        // byte counts it wrote, so each range is whole UTF-8 (docs/protocol.md, "Strings
+        // in"). Validating again cost 0.3 KiB of the download.
+        out[i] = unsafe { core::str::from_utf8_unchecked(bytes) };
         at = end;
     }
     out
@@ -92,8 +98,8 @@ fn lane(code: u32) -> Lane {
     }
 }
 
-fn kind_code(kind: ErrorKind) -> f64 {
-    f64::from(match kind {
+fn kind_code(kind: ErrorKind) -> u32 {
+    (match kind {
         ErrorKind::Http => 1u8,
         ErrorKind::Network => 2,
         ErrorKind::Timeout => 3,
@@ -103,75 +109,55 @@ fn kind_code(kind: ErrorKind) -> f64 {
         ErrorKind::Missing => 7,
         ErrorKind::Cache => 8,
         ErrorKind::Closed => 9,
-    })
+    }) as u32
 }
 
 fn encode(c: Command, out: &mut Vec<f64>) {
-    let f = |n: u32| f64::from(n);
-    let row: [f64; 8] = match c {
-        Command::OpenOp { op, call } => [1.0, f(op), f(call), 0.0, 0.0, 0.0, 0.0, 0.0],
+    // Every command but EMIT is small integers: one row shape keeps the code small (each
+    // `f64` constant of a literal row costs nine bytes of wasm).
+    let (code, a, b, c, d, e): (u8, u32, u32, u32, u32, u32) = match c {
+        Command::OpenOp { op, call } => (1, op, call, 0, 0, 0),
         Command::StartFetch { op, attempt, validator } => {
-            let (v, body) = validator.map_or((0.0, 0.0), |(v, b)| (v as u8 as f64, f(b)));
-            [2.0, f(op), f(attempt), v, body, 0.0, 0.0, 0.0]
+            let (v, body) = validator.map_or((0, 0), |(v, b)| (v as u32, b));
+            (2, op, attempt, v, body, 0)
         }
-        Command::AbortFetch { op, reason } => [3.0, f(op), reason as u8 as f64, 0.0, 0.0, 0.0, 0.0, 0.0],
-        Command::ReadBody { op, body, attempt } => [4.0, f(op), f(body), f(attempt), 0.0, 0.0, 0.0, 0.0],
-        Command::Discard { op } => [5.0, f(op), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-        Command::ResolveBody {
-            call,
-            body,
-            source,
-            attempts,
-        } => [6.0, f(call), f(body), source as u8 as f64, f(attempts), 0.0, 0.0, 0.0],
-        Command::ResolveResponse {
-            call,
-            op,
-            source,
-            attempts,
-        } => [7.0, f(call), f(op), source as u8 as f64, f(attempts), 0.0, 0.0, 0.0],
-        Command::Reject {
-            call,
-            kind,
-            status,
-            attempts,
-            op,
-        } => [
-            8.0,
-            f(call),
-            kind_code(kind),
-            f64::from(status),
-            f(attempts),
-            f(op),
-            0.0,
-            0.0,
-        ],
-        Command::RunTask { call } => [9.0, f(call), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-        Command::DropBody { body } => [10.0, f(body), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-        Command::StoreRead { op, body } => [11.0, f(op), f(body), 0.0, 0.0, 0.0, 0.0, 0.0],
-        Command::StoreWrite { body, op } => [12.0, f(body), f(op), 0.0, 0.0, 0.0, 0.0, 0.0],
-        Command::StoreDelete { op } => [13.0, f(op), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        Command::AbortFetch { op, reason } => (3, op, reason as u32, 0, 0, 0),
+        Command::ReadBody { op, body, attempt } => (4, op, body, attempt, 0, 0),
+        Command::Discard { op } => (5, op, 0, 0, 0, 0),
+        Command::ResolveBody { call, body, source, attempts } => (6, call, body, source as u32, attempts, 0),
+        Command::ResolveResponse { call, op, source, attempts } => (7, call, op, source as u32, attempts, 0),
+        Command::Reject { call, kind, status, attempts, op } => (8, call, kind_code(kind), u32::from(status), attempts, op),
+        Command::RunTask { call } => (9, call, 0, 0, 0, 0),
+        Command::DropBody { body } => (10, body, 0, 0, 0, 0),
+        Command::StoreRead { op, body } => (11, op, body, 0, 0, 0),
+        Command::StoreWrite { body, op } => (12, body, op, 0, 0, 0),
+        Command::StoreDelete { op } => (13, op, 0, 0, 0, 0),
         Command::Emit(e) => {
-            let source = e.source.map_or(0.0, |s| s as u8 as f64);
+            let source = e.source.map_or(0, |s| s as u32);
             let code = match e.kind {
-                crate::machine::EventKind::Retry => e.reason.map_or(0.0, |r| r as u8 as f64),
-                crate::machine::EventKind::Settled => e.error.map_or(0.0, kind_code) * 16.0 + source,
+                crate::machine::EventKind::Retry => e.reason.map_or(0, |r| r as u32),
+                crate::machine::EventKind::Settled => e.error.map_or(0, kind_code) * 16 + source,
                 _ => source,
             };
-            [
+            out.extend_from_slice(&[
                 14.0,
-                e.kind as u8 as f64,
-                f(e.call),
-                f(e.attempt),
+                f64::from(e.kind as u8),
+                f64::from(e.call),
+                f64::from(e.attempt),
                 e.delay_ms.unwrap_or(f64::NAN),
                 e.status.map_or(0.0, f64::from),
-                code,
+                f64::from(code),
                 e.duration_ms.unwrap_or(f64::NAN),
-            ]
+            ]);
+            return;
         }
-        Command::SetHeaders { body } => [15.0, f(body), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-        Command::CloseOp { op } => [16.0, f(op), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        Command::SetHeaders { body } => (15, body, 0, 0, 0, 0),
+        Command::CloseOp { op } => (16, op, 0, 0, 0, 0),
+        Command::Limit { host, limit, reason } => (17, host, limit, reason as u32, 0, 0),
     };
-    out.extend_from_slice(&row);
+    for n in [u32::from(code), a, b, c, d, e, 0, 0] {
+        out.push(f64::from(n));
+    }
 }
 
 /// Moves the machine's pending commands into the encoded buffer.
@@ -244,6 +230,15 @@ pub extern "C" fn fl_config(
         c.total_timeout_ms = opt(total);
         c.dedupe = dedupe != 0;
         c.throw_http_errors = throw_http != 0;
+    }
+}
+
+/// Adaptive per-host limits between `min` and `max`, starting at `initial` (checked by the
+/// driver). Not called: off.
+#[no_mangle]
+pub extern "C" fn fl_adaptive(h: u32, min: u32, max: u32, initial: u32) {
+    if let Some(s) = slot(h) {
+        s.config.adaptive = Some(crate::machine::AdaptiveSettings { min, max, initial });
     }
 }
 
@@ -607,6 +602,24 @@ pub extern "C" fn fl_stat(h: u32, i: u32) -> f64 {
     v as f64
 }
 
+/// Writes the name of host `i` (its id, as `LIMIT` carries it) into scratch; returns its
+/// byte length, 0 past the last host.
+#[no_mangle]
+pub extern "C" fn fl_host(h: u32, i: u32) -> u32 {
+    let Some(m) = machine(h) else { return 0 };
+    m.host_name(i).map_or(0, |name| to_scratch(name.as_bytes()))
+}
+
+/// Host `i`'s limit: its adaptive limit, or the per-host limit (`Infinity` for none).
+#[no_mangle]
+pub extern "C" fn fl_host_limit(h: u32, i: u32) -> f64 {
+    let Some(m) = machine(h) else { return 0.0 };
+    match m.host_limit(i) {
+        usize::MAX => f64::INFINITY,
+        n => n as f64,
+    }
+}
+
 /// Loader keys that went out in one batch.
 #[no_mangle]
 pub extern "C" fn fl_count_batched(h: u32, n: f64) {
@@ -628,11 +641,15 @@ pub extern "C" fn fl_entry_count(h: u32) -> u32 {
 #[no_mangle]
 pub extern "C" fn fl_entry_url(h: u32, i: u32) -> u32 {
     let url = slot(h).and_then(|s| s.urls.get(i as usize).cloned());
-    let Some(url) = url else { return 0 };
+    url.map_or(0, |url| to_scratch(url.as_bytes()))
+}
+
+/// Puts `bytes` in the scratch buffer for the driver to read; returns their length.
+fn to_scratch(bytes: &[u8]) -> u32 {
     let scratch = &mut state().scratch;
     scratch.clear();
-    scratch.extend_from_slice(url.as_bytes());
-    url.len() as u32
+    scratch.extend_from_slice(bytes);
+    bytes.len() as u32
 }
 
 /// Writes the headers the memory cache holds for `body` (after `SET_HEADERS`) into scratch as

@@ -174,7 +174,7 @@ impl AdaptiveConfig {
     /// The bounds the machine uses, after `check`.
     fn settings(&self, per_host: usize) -> AdaptiveSettings {
         let max = self.max.unwrap_or(per_host.min(u32::MAX as usize) as u32);
-        AdaptiveSettings { min: self.min, max, initial: self.initial.unwrap_or(max.min(4)) }
+        AdaptiveSettings { min: self.min, max, initial: self.initial.unwrap_or(max.min(4).max(self.min)) }
     }
 
     fn check(&self, concurrency: usize, per_host: usize) -> Result<(), ConfigError> {
@@ -192,6 +192,9 @@ impl AdaptiveConfig {
             _ => {}
         }
         let max = self.settings(per_host).max;
+        if !is_unlimited(per_host) && max as usize > per_host {
+            return Err(ConfigError::range_error("adaptive.max", "must not be greater than perHost"));
+        }
         if self.min > max {
             return Err(ConfigError::range_error("adaptive.min", "must not be greater than adaptive.max"));
         }

@@ -1069,8 +1069,8 @@ impl Driver {
         });
     }
 
-    /// Every host seen, with its adaptive limit (0 while adaptive concurrency is off).
-    pub fn host_limits(&self) -> Vec<(String, u32)> {
+    /// Every host seen, with its limit (adaptive, or the per-host limit).
+    pub fn host_limits(&self) -> Vec<(String, usize)> {
         self.state.borrow().machine.host_limits().map(|(h, l)| (h.to_owned(), l)).collect()
     }
 

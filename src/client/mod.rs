@@ -376,9 +376,10 @@ impl Client {
         self.inner.driver.stats()
     }
 
-    /// Every host this client has talked to (`host:port`), with its current adaptive limit
-    /// (`stats().hosts[host].limit` in JS); the limit is 0 while `adaptive` is off.
-    pub fn host_limits(&self) -> Vec<(String, u32)> {
+    /// Every host this client has talked to (`host:port`), with its current limit
+    /// (`stats().hosts[host].limit` in JS): the adaptive limit, or `per_host` while
+    /// `adaptive` is off ([`crate::core::scheduler::UNLIMITED`] for `Infinity`).
+    pub fn host_limits(&self) -> Vec<(String, usize)> {
         self.inner.driver.host_limits()
     }
 

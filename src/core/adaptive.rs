@@ -115,7 +115,7 @@ impl AdaptiveLimit {
     pub fn new(bounds: AdaptiveSettings) -> AdaptiveLimit {
         AdaptiveLimit {
             bounds,
-            limit: bounds.initial.clamp(bounds.min, bounds.max),
+            limit: bounds.initial.max(bounds.min).min(bounds.max),
             epoch: 0,
             floor: f64::INFINITY,
             sum: 0.0,
@@ -197,12 +197,13 @@ impl AdaptiveLimit {
         if self.floor.is_infinite() {
             self.floor = mean;
         }
-        // Twice the standard error of the mean: what noise alone moves a window's mean by.
-        let noise = 2.0 * sqrt(var / n) / self.floor;
         let ratio = mean / self.floor;
-        let threshold = 1.0 + TOLERANCE + noise;
+        // Above the floor by more than TOLERANCE plus twice the standard error of the mean
+        // (what noise alone moves a window's mean by), compared squared: no `sqrt` in core.
+        let excess = ratio - 1.0 - TOLERANCE;
+        let queueing = excess > 0.0 && excess * excess * self.floor * self.floor > 4.0 * var / n;
         let held = core::mem::take(&mut self.hold);
-        if ratio > threshold && (self.limit == self.bounds.min || (held && mean >= self.before_cut * (1.0 - RESOLUTION))) {
+        if queueing && (self.limit == self.bounds.min || (held && mean >= self.before_cut * (1.0 - RESOLUTION))) {
             // A cut that did not lower the latency, or no room left to cut: the latency is
             // not our queue at the server but its base (it rose, or the floor came from a
             // lucky window). It becomes the floor.
@@ -210,7 +211,7 @@ impl AdaptiveLimit {
             self.reset_window();
             return None;
         }
-        if ratio > threshold {
+        if queueing {
             self.before_cut = mean;
             self.cut = true;
             self.pushed_back = true;
@@ -245,7 +246,7 @@ impl AdaptiveLimit {
     }
 
     fn set(&mut self, to: u32, reason: LimitReason) -> Option<(u32, LimitReason)> {
-        let to = to.clamp(self.bounds.min, self.bounds.max);
+        let to = to.max(self.bounds.min).min(self.bounds.max);
         if reason != LimitReason::Probe {
             self.step = 1;
         }
@@ -264,18 +265,6 @@ impl AdaptiveLimit {
         self.samples = 0;
         self.full = false;
     }
-}
-
-/// `f64::sqrt` is not in `core`; Newton's method is enough for a noise estimate.
-fn sqrt(x: f64) -> f64 {
-    if x <= 0.0 || !x.is_finite() {
-        return 0.0;
-    }
-    let mut r = if x > 1.0 { x / 2.0 } else { 1.0 };
-    for _ in 0..20 {
-        r = 0.5 * (r + x / r);
-    }
-    r
 }
 
 #[cfg(test)]
@@ -390,12 +379,5 @@ mod tests {
         let at = seen.iter().position(|c| c.1 == LimitReason::Remeasure).expect("a re-measure");
         assert_eq!(seen[at + 1].1, LimitReason::Remeasure, "the limit went back after it");
         assert!(seen[at].0 < seen[at + 1].0);
-    }
-
-    #[test]
-    fn sqrt_is_close() {
-        for x in [0.25, 2.0, 100.0, 12345.0] {
-            assert!((sqrt(x) * sqrt(x) - x).abs() < 1e-9 * x.max(1.0));
-        }
     }
 }

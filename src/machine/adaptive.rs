@@ -6,39 +6,32 @@ use crate::core::adaptive::AdaptiveLimit;
 use crate::core::scheduler::HostId;
 
 impl Machine {
-    /// The host's controller, made at `initial` the first time the host is seen.
-    fn adaptive_mut(&mut self, host: HostId) -> Option<&mut AdaptiveLimit> {
-        let bounds = self.cfg.adaptive?;
-        let i = host as usize;
-        while self.adaptive.len() <= i {
-            self.adaptive.push(AdaptiveLimit::new(bounds));
-            let h = (self.adaptive.len() - 1) as HostId;
-            let limit = self.adaptive[h as usize].limit();
-            self.sched.set_host_limit(h, limit as usize);
+    /// A host was interned: it gets its controller (when adaptive concurrency is on), and
+    /// the scheduler its starting limit.
+    pub(super) fn adapt_host(&mut self, host: HostId) {
+        let Some(bounds) = self.cfg.adaptive else { return };
+        while self.adaptive.len() <= host as usize {
+            let a = AdaptiveLimit::new(bounds);
+            self.sched.set_host_limit(self.adaptive.len() as HostId, a.limit() as usize);
+            self.adaptive.push(a);
         }
-        self.adaptive.get_mut(i)
     }
 
     /// `op`'s attempt was just dispatched.
     pub(super) fn adapt_dispatched(&mut self, now: f64, op: u32) {
-        let Some(host) = self.ops.get(op).map(|o| o.host) else { return };
-        let in_flight = self.sched.host_active(host);
-        let Some(a) = self.adaptive_mut(host) else { return };
-        a.dispatched(in_flight);
-        let epoch = a.epoch();
-        if let Some(o) = self.ops.get_mut(op) {
-            o.dispatched_ms = now;
-            o.epoch = epoch;
-        }
+        let Some(o) = self.ops.get_mut(op) else { return };
+        let Some(a) = self.adaptive.get_mut(o.host as usize) else { return };
+        a.dispatched(self.sched.host_active(o.host));
+        o.dispatched_ms = now;
+        o.epoch = a.epoch();
     }
 
     /// `op`'s attempt ended: answered, or refused (`overload`: 429, 503, timed out).
     pub(super) fn adapt_ended(&mut self, now: f64, op: u32, overload: bool) {
-        let Some((host, epoch, at)) = self.ops.get(op).map(|o| (o.host, o.epoch, o.dispatched_ms)) else {
-            return;
-        };
-        let Some(a) = self.adaptive_mut(host) else { return };
-        if let Some((limit, reason)) = a.sample(epoch, now - at, overload) {
+        let Some(o) = self.ops.get(op) else { return };
+        let host = o.host;
+        let Some(a) = self.adaptive.get_mut(host as usize) else { return };
+        if let Some((limit, reason)) = a.sample(o.epoch, now - o.dispatched_ms, overload) {
             self.sched.set_host_limit(host, limit as usize);
             if self.listening {
                 self.push(Command::Limit { host, limit, reason });
@@ -46,12 +39,18 @@ impl Machine {
         }
     }
 
-    /// Every host seen so far, with its adaptive limit (0 when adaptive concurrency is off).
-    pub fn host_limits(&self) -> impl Iterator<Item = (&str, u32)> + '_ {
+    /// A host's limit by its id: its adaptive limit, or the per-host limit
+    /// ([`crate::core::scheduler::UNLIMITED`] for none) while adaptive concurrency is off.
+    pub fn host_limit(&self, host: HostId) -> usize {
+        self.adaptive.get(host as usize).map_or(self.cfg.per_host, |a| a.limit() as usize)
+    }
+
+    /// Every host seen so far, with its limit (see [`host_limit`](Self::host_limit)).
+    pub fn host_limits(&self) -> impl Iterator<Item = (&str, usize)> + '_ {
         self.sched
             .host_names()
             .enumerate()
-            .map(|(i, name)| (name, self.adaptive.get(i).map_or(0, AdaptiveLimit::limit)))
+            .map(|(i, name)| (name, self.host_limit(i as HostId)))
     }
 
     /// A host's name by its id (as [`Command::Limit`] carries it).

@@ -168,6 +168,7 @@ impl Machine {
         cache: Option<CacheCtx>,
     ) -> u32 {
         let host = self.sched.host(req.host);
+        self.adapt_host(host);
         let total = req.total_timeout_ms.or(self.cfg.total_timeout_ms);
         let op = self.ops.insert(Op {
             callers: vec![call],
