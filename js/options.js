@@ -811,6 +811,11 @@ export function clientOptions(raw) {
     if (persist !== false && persist.name === '') {
       throw problem(TypeError, 'cache.persist.name', 'must be a non-empty string');
     }
+    // Said now rather than as a `cache-error` on every request: without the Cache API (Node,
+    // a page not served from a secure origin) nothing could ever be persisted.
+    if (persist !== false && typeof caches !== 'object') {
+      throw problem(TypeError, 'cache.persist', 'needs the Cache API (`caches`), which this runtime lacks; leave it out here');
+    }
   }
   return /** @type {ClientConfig} */ (/** @type {unknown} */ (decoded));
 }
