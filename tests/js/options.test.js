@@ -83,7 +83,7 @@ test('input: a URL object and a Request object both work', async () => {
   const c = await client();
   const viaUrl = await c.fetch(new URL(url('/status/200', run), location.href));
   assertEqual(viaUrl.status, 200);
-  const viaRequest = await c.fetch(new Request(url('/echo', run), { method: 'POST', body: 'hello' }));
+  const viaRequest = await c.fetch(new Request(new URL(url('/echo', run), location.href), { method: 'POST', body: 'hello' }));
   const echoed = await viaRequest.json();
   assertEqual(echoed.method, 'POST');
   assertEqual(echoed.body, 'hello');
