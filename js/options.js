@@ -513,10 +513,10 @@ const STRATEGY_NAMES = Object.keys(STRATEGIES);
  */
 const RETRY = {
   limit: integer(0, { default: 2, max: 1000 }),
-  // Case-insensitive; kept upper case.
+  // Case-insensitive; kept upper case. No TRACE (ky lists it): `fetch` refuses to send it.
   methods: {
     type: 'readonly string[]',
-    default: ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'],
+    default: ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'],
     read: (value, path) => readArray(value, path).map((m, i) => upperAscii(readString(m, index(path, i)))),
   },
   // HTTP statuses, 100 to 599.
