@@ -60,7 +60,7 @@ async function runSuite(origin) {
   const entry = import.meta.resolve('fetchlane');
   console.log(`tests/js/node: ${origin}; 'fetchlane' resolves to ${entry}`);
   const { modules } = await import('./modules.js');
-  for (const m of [...modules, './node.test.js']) {
+  for (const m of [...modules, './node.test.js', './readme.test.js']) {
     try {
       await import(m);
     } catch (e) {

@@ -1,36 +1,11 @@
 // What only Node has to prove (loaded by tests/js/node.mjs alone): the package resolves to its
 // Node entry, a fresh process uses it with no `init`, the browser entry imported past the
 // export condition says how to fix that, and without a page a relative URL needs `baseUrl`.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { assert, assertEqual, assertRejects, runId, stats, test } from './harness.js';
 import { client, createClient, isError, origin, url } from './lib.js';
-
-const exec = promisify(execFile);
-/** The package under test: the directory 'fetchlane' resolved to (node-hooks.mjs). */
-const pkgDir = dirname(fileURLToPath(import.meta.resolve('fetchlane')));
-
-/**
- * Runs `source` as an ES module in a fresh Node process, from a directory where the package
- * is installed as node_modules/fetchlane (a link to the package under test), as an app has it.
- * Resolves to its stdout and stderr; rejects when it exits non-zero.
- * @param {string} source
- */
-async function consumer(source) {
-  const dir = mkdtempSync(join(tmpdir(), 'fetchlane-node-'));
-  try {
-    mkdirSync(join(dir, 'node_modules'));
-    symlinkSync(pkgDir, join(dir, 'node_modules', 'fetchlane'), 'dir');
-    writeFileSync(join(dir, 'app.mjs'), source);
-    return await exec(process.execPath, ['app.mjs'], { cwd: dir, timeout: 10_000 });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { consumer, pkgDir } from './node-consumer.js';
 
 test("node: 'fetchlane' resolves to the Node entry through the package's `node` export condition", async () => {
   const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
