@@ -650,7 +650,12 @@ export declare class Client {
   /** Each page's decoded body in order, following `Link: rel="next"` or `opts.next`. */
   paginate<T = unknown>(input: RequestInput, opts?: PaginateOptions<T>): AsyncIterable<T>;
 
-  /** Drops matching entries from the memory and persistent cache; resolves to how many. */
+  /**
+   * Drops matching entries from the memory and persistent cache; resolves to how many. A
+   * string is one URL (absolute, or relative as a request's input is), matched exactly;
+   * a trailing `*` makes it a prefix (`'/user/*'`; `'/user/'` alone matches only that URL).
+   * A RegExp is tested against, and a function given, each entry's absolute URL.
+   */
   invalidate(match: string | RegExp | ((url: string) => boolean)): Promise<number>;
   /** Drops every cached entry of this client's namespace. */
   clearCache(): Promise<void>;
@@ -684,6 +689,7 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
  * Loads the wasm module once (idempotent). `createClient` calls it when needed, so this is
  * only for preloading or for serving the wasm from elsewhere.
  * @param input - where to load the wasm from; default `fetchlane_bg.wasm` next to the entry
+ *   (fetched; in Node, read from disk by the entry of the package's `node` export condition)
  */
 export declare function init(input?: InitInput | Promise<InitInput>): Promise<void>;
 

@@ -105,6 +105,17 @@ test('input: baseUrl resolves relative paths', async () => {
   assertEqual((await d.fetch(url('204', run))).status, 204);
 });
 
+test('input: baseUrl resolves as new URL(input, baseUrl): a trailing / keeps its path, a leading / is the root (README)', async () => {
+  const run = runId('base-url-rules');
+  const under = await client({ baseUrl: `${origin}/status/` });
+  assertEqual((await under.fetch(url('204', run))).url, `${origin}/status/204?run=${run}`, "'204' under a base with a trailing /");
+  assertEqual((await under.json(url('/echo', run))).path, '/echo', "'/echo' goes to the origin's root");
+  const noSlash = await client({ baseUrl: `${origin}/status` });
+  assertEqual((await noSlash.json(url('echo', run))).path, '/echo', "without the trailing /, the base's last segment is replaced");
+  const s = await stats(run);
+  assertEqual([s.hits['/status/204'], s.hits['/echo']], [1, 2], 'server hits');
+});
+
 test("input: baseUrl 'not a url' is a TypeError naming baseUrl", async () => {
   await assertRejects(createClient({ baseUrl: 'not a url' }), isError(TypeError, 'baseUrl'));
 });
