@@ -15,6 +15,13 @@ test("node: 'fetchlane' resolves to the Node entry through the package's `node` 
   assert(import.meta.resolve('fetchlane').endsWith('/node.js'), import.meta.resolve('fetchlane'));
 });
 
+test('node: the browser entry imports no node: module (bundlers for the browser never see one)', async () => {
+  const bundle = readFileSync(join(pkgDir, 'index.js'), 'utf8');
+  const found = bundle.match(/["'`]node:[\w/]+/g) ?? [];
+  assertEqual(found, [], 'node: specifiers in index.js');
+  assert(readFileSync(join(pkgDir, 'node.js'), 'utf8').includes('"./index.js"'), 'node.js imports the browser entry, not a copy');
+});
+
 test('node: a fresh process imports fetchlane and fetches with no init call', async () => {
   const run = runId('node-fresh');
   const target = new URL(url('/echo', run, { n: 1 }), origin).href;
