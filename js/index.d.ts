@@ -30,7 +30,7 @@ export type ErrorKind =
   | 'network'
   /** A per-attempt `timeoutMs` or the `totalTimeoutMs` ran out. */
   | 'timeout'
-  /** Aborted by the caller's signal, a failing `all` group, `clearQueue()` or `close()`. */
+  /** Aborted by the caller's signal, a failing `all` group or `clearQueue()` (`close()` is `closed`). */
   | 'abort'
   /** The server asked to wait longer than `maxRetryAfterMs` allows. */
   | 'rate-limit'
@@ -40,7 +40,7 @@ export type ErrorKind =
   | 'missing'
   /** A `cache-only` request found nothing in the cache. */
   | 'cache'
-  /** The client was closed. */
+  /** The client was closed: work in flight or queued at `close()`, and every call after it. */
   | 'closed';
 
 /** How `all` / `allSettled` decode each body. */
@@ -69,8 +69,9 @@ export interface RetryOptions {
    */
   limit?: number | undefined;
   /**
-   * Methods that are retried (case-insensitive).
-   * @defaultValue ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']
+   * Methods that are retried (case-insensitive). POST and PATCH only when listed here, or when
+   * the request has an `Idempotency-Key` header.
+   * @defaultValue ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']
    */
   methods?: readonly string[] | undefined;
   /**
@@ -616,7 +617,13 @@ export type EventOf<E extends EventType> = Extract<FetchlaneEvent, { type: E }>;
 
 // ───────────────────────────── errors ─────────────────────────────
 
-/** Every rejection from a client (except a `schedule` task's own error). */
+/**
+ * Every rejection from a client once a request is under way. Not: a `schedule` task's own
+ * error (passed on untouched), and a call the client refuses before sending anything, which
+ * rejects with a plain `TypeError` or `RangeError` saying why: an input that is not a URL or
+ * cannot be resolved (a relative URL with no page and no `baseUrl`), a method `fetch` cannot
+ * send (`TRACE`, `CONNECT`), a bad `LaneInit` option.
+ */
 export declare class FetchlaneError extends Error {
   /**
    * Made by the client; construct one yourself only in test doubles.
@@ -696,7 +703,12 @@ export declare class Client {
   /** Each page's decoded body in order, following `Link: rel="next"` or `opts.next`. */
   paginate<T = unknown>(input: RequestInput, opts?: PaginateOptions<T>): AsyncIterable<T>;
 
-  /** Drops matching entries from the memory and persistent cache; resolves to how many. */
+  /**
+   * Drops matching entries from the memory and persistent cache; resolves to how many. A
+   * string is one URL (absolute, or relative as a request's input is), matched exactly;
+   * a trailing `*` makes it a prefix (`'/user/*'`; `'/user/'` alone matches only that URL).
+   * A RegExp is tested against, and a function given, each entry's absolute URL.
+   */
   invalidate(match: string | RegExp | ((url: string) => boolean)): Promise<number>;
   /** Drops every cached entry of this client's namespace. */
   clearCache(): Promise<void>;
@@ -730,6 +742,7 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
  * Loads the wasm module once (idempotent). `createClient` calls it when needed, so this is
  * only for preloading or for serving the wasm from elsewhere.
  * @param input - where to load the wasm from; default `fetchlane_bg.wasm` next to the entry
+ *   (fetched; in Node, read from disk by the entry of the package's `node` export condition)
  */
 export declare function init(input?: InitInput | Promise<InitInput>): Promise<void>;
 

@@ -15,7 +15,7 @@ let loading;
  * Loads the wasm module once; later calls return the same promise (a failed load may be
  * tried again). `input` is what wasm-bindgen's `--target web` init takes (a URL, a Request, a
  * Response, bytes or a WebAssembly.Module, or a promise of one); by default the
- * `fetchlane_bg.wasm` next to this file (read from disk in Node).
+ * `fetchlane_bg.wasm` next to this file (in Node, the `node` entry passes its bytes).
  * @param {unknown} [input]
  * @returns {Promise<void>}
  */
@@ -24,12 +24,14 @@ export function init(input) {
     loading = loadWasm(input).catch((cause) => {
       loading = undefined;
       const where = input === undefined ? new URL('fetchlane_bg.wasm', import.meta.url).href : String(input);
-      throw new Error(
-        `fetchlane: could not load the wasm module from ${where}. ` +
-          'Serve fetchlane_bg.wasm next to the package entry (with Content-Type application/wasm), ' +
-          'or pass its URL or bytes to init(input) before createClient().',
-        { cause },
-      );
+      // `fetch` cannot read a file: URL: this is Node (or a page opened from disk) importing
+      // this browser entry by its path, past the package's `node` export condition.
+      const fix = where.startsWith('file:')
+        ? "In Node, import 'fetchlane' by its name (its `node` export condition reads the wasm from disk), " +
+          'or pass the bytes of fetchlane_bg.wasm to init(bytes) before createClient().'
+        : 'Serve fetchlane_bg.wasm next to the package entry (with Content-Type application/wasm), ' +
+          'or pass its URL or bytes to init(input) before createClient().';
+      throw new Error(`fetchlane: could not load the wasm module from ${where}. ${fix}`, { cause });
     });
   }
   return loading;

@@ -514,10 +514,10 @@ const STRATEGY_NAMES = Object.keys(STRATEGIES);
  */
 const RETRY = {
   limit: integer(0, { default: 2, max: 1000 }),
-  // Case-insensitive; kept upper case.
+  // Case-insensitive; kept upper case. No TRACE (ky lists it): `fetch` refuses to send it.
   methods: {
     type: 'readonly string[]',
-    default: ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'],
+    default: ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'],
     read: (value, path) => readArray(value, path).map((m, i) => upperAscii(readString(m, index(path, i)))),
   },
   // HTTP statuses, 100 to 599.
@@ -831,6 +831,11 @@ export function clientOptions(raw) {
     const persist = /** @type {false | Record<string, unknown>} */ (cache.persist);
     if (persist !== false && persist.name === '') {
       throw problem(TypeError, 'cache.persist.name', 'must be a non-empty string');
+    }
+    // Said now rather than as a `cache-error` on every request: without the Cache API (Node,
+    // a page not served from a secure origin) nothing could ever be persisted.
+    if (persist !== false && typeof caches !== 'object') {
+      throw problem(TypeError, 'cache.persist', 'needs the Cache API (`caches`), which this runtime lacks; leave it out here');
     }
   }
   const adaptive = /** @type {false | Record<string, number | undefined>} */ (decoded.adaptive);

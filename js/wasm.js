@@ -17,46 +17,6 @@ const decoder = new TextDecoder();
 /** The response types `instantiateStreaming` accepts, as wasm-bindgen's glue checks them. */
 const STREAMABLE = new Set(['basic', 'cors', 'default']);
 
-/** Whether this runs in Node (where `fetch` cannot read `file:` URLs). */
-function inNode() {
-  const process = /** @type {any} */ (globalThis).process;
-  return typeof process === 'object' && process !== null && typeof process.versions?.node === 'string';
-}
-
-/**
- * The bytes of a `file:` URL (or a plain path), read with `node:fs/promises`; only in Node.
- * @param {URL | string} where
- * @returns {Promise<Uint8Array>}
- */
-async function readFile(where) {
-  // A specifier in a variable, so that bundlers for the browser leave it alone.
-  const specifier = 'node:fs/promises';
-  const fs = await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
-  return fs.readFile(where);
-}
-
-/**
- * What `input` names, as something to fetch, or the bytes read from disk in Node.
- * @param {string | URL | Request} input
- * @returns {Promise<Response | Uint8Array>}
- */
-async function fetchOrRead(input) {
-  if (inNode()) {
-    if (input instanceof URL && input.protocol === 'file:') return readFile(input);
-    if (typeof input === 'string') {
-      let url;
-      try {
-        url = new URL(input);
-      } catch {
-        // Not a URL: in Node, a path on disk.
-        return readFile(input);
-      }
-      if (url.protocol === 'file:') return readFile(url);
-    }
-  }
-  return fetch(input);
-}
-
 /** The MIME type's essence (`application/wasm; x=y` → `application/wasm`). */
 function essence(contentType) {
   return (contentType ?? '').split(';')[0].trim().toLowerCase();
@@ -108,7 +68,7 @@ async function instantiate(source) {
  * `input` is what wasm-bindgen's `--target web` init took: a URL (string or `URL`), a
  * `Request`, a `Response`, an `ArrayBuffer` or typed array, a `WebAssembly.Module`, or a
  * promise of one of these; `{ module_or_path }` is unwrapped too. Default: the
- * `fetchlane_bg.wasm` next to this file (read from disk in Node).
+ * `fetchlane_bg.wasm` next to this file.
  * @param {unknown} input
  */
 export async function load(input) {
@@ -121,7 +81,9 @@ export async function load(input) {
     typeof source === 'string' ||
     (typeof URL === 'function' && source instanceof URL) ||
     (typeof Request === 'function' && source instanceof Request);
-  if (named) source = await fetchOrRead(/** @type {string | URL | Request} */ (source));
+  // Only fetched: the Node entry (js/node.js) reads the file and passes the bytes, so that this
+  // bundle never imports `node:` modules that bundlers for the browser would trip over.
+  if (named) source = await fetch(/** @type {string | URL | Request} */ (source));
   const instance = await instantiate(source);
   const exports = /** @type {any} */ (instance.exports);
   if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.fl_new !== 'function') {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run build: the publishable package in pkg/.
 // cargo (release, wasm32, the `npm` surface of src/npm.rs, no wasm-bindgen) -> wasm-opt -Oz
-// -> the JS driver (js/) bundled and minified by esbuild into one entry -> types,
+// -> the JS driver (js/) bundled and minified by esbuild into one entry, and the small Node
+// entry (js/node.js) beside it -> types,
 // package.json (version from Cargo.toml) and README.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,8 +43,18 @@ buildSync({
   minify: true,
   target: 'es2020',
   platform: 'neutral',
-  // The Node branch of the wasm loader imports these lazily; they stay imports.
-  external: ['node:*'],
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+// The Node entry (the `node` export condition): the entry above plus the wasm's bytes read
+// from disk. Not bundled: it imports ./index.js itself, so the package holds one driver.
+buildSync({
+  entryPoints: [join(root, 'js/node.js')],
+  outfile: join(pkg, 'node.js'),
+  format: 'esm',
+  minify: true,
+  target: 'es2020',
+  platform: 'node',
   legalComments: 'none',
   logLevel: 'warning',
 });
@@ -61,10 +72,12 @@ const manifest = {
   module: './index.js',
   types: './index.d.ts',
   exports: {
-    '.': { types: './index.d.ts', import: './index.js', default: './index.js' },
+    // `node` before `import`: Node takes the first condition it knows. Bundlers for the
+    // browser do not set `node`, so they never see the entry's `node:` imports.
+    '.': { types: './index.d.ts', node: './node.js', import: './index.js', default: './index.js' },
     './fetchlane_bg.wasm': './fetchlane_bg.wasm',
   },
-  files: ['index.js', 'index.d.ts', 'fetchlane_bg.wasm', 'README.md'],
+  files: ['index.js', 'node.js', 'index.d.ts', 'fetchlane_bg.wasm', 'README.md'],
   sideEffects: false,
   keywords: ['fetch', 'concurrency', 'queue', 'rate-limit', 'retry', 'batch', 'dataloader', 'cache', 'wasm'],
 };

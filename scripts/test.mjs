@@ -4,7 +4,7 @@
 //   docs     cargo doc with warnings as errors
 //   browser  wasm-bindgen tests of the Rust API in headless Chromium and Firefox
 //   package  npm run build, the size budget, the strict TypeScript consumer check and golden
-//            files, the JS API page suite in both browsers
+//            files, the JS API page suite in both browsers and in Node
 //   pages    Playwright page tests (demo, consumers), and the benchmark smoke run
 // Every suite runs against the same local API server, started here.
 import { spawn } from 'node:child_process';
@@ -83,6 +83,15 @@ try {
       const r = await runPageSuite({ browser, url: `${server.origin}/tests/js/index.html` });
       record(`JS API page suite, ${browser}`, r.passed, r.failed);
     }
+  }
+
+  // The same JS API suite in Node 20+, importing the package through its `node` export
+  // condition; it lists the tests it skips for what Node lacks (the Cache API).
+  if (build.code === 0 && existsSync(join(root, 'tests/js/node.mjs'))) {
+    const r = await run('node', ['tests/js/node.mjs', `--origin=${server.origin}`]);
+    const m = r.output.match(/^(\d+) passed, (\d+) failed, (\d+) skipped/m);
+    const failed = m ? Number(m[2]) + (r.code !== 0 && Number(m[2]) === 0 ? 1 : 0) : 1;
+    record('JS API suite, Node', m ? Number(m[1]) : 0, failed, m ? `${m[3]} skipped: no Cache API` : '');
   }
 
   // Page-level tests (Playwright with Debian's Chromium): each file starts what it needs.

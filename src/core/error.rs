@@ -11,7 +11,8 @@ pub enum ErrorKind {
     Network,
     /// A per-attempt `timeoutMs` or the `totalTimeoutMs` ran out.
     Timeout,
-    /// The caller (or a failing `all` group, or `clearQueue`) aborted the request.
+    /// The caller (or a failing `all` group, or `clearQueue`) aborted the request. Closing
+    /// the client is [`ErrorKind::Closed`], not this.
     Abort,
     /// The server asked to wait longer than `maxRetryAfterMs` allows.
     RateLimit,
@@ -21,7 +22,7 @@ pub enum ErrorKind {
     Missing,
     /// `cache-only` found nothing in the cache.
     Cache,
-    /// The client was closed.
+    /// The client was closed: the request was in flight or queued at `close`, or came after.
     Closed,
 }
 

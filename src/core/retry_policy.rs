@@ -32,8 +32,9 @@ pub enum RetryDecision {
 pub struct RetryPolicy {
     /// Retries after the first attempt. Default 2; 0 turns retries off.
     pub limit: u32,
-    /// Methods that are retried, upper case. Default GET, HEAD, PUT, DELETE, OPTIONS, TRACE.
-    /// Listing POST or PATCH here is how a caller opts them in.
+    /// Methods that are retried, upper case. Default GET, HEAD, PUT, DELETE, OPTIONS (not
+    /// TRACE, which ky lists: `fetch` refuses to send it). Listing POST or PATCH here is how a
+    /// caller opts them in.
     pub methods: Vec<String>,
     /// Statuses that are retried. Default 408, 413, 429, 500, 502, 503, 504 (413 only when it
     /// carries `Retry-After`).
@@ -51,7 +52,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             limit: 2,
-            methods: ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]
+            methods: ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]
                 .iter()
                 .map(|m| (*m).to_owned())
                 .collect(),
@@ -137,7 +138,7 @@ mod tests {
         }
         assert_eq!(decide(&p, "GET", AttemptOutcome::Status(413), 1, None), RetryDecision::GiveUp);
         assert_eq!(decide(&p, "GET", AttemptOutcome::Status(413), 1, Some(1000.0)), RetryDecision::RetryAfter(1000.0));
-        for m in ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE", "get"] {
+        for m in ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "get"] {
             assert!(matches!(decide(&p, m, AttemptOutcome::Network, 1, None), RetryDecision::RetryAfter(_)), "{m}");
         }
     }

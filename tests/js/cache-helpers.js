@@ -1,5 +1,5 @@
 // Helpers of the cache test modules (cache.test.js, persist.test.js, dedupe-scale.test.js).
-import { assert, defer, sleep, stats } from './harness.js';
+import { assert, at, defer, sleep, stats } from './harness.js';
 
 /**
  * `c.fetch(target, init)` with `cache: 'no-store'` added, so the browser's own HTTP cache never
@@ -34,7 +34,7 @@ export async function until(pred, timeoutMs = 3000, stepMs = 20) {
 
 /** Bumps the version of `/cache/:key` in `run` (the next full response has version + 1). */
 export async function bump(key, run) {
-  const r = await fetch(`/cache/${encodeURIComponent(key)}/bump?run=${encodeURIComponent(run)}`, {
+  const r = await fetch(at(`/cache/${encodeURIComponent(key)}/bump?run=${encodeURIComponent(run)}`), {
     method: 'POST',
     cache: 'no-store',
   });

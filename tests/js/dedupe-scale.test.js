@@ -1,7 +1,7 @@
 // De-duplication at scale (dedupe.test.js has the two-caller cases): 50 identical GETs,
 // aborting some or all of the waiters, and dedupe: false. `cache: 'no-store'` keeps the
 // browser's HTTP cache (which serializes identical concurrent GETs) out of the way.
-import { assert, assertEqual, assertRejects, runId, sleep, stats, statsWhen, test } from './harness.js';
+import { assert, assertEqual, assertRejects, at, runId, sleep, stats, statsWhen, test } from './harness.js';
 import { client, isKind, url } from './lib.js';
 import { get, until } from './cache-helpers.js';
 
@@ -56,7 +56,7 @@ test('dedupe: when every waiter aborts, all reject with abort and the shared req
   // Control: can this server see a plain fetch being aborted? (the arrival keeps status null)
   const controlRun = runId('dedupe-abort-control');
   const ac = new AbortController();
-  const plain = fetch(url('/status/200', controlRun, { latency: 1000 }), { cache: 'no-store', signal: ac.signal });
+  const plain = fetch(at(url('/status/200', controlRun, { latency: 1000 })), { cache: 'no-store', signal: ac.signal });
   await statsWhen(controlRun, (s) => s.total >= 1, 2000);
   ac.abort();
   await plain.catch(() => {});

@@ -1,5 +1,5 @@
 // on(type, fn), onEvent, and stats().
-import { assert, assertEqual, assertRejects, assertThrows, runId, sleep, test } from './harness.js';
+import { assert, assertEqual, assertRejects, assertThrows, quietRejections, runId, sleep, test } from './harness.js';
 import { client, isError, url } from './lib.js';
 
 test("events: queued, start and settled fire with url, id and lane", async () => {
@@ -82,8 +82,7 @@ test('stats: every counter is there; started, succeeded, failed count right', as
 test('events: a listener that throws does not break the request', async () => {
   const run = runId('events-throw');
   const c = await client();
-  const swallow = (e) => e.preventDefault();
-  window.addEventListener('unhandledrejection', swallow);
+  const loud = quietRejections();
   try {
     c.on('start', () => {
       throw new Error('listener boom');
@@ -92,7 +91,7 @@ test('events: a listener that throws does not break the request', async () => {
     assertEqual(r.status, 200);
     await sleep(10);
   } finally {
-    window.removeEventListener('unhandledrejection', swallow);
+    loud();
   }
 });
 

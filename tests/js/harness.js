@@ -1,17 +1,52 @@
-// A tiny in-page test framework. Tests run one at a time, each with its own timeout, and the
-// outcome is published as `window.__fetchlaneResults` (read by scripts/webdriver.mjs) and
-// rendered into the page.
+// A tiny test framework for the JS API suite, the same in a page and in Node. Tests run one at
+// a time, each with its own timeout, and the outcome is published as
+// `globalThis.__fetchlaneResults` (read by scripts/webdriver.mjs in a page, by tests/js/node.mjs
+// in Node) and, in a page, rendered into it. A test that needs what a runtime lacks (the
+// Cache API in Node) says so with `needs` and is skipped there, by name, never silently.
 
 const tests = [];
 let cleanups = [];
 let counter = 0;
 
-export const state = (window.__fetchlaneResults = { done: false, passed: 0, failed: 0, current: null, results: [] });
+export const state = (globalThis.__fetchlaneResults = {
+  done: false,
+  passed: 0,
+  failed: 0,
+  /** @type {{ name: string, missing: string[] }[]} tests not run, with the globals they lacked */
+  skipped: [],
+  current: null,
+  /** unhandled rejections expected by the current test (see `quietRejections`) */
+  quiet: 0,
+  results: [],
+});
 
-/** Registers a test. `opts.timeoutMs` (default 15 s) bounds it. */
+/**
+ * Registers a test. `opts.timeoutMs` (default 15 s) bounds it; `opts.needs` names the globals
+ * it cannot run without (`['caches']`): where one is missing the test is skipped and listed.
+ */
 export function test(name, fn, opts = {}) {
-  tests.push({ name, fn, timeoutMs: opts.timeoutMs ?? 15000 });
+  tests.push({ name, fn, timeoutMs: opts.timeoutMs ?? 15000, needs: opts.needs ?? [] });
 }
+
+/**
+ * Lets the current test provoke unhandled rejections on purpose (a listener that throws)
+ * without the runtime reporting them; call the returned function to stop. A page would log
+ * them, Node would end the process: the Node runner counts them instead, unless quieted.
+ * @returns {() => void}
+ */
+export function quietRejections() {
+  const swallow = (e) => e.preventDefault();
+  const page = typeof globalThis.addEventListener === 'function';
+  if (page) globalThis.addEventListener('unhandledrejection', swallow);
+  state.quiet += 1;
+  return () => {
+    if (page) globalThis.removeEventListener('unhandledrejection', swallow);
+    state.quiet -= 1;
+  };
+}
+
+/** `path` on the test server as an absolute URL (Node's own `fetch` takes no relative URL). */
+export const at = (path) => new URL(path, globalThis.location.href).href;
 
 /** Runs `fn` after the current test, whatever its outcome (closing clients, aborting). */
 export function defer(fn) {
@@ -86,7 +121,7 @@ export function runId(name) {
 
 /** The server's accounting for a run (GET /__stats). */
 export async function stats(run) {
-  const res = await fetch(`/__stats?run=${encodeURIComponent(run)}`, { cache: 'no-store' });
+  const res = await fetch(at(`/__stats?run=${encodeURIComponent(run)}`), { cache: 'no-store' });
   return res.json();
 }
 
@@ -101,6 +136,7 @@ export async function statsWhen(run, pred, timeoutMs = 3000) {
 }
 
 function render(result) {
+  if (globalThis.document === undefined) return;
   const list = document.getElementById('results') || document.body.appendChild(document.createElement('ol'));
   list.id = 'results';
   const li = document.createElement('li');
@@ -133,6 +169,11 @@ function describeError(e) {
 export async function run({ only } = {}) {
   const selected = only ? tests.filter((t) => t.name.includes(only)) : tests;
   for (const t of selected) {
+    const missing = t.needs.filter((name) => globalThis[name] === undefined);
+    if (missing.length > 0) {
+      state.skipped.push({ name: t.name, missing });
+      continue;
+    }
     state.current = t.name;
     const start = performance.now();
     let timer;
@@ -162,7 +203,7 @@ export async function run({ only } = {}) {
   }
   state.current = null;
   state.done = true;
-  const summary = document.getElementById('summary');
+  const summary = globalThis.document?.getElementById('summary');
   if (summary) summary.textContent = `${state.passed} passed, ${state.failed} failed`;
   return state;
 }

@@ -1,6 +1,8 @@
 // Shared helpers of the test modules: the package under test, clients that close themselves
 // after each test, URLs on the local API server.
-import { createClient, FetchlaneError, isFetchlaneError } from '/pkg/index.js';
+// The package by its name, as a consumer imports it: an import map in the page (index.html),
+// the package's own `exports` in Node (tests/js/node.mjs), so its `node` condition is what runs.
+import { createClient, FetchlaneError, isFetchlaneError } from 'fetchlane';
 import { assert, assertEqual, defer } from './harness.js';
 
 export { createClient, FetchlaneError, isFetchlaneError };

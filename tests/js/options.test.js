@@ -83,7 +83,7 @@ test('input: a URL object and a Request object both work', async () => {
   const c = await client();
   const viaUrl = await c.fetch(new URL(url('/status/200', run), location.href));
   assertEqual(viaUrl.status, 200);
-  const viaRequest = await c.fetch(new Request(url('/echo', run), { method: 'POST', body: 'hello' }));
+  const viaRequest = await c.fetch(new Request(new URL(url('/echo', run), location.href), { method: 'POST', body: 'hello' }));
   const echoed = await viaRequest.json();
   assertEqual(echoed.method, 'POST');
   assertEqual(echoed.body, 'hello');
@@ -103,6 +103,17 @@ test('input: baseUrl resolves relative paths', async () => {
   // A URL object as baseUrl works too.
   const d = await client({ baseUrl: new URL('/status/', origin) });
   assertEqual((await d.fetch(url('204', run))).status, 204);
+});
+
+test('input: baseUrl resolves as new URL(input, baseUrl): a trailing / keeps its path, a leading / is the root (README)', async () => {
+  const run = runId('base-url-rules');
+  const under = await client({ baseUrl: `${origin}/status/` });
+  assertEqual((await under.fetch(url('204', run))).url, `${origin}/status/204?run=${run}`, "'204' under a base with a trailing /");
+  assertEqual((await under.json(url('/echo', run))).path, '/echo', "'/echo' goes to the origin's root");
+  const noSlash = await client({ baseUrl: `${origin}/status` });
+  assertEqual((await noSlash.json(url('echo', run))).path, '/echo', "without the trailing /, the base's last segment is replaced");
+  const s = await stats(run);
+  assertEqual([s.hits['/status/204'], s.hits['/echo']], [1, 2], 'server hits');
 });
 
 test("input: baseUrl 'not a url' is a TypeError naming baseUrl", async () => {

@@ -2,9 +2,12 @@
 // same persist name and namespace is answered from it; maxAgeMs, maxEntries, invalidate,
 // clearCache, namespaces, and a Cache API that fails. Each test uses its own persist name
 // and deletes its Cache API caches afterwards.
-import { assert, assertEqual, assertRejects, runId, sleep, stats, test } from './harness.js';
-import { client, isKind, origin, url } from './lib.js';
+import { assert, assertEqual, assertRejects, quietRejections, runId, sleep, stats, test } from './harness.js';
+import { client, createClient, isError, isKind, origin, url } from './lib.js';
 import { cacheNames, dropCachesAfter, get, getJson, hits, persisted, storedRequests, until } from './cache-helpers.js';
+
+/** A test that needs the Cache API (Node has none: there it is skipped, and listed). */
+const withCaches = (name, fn, opts = {}) => test(name, fn, { ...opts, needs: ['caches'] });
 
 /** A persist name unique to this test, whose caches are deleted when the test ends. */
 function persistName(run) {
@@ -13,7 +16,7 @@ function persistName(run) {
   return name;
 }
 
-test('persist: entries go to a Cache API cache named after persist.name; a second client is answered from it', async () => {
+withCaches('persist: entries go to a Cache API cache named after persist.name; a second client is answered from it', async () => {
   const run = runId('persist');
   const name = persistName(run);
   const a = await client({ cache: { persist: { name } } });
@@ -42,7 +45,7 @@ test('persist: entries go to a Cache API cache named after persist.name; a secon
   assertEqual(await hits(run, '/cache/p'), 1);
 });
 
-test('persist: namespaces with the same persist name never see each other’s entries', async () => {
+withCaches('persist: namespaces with the same persist name never see each other’s entries', async () => {
   const run = runId('persist-ns');
   const name = persistName(run);
   const target = url('/cache/pns', run, { maxAge: 600 });
@@ -74,7 +77,7 @@ test('persist: namespaces with the same persist name never see each other’s en
   assertEqual(await hits(run, '/cache/pns'), 3);
 });
 
-test('persist: clearCache() also drops the Cache API entries', async () => {
+withCaches('persist: clearCache() also drops the Cache API entries', async () => {
   const run = runId('persist-clear');
   const name = persistName(run);
   const a = await client({ cache: { persist: { name } } });
@@ -89,7 +92,7 @@ test('persist: clearCache() also drops the Cache API entries', async () => {
   assertEqual(b.stats().cacheHits.persistent, 0);
 });
 
-test('persist: maxAgeMs expires persistent entries counted from when they were stored', async () => {
+withCaches('persist: maxAgeMs expires persistent entries counted from when they were stored', async () => {
   const run = runId('persist-maxage');
   const name = persistName(run);
   const opts = { cache: { persist: { name, maxAgeMs: 1000 } } };
@@ -107,7 +110,7 @@ test('persist: maxAgeMs expires persistent entries counted from when they were s
   assertEqual(await hits(run, '/cache/pma'), 2, 'the expired entry went back to the server');
 });
 
-test('persist: maxEntries keeps the most recently stored entries', async () => {
+withCaches('persist: maxEntries keeps the most recently stored entries', async () => {
   const run = runId('persist-max');
   const name = persistName(run);
   const opts = { cache: { persist: { name, maxEntries: 2 } } };
@@ -128,7 +131,7 @@ test('persist: maxEntries keeps the most recently stored entries', async () => {
   assertEqual([s.hits['/cache/pa'], s.hits['/cache/pb'], s.hits['/cache/pc']], [2, 1, 1], 'the oldest was dropped');
 });
 
-test('persist: invalidate counts an entry in memory and the Cache API once and drops it from both', async () => {
+withCaches('persist: invalidate counts an entry in memory and the Cache API once and drops it from both', async () => {
   const run = runId('persist-inv');
   const name = persistName(run);
   const a = await client({ cache: { persist: { name } } });
@@ -149,15 +152,14 @@ test('persist: invalidate counts an entry in memory and the Cache API once and d
   assertEqual(await hits(run, `/cache/${run}-c`), 2, 'c refetched');
 });
 
-test('persist: a failing Cache API does not fail the request; the network answers and cache-error fires', async () => {
+withCaches('persist: a failing Cache API does not fail the request; the network answers and cache-error fires', async () => {
   const run = runId('persist-error');
   const name = persistName(run);
   const storage = globalThis.caches;
   const own = Object.prototype.hasOwnProperty.call(storage, 'open');
   const original = storage.open;
   const errors = [];
-  const swallow = (e) => e.preventDefault();
-  window.addEventListener('unhandledrejection', swallow);
+  const loud = quietRejections();
   try {
     storage.open = () => Promise.reject(new DOMException('simulated Cache API failure', 'UnknownError'));
     const c = await client({ cache: { persist: { name } }, onEvent: (e) => e.type === 'cache-error' && errors.push(e) });
@@ -172,7 +174,22 @@ test('persist: a failing Cache API does not fail the request; the network answer
   } finally {
     if (own) storage.open = original;
     else delete storage.open;
-    window.removeEventListener('unhandledrejection', swallow);
+    loud();
   }
   assert(storage.open === CacheStorage.prototype.open || own, 'caches.open restored');
+});
+
+test('persist: where the Cache API is missing, createClient rejects with a TypeError naming cache.persist', async () => {
+  // Node has no `caches`; a page hides its own for the test (an own property shadows it).
+  const own = Object.getOwnPropertyDescriptor(globalThis, 'caches');
+  if (globalThis.caches !== undefined) Object.defineProperty(globalThis, 'caches', { value: undefined, configurable: true, writable: true });
+  try {
+    await assertRejects(createClient({ cache: { persist: { name: 'no-caches' } } }), isError(TypeError, 'cache.persist', 'Cache API'));
+    // Without persist the memory cache still works there.
+    const c = await client({ cache: { strategy: 'cache-first' } });
+    assertEqual(c.stats().cacheHits.persistent, 0);
+  } finally {
+    if (own) Object.defineProperty(globalThis, 'caches', own);
+    else delete globalThis.caches;
+  }
 });

@@ -1,5 +1,5 @@
 // schedule(task): p-limit style work under the same slots as requests.
-import { assert, assertEqual, assertRejects, runId, sleep, stats, test } from './harness.js';
+import { assert, assertEqual, assertRejects, at, runId, sleep, stats, test } from './harness.js';
 import { client, isKind, url } from './lib.js';
 
 test('schedule: a task that throws 42 synchronously rejects with exactly 42', async () => {
@@ -43,7 +43,7 @@ test('schedule: tasks and requests share slots', async () => {
   const ends = [];
   // Each task is a raw fetch; X-Served-At is when the server answered it (server clock).
   const task = (i) => async () => {
-    const r = await fetch(url('/echo', run, { latency: 300, task: i }));
+    const r = await fetch(at(url('/echo', run, { latency: 300, task: i })));
     ends.push(Number(r.headers.get('x-served-at')));
     await r.text();
     return i;

@@ -1,0 +1,18 @@
+// The test modules of the JS API suite, in the order they run: one list for the page
+// (index.html) and for Node (node.mjs), so that neither runs a different suite.
+export const modules = [
+  './options.test.js',
+  './scheduler.test.js',
+  './lifecycle.test.js',
+  './groups.test.js',
+  './schedule.test.js',
+  './errors.test.js',
+  './events.test.js',
+  './resilience.test.js',
+  './dedupe.test.js',
+  './dedupe-scale.test.js',
+  './cache.test.js',
+  './persist.test.js',
+  './loader.test.js',
+  './paginate.test.js',
+];
