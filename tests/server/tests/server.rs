@@ -640,8 +640,14 @@ fn hang_client_gone_and_static_files() {
     write!(c, "GET /hang?run=h HTTP/1.1\r\nHost: {}\r\n\r\n", s.host()).unwrap();
     thread::sleep(Duration::from_millis(200));
     let st = s.stats("h");
-    assert_eq!((st["inFlight"].as_u64(), st["aborted"].as_u64()), (Some(1), Some(0)));
-    assert_eq!(st["arrivals"][1]["aborted"], false, "in flight is not aborted");
+    assert_eq!(
+        (st["inFlight"].as_u64(), st["aborted"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(
+        st["arrivals"][1]["aborted"], false,
+        "in flight is not aborted"
+    );
     drop(c);
     let deadline = Instant::now() + Duration::from_secs(3);
     while s.stats("h")["inFlight"] != 0 {
