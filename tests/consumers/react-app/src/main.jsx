@@ -38,7 +38,7 @@ function Scenario({ client }) {
     ),
     abort: (
       <Toggle>
-        <Item client={client} url={tagged(library === 'swr' ? '/items/slow?latency=1500' : '/hang')} name="slow" />
+        <Item client={client} url={tagged(library === 'swr' ? '/items/slow?latency=4000' : '/hang')} name="slow" />
       </Toggle>
     ),
     error: (
