@@ -196,8 +196,10 @@ test('service worker: an update (skipWaiting, clients.claim) loses no request in
     await page.evaluate((run) => {
       window.pending = Promise.all(Array.from({ length: 6 }, (_, i) => window.sw.get(`/items/u${i}?latency=1000&run=${run}`)));
     }, run);
-    await until('the first requests at the server', async () => (await serverStats(server, run)).inFlight === PER_HOST);
-    const before = await serverStats(server, run);
+    const before = await until('the first requests at the server', async () => {
+      const stats = await serverStats(server, run);
+      return stats.inFlight === PER_HOST && stats;
+    });
     assert.equal(before.total, PER_HOST, 'the rest wait in the old worker');
 
     // A changed script: installed, skips waiting, claims the page.
