@@ -70,6 +70,7 @@ pub async fn account(State(state): State<AppState>, req: Request, next: Next) ->
             host,
             headers,
             status: None,
+            aborted: false,
         };
         stats.arrive(&run, arrival)
     };

@@ -1,4 +1,5 @@
-//! Per-run request accounting: hits, arrivals, in-flight counts and their peaks (overall and per Host).
+//! Per-run request accounting: hits, arrivals, in-flight counts and their peaks (overall and per Host),
+//! and requests whose client went away before the answer (`aborted`).
 
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -23,6 +24,8 @@ pub struct Arrival {
     pub headers: Vec<(String, String)>,
     /// Status it was answered with; `None` while in flight or if the client went away.
     pub status: Option<u16>,
+    /// The client went away before the answer was sent (an aborted fetch closes its connection).
+    pub aborted: bool,
 }
 
 #[derive(Default)]
@@ -31,6 +34,8 @@ struct RunStats {
     hits: BTreeMap<String, u64>,
     in_flight: u64,
     peak: u64,
+    /// Requests whose client went away before they were answered.
+    aborted: u64,
     in_flight_by_host: HashMap<String, u64>,
     peak_by_host: BTreeMap<String, u64>,
     arrivals: Vec<Arrival>,
@@ -104,8 +109,12 @@ impl Stats {
         if let Some(n) = rs.in_flight_by_host.get_mut(&ticket.host) {
             *n = n.saturating_sub(1);
         }
+        if status.is_none() {
+            rs.aborted += 1;
+        }
         if let Some(a) = rs.arrivals.get_mut(ticket.index) {
             a.status = status;
+            a.aborted = status.is_none();
         }
     }
 
@@ -137,6 +146,7 @@ impl Stats {
                 json!({
                     "path": a.path, "method": a.method, "t": a.t, "query": a.query,
                     "host": a.host, "headers": headers, "status": a.status,
+                    "aborted": a.aborted,
                 })
             })
             .collect();
@@ -147,6 +157,7 @@ impl Stats {
             "peak": rs.peak,
             "peakByHost": rs.peak_by_host,
             "inFlight": rs.in_flight,
+            "aborted": rs.aborted,
             "statuses": statuses,
             "arrivals": arrivals,
         })

@@ -635,10 +635,19 @@ fn hang_client_gone_and_static_files() {
         "static files are not counted"
     );
 
+    assert_eq!(s.get("/status/200?run=h").status, 200);
     let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
     write!(c, "GET /hang?run=h HTTP/1.1\r\nHost: {}\r\n\r\n", s.host()).unwrap();
     thread::sleep(Duration::from_millis(200));
-    assert_eq!(s.stats("h")["inFlight"], 1);
+    let st = s.stats("h");
+    assert_eq!(
+        (st["inFlight"].as_u64(), st["aborted"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(
+        st["arrivals"][1]["aborted"], false,
+        "in flight is not aborted"
+    );
     drop(c);
     let deadline = Instant::now() + Duration::from_secs(3);
     while s.stats("h")["inFlight"] != 0 {
@@ -648,6 +657,14 @@ fn hang_client_gone_and_static_files() {
         );
         thread::sleep(Duration::from_millis(50));
     }
+    // The client that went away is counted as aborted; the answered request is not.
+    let st = s.stats("h");
+    assert_eq!(st["aborted"], 1);
+    assert_eq!(st["arrivals"][0]["aborted"], false);
+    assert_eq!(st["arrivals"][0]["status"], 200);
+    assert_eq!(st["arrivals"][1]["aborted"], true);
+    assert_eq!(st["arrivals"][1]["status"], Value::Null);
+    assert_eq!(s.stats("other")["aborted"], 0, "an unknown run has none");
 }
 
 #[test]
