@@ -411,15 +411,11 @@ export function createDriver(config) {
         release(ops.get(a));
         ops.delete(a);
         return;
-      case LIMIT: {
-        const host = hostName(a);
-        for (const listener of listeners) {
-          if (listener.type === null || listener.type === 'limit') {
-            callListener(listener.fn, { type: 'limit', time: now(), host, limit: b, reason: LIMIT_REASONS[c] });
-          }
+      case LIMIT:
+        for (const { type, fn } of listeners) {
+          if (type === null || type === 'limit') callListener(fn, { type: 'limit', time: now(), host: hostName(a), limit: b, reason: LIMIT_REASONS[c] });
         }
         return;
-      }
       default:
         throw new Error(`fetchlane: the machine sent an unknown command ${code}`);
     }

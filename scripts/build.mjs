@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run build: the publishable package in pkg/.
 // cargo (release, wasm32, the `npm` surface of src/npm.rs, no wasm-bindgen) -> wasm-opt -Oz
+// -> panic-only text blanked (scripts/strip-panic-text.mjs)
 // -> the JS driver (js/) bundled and minified by esbuild into one entry, and the small Node
 // entry (js/node.js) beside it -> types,
 // package.json (version from Cargo.toml) and README.
@@ -9,6 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import { stripPanicText } from './strip-panic-text.mjs';
 import { wasmOpt } from './wasm-opt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,6 +33,7 @@ if (!jsOnly) {
   wasmOpt(join(root, 'target/wasm32-unknown-unknown/release/fetchlane.wasm'), wasm, [
     '--strip-debug', '--strip-producers', '--strip-target-features',
   ]);
+  stripPanicText(wasm);
 }
 
 // One minified module: the driver, the option checks, the loader, the error class. Minified

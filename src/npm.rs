@@ -98,18 +98,9 @@ fn lane(code: u32) -> Lane {
     }
 }
 
+/// The wire code of an error kind: its discriminant, 1 (http) to 9 (closed).
 fn kind_code(kind: ErrorKind) -> u32 {
-    (match kind {
-        ErrorKind::Http => 1u8,
-        ErrorKind::Network => 2,
-        ErrorKind::Timeout => 3,
-        ErrorKind::Abort => 4,
-        ErrorKind::RateLimit => 5,
-        ErrorKind::Decode => 6,
-        ErrorKind::Missing => 7,
-        ErrorKind::Cache => 8,
-        ErrorKind::Closed => 9,
-    }) as u32
+    kind as u32
 }
 
 fn encode(c: Command, out: &mut Vec<f64>) {

@@ -6,7 +6,7 @@ use crate::prelude::*;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     /// The server answered with a status that is not a success (after any retries).
-    Http,
+    Http = 1,
     /// The transport failed: DNS, connection refused, CORS, offline.
     Network,
     /// A per-attempt `timeoutMs` or the `totalTimeoutMs` ran out.

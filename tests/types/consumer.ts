@@ -207,6 +207,14 @@ async function main(): Promise<void> {
     stats.started, stats.succeeded, stats.failed, stats.retried, stats.deduped, stats.batched,
     stats.cacheMisses, stats.rateLimited, stats.bytes, hits, busy, limit,
   );
+  const hostLimit: number | undefined = stats.hosts['api.example.com']?.limit;
+  const adaptiveClient = await createClient({ adaptive: { min: 1, max: 6, initial: 2 } });
+  await createClient({ adaptive: true });
+  const offLimit = adaptiveClient.on('limit', (e) => {
+    const why: 'latency' | 'overload' | 'probe' | 'remeasure' = e.reason;
+    console.log(e.host, e.limit, why, hostLimit);
+  });
+  offLimit();
 
   // events
   const offRetry = client.on('retry', (e) => {
@@ -306,6 +314,10 @@ async function main(): Promise<void> {
   new Client();
   // @ts-expect-error not a cache strategy
   await client.fetch('users/1', { strategy: 'cache-sometimes' });
+  // @ts-expect-error adaptive bounds are numbers
+  await createClient({ adaptive: { min: '1' } });
+  // @ts-expect-error a limit event has no url
+  client.on('limit', (e) => console.log(e.url));
   // @ts-expect-error rate limits need intervalMs
   await createClient({ rateLimits: [{ limit: 1 }] });
   const init2: LaneInit = { lane: 'normal' };
