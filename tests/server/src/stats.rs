@@ -1,5 +1,6 @@
 //! Per-run request accounting: hits, arrivals, in-flight counts and their peaks (overall and per Host),
-//! and requests whose client went away before the answer (`aborted`).
+//! requests whose client went away before the answer (`aborted`), and the `/api/capacity`
+//! in-flight counter with its peak.
 
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -39,6 +40,10 @@ struct RunStats {
     in_flight_by_host: HashMap<String, u64>,
     peak_by_host: BTreeMap<String, u64>,
     arrivals: Vec<Arrival>,
+    /// `/api/capacity` requests in flight (refused ones count until their 429 is returned).
+    capacity_in_flight: u64,
+    /// Highest `capacity_in_flight` seen.
+    capacity_peak: u64,
 }
 
 #[derive(Default)]
@@ -58,9 +63,18 @@ pub struct Ticket {
     pub hit_count: u64,
 }
 
+/// Handle for an `/api/capacity` request counted in flight, returned by [`Stats::capacity_enter`].
+#[derive(Debug)]
+pub struct CapacityTicket {
+    run: String,
+    generation: u64,
+    /// Capacity requests of this run in flight at arrival, this one included.
+    pub in_flight: u64,
+}
+
 impl Stats {
-    /// Record an arrival and bump the in-flight counters.
-    pub fn arrive(&mut self, run: &str, arrival: Arrival) -> Ticket {
+    /// The run's stats, created (with a fresh generation) when absent.
+    fn run_mut(&mut self, run: &str) -> &mut RunStats {
         if !self.runs.contains_key(run) {
             self.next_generation += 1;
             let generation = self.next_generation;
@@ -72,7 +86,12 @@ impl Stats {
                 },
             );
         }
-        let rs = self.runs.get_mut(run).expect("inserted above");
+        self.runs.get_mut(run).expect("inserted above")
+    }
+
+    /// Record an arrival and bump the in-flight counters.
+    pub fn arrive(&mut self, run: &str, arrival: Arrival) -> Ticket {
+        let rs = self.run_mut(run);
         let hits = rs.hits.entry(arrival.path.clone()).or_insert(0);
         *hits += 1;
         let hit_count = *hits;
@@ -118,6 +137,27 @@ impl Stats {
         }
     }
 
+    /// One more `/api/capacity` request in flight for `run`.
+    pub fn capacity_enter(&mut self, run: &str) -> CapacityTicket {
+        let rs = self.run_mut(run);
+        rs.capacity_in_flight += 1;
+        rs.capacity_peak = rs.capacity_peak.max(rs.capacity_in_flight);
+        CapacityTicket {
+            run: run.to_string(),
+            generation: rs.generation,
+            in_flight: rs.capacity_in_flight,
+        }
+    }
+
+    /// That `/api/capacity` request was answered or abandoned (no-op if the run was reset since).
+    pub fn capacity_leave(&mut self, ticket: &CapacityTicket) {
+        if let Some(rs) = self.runs.get_mut(&ticket.run) {
+            if rs.generation == ticket.generation {
+                rs.capacity_in_flight = rs.capacity_in_flight.saturating_sub(1);
+            }
+        }
+    }
+
     pub fn clear_run(&mut self, run: &str) {
         self.runs.remove(run);
     }
@@ -159,6 +199,8 @@ impl Stats {
             "inFlight": rs.in_flight,
             "aborted": rs.aborted,
             "statuses": statuses,
+            "capacityInFlight": rs.capacity_in_flight,
+            "capacityPeak": rs.capacity_peak,
             "arrivals": arrivals,
         })
     }

@@ -685,3 +685,231 @@ fn exits_on_stdin_eof() {
         thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Starts `n` capacity requests together (one thread each) and returns their responses.
+fn capacity_burst(s: &Server, n: usize, query: &str) -> Vec<(Resp, Duration)> {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let (port, host, path) = (s.port, s.host(), format!("/api/capacity?{query}"));
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                barrier.wait();
+                let t0 = Instant::now();
+                let r = request(port, &host, "GET", &path, &[], "");
+                (r, t0.elapsed())
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+#[test]
+fn capacity_latency_grows_past_the_knee() {
+    let s = Server::start();
+    // Alone: one in flight, the base latency (defaults: knee 2, refuse 5, base 20).
+    let r = s.get("/api/capacity?run=cap1");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"inFlight": 1, "latencyMs": 20})
+    );
+
+    // Four at once, knee 2: 1 and 2 in flight take the base, 3 takes 1.5×, 4 takes 2×.
+    let out = capacity_burst(&s, 4, "run=cap2&knee=2&refuse=10&base=300");
+    let mut seen: Vec<(u64, f64, Duration)> = out
+        .iter()
+        .map(|(r, took)| {
+            assert_eq!(r.status, 200, "{}", r.text());
+            let v = r.json();
+            (
+                v["inFlight"].as_u64().unwrap(),
+                v["latencyMs"].as_f64().unwrap(),
+                *took,
+            )
+        })
+        .collect();
+    seen.sort_by_key(|x| x.0);
+    let n: Vec<u64> = seen.iter().map(|x| x.0).collect();
+    assert_eq!(n, [1, 2, 3, 4], "all four overlapped");
+    let ms: Vec<f64> = seen.iter().map(|x| x.1).collect();
+    assert_eq!(ms, [300.0, 300.0, 450.0, 600.0]);
+    assert!(seen[3].2 >= Duration::from_millis(600), "{:?}", seen[3].2);
+    let st = s.stats("cap2");
+    assert_eq!(
+        (st["capacityPeak"].as_u64(), st["capacityInFlight"].as_u64()),
+        (Some(4), Some(0))
+    );
+    assert_eq!(st["statuses"]["200"], 4);
+    assert_eq!(st["hits"]["/api/capacity"], 4);
+}
+
+#[test]
+fn capacity_refuses_above_the_threshold() {
+    let s = Server::start();
+    let q = "run=cap3&knee=1&refuse=2&base=800";
+    let (port, host) = (s.port, s.host());
+    let slow: Vec<_> = (0..2)
+        .map(|_| {
+            let (host, path) = (host.clone(), format!("/api/capacity?{q}"));
+            thread::spawn(move || request(port, &host, "GET", &path, &[], "").status)
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while s.stats("cap3")["capacityInFlight"] != 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the two slow requests never overlapped"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+    let t0 = Instant::now();
+    let r = s.get(&format!("/api/capacity?{q}"));
+    assert!(
+        t0.elapsed() < Duration::from_millis(400),
+        "refused at once: {:?}",
+        t0.elapsed()
+    );
+    assert_eq!((r.status, r.header("retry-after")), (429, Some("1")));
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"error": "over capacity", "inFlight": 3})
+    );
+    for t in slow {
+        assert_eq!(t.join().unwrap(), 200);
+    }
+    let st = s.stats("cap3");
+    assert_eq!(st["statuses"]["429"], 1, "the 429s sent, per run");
+    assert_eq!(st["statuses"]["200"], 2);
+    assert_eq!(
+        st["capacityPeak"], 3,
+        "the refused arrival counts in the peak"
+    );
+    assert_eq!(st["capacityInFlight"], 0);
+    let refused: Vec<&Value> = st["arrivals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["status"] == 429)
+        .collect();
+    assert_eq!(refused.len(), 1);
+    // Other runs have their own counters.
+    assert_eq!(s.get("/api/capacity?run=cap3b&refuse=0").status, 429);
+    assert_eq!(s.get("/api/capacity?run=cap3c&refuse=1&base=0").status, 200);
+}
+
+#[test]
+fn capacity_counter_after_disconnect_and_reset() {
+    let s = Server::start();
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    write!(
+        c,
+        "GET /api/capacity?run=cap4&base=10000 HTTP/1.1\r\nHost: {}\r\n\r\n",
+        s.host()
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while s.stats("cap4")["capacityInFlight"] != 1 {
+        assert!(Instant::now() < deadline, "request never counted");
+        thread::sleep(Duration::from_millis(10));
+    }
+    drop(c);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while s.stats("cap4")["capacityInFlight"] != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "still counted after the client left"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    let st = s.stats("cap4");
+    assert_eq!(
+        (st["capacityPeak"].as_u64(), st["aborted"].as_u64()),
+        (Some(1), Some(1))
+    );
+    // The next request is alone again.
+    assert_eq!(s.get("/api/capacity?run=cap4&base=0").json()["inFlight"], 1);
+
+    // A reset clears the run's counter, and a request still in flight from before the reset
+    // does not take the new count below what it is.
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    write!(
+        c,
+        "GET /api/capacity?run=cap4&base=10000 HTTP/1.1\r\nHost: {}\r\n\r\n",
+        s.host()
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while s.stats("cap4")["capacityInFlight"] != 1 {
+        assert!(Instant::now() < deadline, "request never counted");
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(s.post("/__reset?run=cap4", "").status, 200);
+    let st = s.stats("cap4");
+    assert_eq!(
+        (st["capacityInFlight"].as_u64(), st["capacityPeak"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let mut c2 = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    write!(
+        c2,
+        "GET /api/capacity?run=cap4&base=10000 HTTP/1.1\r\nHost: {}\r\n\r\n",
+        s.host()
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while s.stats("cap4")["capacityInFlight"] != 1 {
+        assert!(
+            Instant::now() < deadline,
+            "request after reset never counted"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+    drop(c); // from before the reset: must not count against the new run
+    thread::sleep(Duration::from_millis(200));
+    assert_eq!(s.stats("cap4")["capacityInFlight"], 1);
+    drop(c2);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while s.stats("cap4")["capacityInFlight"] != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "still counted after the client left"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn capacity_bad_params() {
+    let s = Server::start();
+    for (query, param) in [
+        ("knee=0", "knee"),
+        ("knee=-1", "knee"),
+        ("knee=abc", "knee"),
+        ("knee=", "knee"),
+        ("refuse=x", "refuse"),
+        ("refuse=-1", "refuse"),
+        ("base=-1", "base"),
+        ("base=10001", "base"),
+        ("base=NaN", "base"),
+        ("base=inf", "base"),
+    ] {
+        let r = s.get(&format!("/api/capacity?run=cap5&{query}"));
+        assert_eq!(r.status, 400, "{query}");
+        let v = r.json();
+        assert_eq!(v["param"], param, "{query}");
+        assert!(
+            v["error"].as_str().unwrap().starts_with(param),
+            "{query}: {v}"
+        );
+    }
+    let st = s.stats("cap5");
+    assert_eq!(st["statuses"]["400"], 10);
+    assert_eq!(
+        (st["capacityInFlight"].as_u64(), st["capacityPeak"].as_u64()),
+        (Some(0), Some(0))
+    );
+    // Edge values are accepted.
+    let r = s.get("/api/capacity?run=cap5&knee=0.5&refuse=3&base=0");
+    assert_eq!(r.json(), serde_json::json!({"inFlight": 1, "latencyMs": 0}));
+}

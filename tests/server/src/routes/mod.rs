@@ -1,8 +1,12 @@
 //! Router assembly: API routes (counted in stats), `/__` admin routes, static fallback, CORS.
+//! The API routes and what they do are listed in each module's doc comment: `basic`, `retry`,
+//! `collections`, `cache`, `capacity` (`/api/capacity`, a server with a knee and a refusal
+//! threshold), `demo`.
 
 pub mod admin;
 pub mod basic;
 pub mod cache;
+pub mod capacity;
 pub mod collections;
 pub mod demo;
 pub mod retry;
@@ -21,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .merge(retry::routes())
         .merge(collections::routes())
         .merge(cache::routes())
+        .merge(capacity::routes())
         .merge(demo::routes())
         .route_layer(from_fn_with_state(state.clone(), accounting::account));
     Router::new()
