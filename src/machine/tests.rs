@@ -196,6 +196,10 @@ impl Sim {
                 on_host <= self.cfg.per_host,
                 "{on_host} running on {host} over the per-host limit"
             );
+            // An adaptive limit holds at each start (after a drop, what runs may finish above it).
+            if let Some((_, limit)) = self.m.host_limits().find(|(h, _)| *h == host) {
+                assert!(on_host <= limit, "{on_host} running on {host} over its adaptive limit {limit}");
+            }
         }
         for rule in &self.cfg.rate_limits {
             // The server may see a request any time from its start until its answer: count
@@ -820,10 +824,16 @@ fn configs() -> impl Gen<Value = MachineConfig> {
         any::<bool>(),
         proptest::option::of(50.0f64..500.0),
         any::<bool>(),
+        any::<bool>(),
     )
-        .prop_map(|(concurrency, per_host, cache, persist, timeout, rate)| MachineConfig {
+        .prop_map(|(concurrency, per_host, cache, persist, timeout, rate, adaptive)| MachineConfig {
             concurrency,
             per_host,
+            adaptive: adaptive.then_some(AdaptiveSettings {
+                min: 1,
+                max: per_host as u32,
+                initial: 1,
+            }),
             timeout_ms: timeout,
             total_timeout_ms: timeout.map(|t| t * 3.0),
             cache: cache.then(|| CacheSettings {
