@@ -12,8 +12,9 @@ import * as batching from './scenarios/batching.js';
 import * as ratelimit from './scenarios/ratelimit.js';
 import * as cache from './scenarios/cache.js';
 import * as memory from './scenarios/memory.js';
+import * as adaptive from './scenarios/adaptive.js';
 
-export const scenarios = [overhead, fanout, dashboard, dedup, batching, ratelimit, cache, memory];
+export const scenarios = [overhead, fanout, dashboard, dedup, batching, ratelimit, cache, memory, adaptive];
 
 /** Measured resolution of performance.now() (coarser when the page is not cross-origin isolated). */
 function timerResolutionMs() {
