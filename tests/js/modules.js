@@ -2,6 +2,7 @@
 // (index.html) and for Node (node.mjs), so that neither runs a different suite.
 export const modules = [
   './options.test.js',
+  './adaptive.test.js',
   './scheduler.test.js',
   './lifecycle.test.js',
   './groups.test.js',
