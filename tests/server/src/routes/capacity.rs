@@ -7,7 +7,8 @@
 //!   then `200 {"inFlight": n, "latencyMs": ms}`.
 //!
 //! Defaults: `knee=2`, `refuse=5`, `base=20`. A non-numeric value, `knee ≤ 0`, `refuse < 0` or
-//! `base` outside 0..=10000 is a `400 {"error": "<param> must be …", "param": …}`, not counted in flight.
+//! `base` outside 0..=10000 is a `400 {"error": "<param> must be …", "param": …}`, not counted
+//! in flight.
 //! The count goes down when the answer is produced or when the client goes away (the handler's
 //! future is dropped). It lives in the run's stats: `/__stats?run=` reports `capacityInFlight`
 //! and `capacityPeak` (refused arrivals included), and `/__reset?run=` clears both; the 429s sent
