@@ -143,6 +143,8 @@ export function createDriver(config) {
   let deadline = NaN;
   /** @type {(() => void)[]} */
   let idle = [];
+  /** `json`/`text` answers being decoded (their calls count as running). */
+  let decoding = 0;
   let seq = 0;
   /** The reason ABORT_FETCH (caller) uses, while an abort is being processed. */
   let abortReason;
@@ -332,8 +334,13 @@ export function createDriver(config) {
       deadline = d;
       if (d !== Infinity && d === d) timer = setTimeout(tick, Math.max(0, Math.ceil(d - now())));
     }
-    if (idle.length !== 0 && wasm.fl_active(h) + wasm.fl_pending(h) === 0) wakeIdle();
+    if (idle.length !== 0 && !busy()) wakeIdle();
     if (orphan && calls.size === 0 && ops.size === 0) driver.close();
+  }
+
+  /** Whether anything is queued, running or being decoded. */
+  function busy() {
+    return wasm.fl_active(h) + wasm.fl_pending(h) + decoding !== 0;
   }
 
   function wakeIdle() {
@@ -663,12 +670,16 @@ export function createDriver(config) {
       return;
     }
     const reading = rec.as === AS_JSON ? response.json() : response.text();
+    // A call being decoded is still running for `onIdle`.
+    decoding++;
     reading.then(
       (value) => {
+        decoding--;
         succeed(rec, value);
         decoded(rec, true);
       },
       (error) => {
+        decoding--;
         fail(rec, decodeFailure(rec, error, attempts));
         decoded(rec, false);
       },
@@ -1154,7 +1165,7 @@ export function createDriver(config) {
      * @returns {Promise<void>}
      */
     onIdle() {
-      if (!live || wasm.fl_active(h) + wasm.fl_pending(h) === 0) return Promise.resolve();
+      if (!live || !busy()) return Promise.resolve();
       return new Promise((resolve) => idle.push(resolve));
     },
 

@@ -172,6 +172,19 @@ test('queue: onIdle resolves only after everything settles', async () => {
   assertEqual(s.hits['/echo'], 5);
 });
 
+test('queue: onIdle waits for json() and text() answers to be decoded, and stats count them', async () => {
+  const run = runId('on-idle-decode');
+  const c = await client({});
+  const t = tracker();
+  // The slot is free once the body is read; decoding it comes after (Response.json is async).
+  t.track('json', c.json(url('/echo', run)));
+  t.track('text', c.text(url('/echo', run, { latency: 20 })));
+  await c.onIdle();
+  await sleep(0);
+  assert(t.allSettled(), 'both calls had settled when onIdle resolved');
+  assertEqual(c.stats().succeeded, 2, 'stats().succeeded');
+});
+
 test('live concurrency: lowering it lets running work finish, then runs one at a time', async () => {
   const run = runId('lower-concurrency');
   const c = await client({ concurrency: 3 });
