@@ -191,3 +191,23 @@ async fn clear_queue_and_close_reject_with_their_kinds() {
     assert_eq!(seen(&run).await.hits("/echo"), 0.0);
     c.on_idle().await;
 }
+
+#[wasm_bindgen_test]
+async fn on_idle_waits_for_answers_being_decoded() {
+    let run = run_id("idle-decode");
+    let c = client(Config::default());
+    let settled = Rc::new(RefCell::new(0));
+    for i in 0..2 {
+        let answer = c.json(&get(&c, &url(&path("/echo", &run, &format!("i={i}")))), RequestOptions::default());
+        let count = settled.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            answer.await.expect("json");
+            *count.borrow_mut() += 1;
+        });
+    }
+    // The slots are free once the bodies are read; decoding them comes after.
+    c.on_idle().await;
+    sleep(0).await;
+    assert_eq!(*settled.borrow(), 2, "both calls had settled when on_idle resolved");
+    assert_eq!(c.stats().succeeded, 2);
+}

@@ -131,6 +131,8 @@ struct State {
     deadline: f64,
     timer: Option<Timer>,
     idle: Vec<Waker>,
+    /// Live answers being decoded (`json`, `text`): their calls still count as running.
+    decoding: usize,
     seq: u64,
     tokens: u64,
     /// The reason `AbortFetch` (caller) uses while an abort is processed.
@@ -224,6 +226,7 @@ impl Driver {
                 deadline: f64::NAN,
                 timer: None,
                 idle: Vec::new(),
+                decoding: 0,
                 seq: 0,
                 tokens: 0,
                 abort_reason: None,
@@ -582,7 +585,7 @@ impl Driver {
                     }));
                 }
             }
-            if !s.idle.is_empty() && s.machine.active() + s.machine.pending() == 0 {
+            if !s.idle.is_empty() && s.machine.active() + s.machine.pending() + s.decoding == 0 {
                 core::mem::take(&mut s.idle)
             } else {
                 Vec::new()
@@ -933,6 +936,7 @@ impl Driver {
             return;
         }
         let d = self.rc();
+        self.state.borrow_mut().decoding += 1;
         spawn_local(async move {
             let url = rec.info.url.clone();
             let result = decode(response, body_as, &url).await.map_err(|e| d.decode_failure(&rec, e, attempts));
@@ -940,7 +944,11 @@ impl Driver {
             if let Waiting::Request { sink, .. } = rec.waiting {
                 d.settle(sink, result);
             }
-            d.state.borrow_mut().machine.decoded(now_ms(), call, ok);
+            {
+                let mut s = d.state.borrow_mut();
+                s.decoding -= 1;
+                s.machine.decoded(now_ms(), call, ok);
+            }
             d.drain();
         });
     }
@@ -1245,7 +1253,7 @@ impl Future for Idle {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut s = self.driver.state.borrow_mut();
-        if s.finished || s.machine.active() + s.machine.pending() == 0 {
+        if s.finished || s.machine.active() + s.machine.pending() + s.decoding == 0 {
             return Poll::Ready(());
         }
         if !s.idle.iter().any(|w| w.will_wake(cx.waker())) {
