@@ -9,7 +9,7 @@ use crate::prelude::*;
 
 use core::ops::Range;
 
-use crate::core::hash::HashMap;
+use crate::core::str_map::StrMap;
 
 /// The placeholder a URL template holds; replaced by the comma-joined, encoded keys.
 pub const KEYS_PLACEHOLDER: &str = "{keys}";
@@ -18,7 +18,7 @@ pub const KEYS_PLACEHOLDER: &str = "{keys}";
 #[derive(Default, Debug, Clone)]
 pub struct Collector {
     keys: Vec<String>,
-    index: HashMap<String, usize>,
+    index: StrMap,
 }
 
 impl Collector {

@@ -1,4 +1,5 @@
-//! The hash maps the crate uses: hashbrown (std's own map) with FNV-1a in place of SipHash.
+//! The hash the crate's maps use, FNV-1a in place of SipHash: in `core::str_map` (the
+//! machine's maps) and in hashbrown, std's own map (the Rust API's).
 //!
 //! The keys are URLs, cache keys and host names of the page's own requests, and the item keys
 //! of a loader's batch answer. Only the last come from a server, and a server that crafted
@@ -6,9 +7,12 @@
 //! more; so resistance to collision flooding buys little here, while SipHash (or foldhash)
 //! costs a few hundred bytes of wasm for every map and FNV-1a a few instructions.
 
-use core::hash::{BuildHasherDefault, Hasher};
+#[cfg(feature = "web")]
+use core::hash::BuildHasherDefault;
+use core::hash::Hasher;
 
-/// A hash map with [`Fnv`]; build one with `HashMap::default()`.
+/// A hash map with [`Fnv`]; build one with `HashMap::default()`. Only the Rust API uses one.
+#[cfg(feature = "web")]
 pub(crate) type HashMap<K, V> = hashbrown::HashMap<K, V, BuildHasherDefault<Fnv>>;
 /// A hash set with [`Fnv`]; build one with `HashSet::default()`. Only the Rust API uses one.
 #[cfg(feature = "web")]

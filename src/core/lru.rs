@@ -5,7 +5,7 @@
 
 use crate::prelude::*;
 
-use crate::core::hash::HashMap;
+use crate::core::str_map::StrMap;
 
 /// Marks "no node" at either end of the list.
 const NIL: usize = usize::MAX;
@@ -22,13 +22,13 @@ struct Node<V> {
 
 /// A least-recently-used map from `String` keys with an entry budget and a byte budget.
 ///
-/// `get`, `insert` and `remove` are O(1): a `HashMap` finds a node in a dense `Vec` whose nodes
+/// `get`, `insert` and `remove` are O(1): a [`StrMap`] finds a node in a dense `Vec` whose nodes
 /// form a doubly linked list in recency order. A removal moves the last node into the hole
 /// (one extra map update) instead of keeping a free list, so no slot is ever empty. The
 /// byte size of each entry is whatever the caller says it is (keys are not counted). The
 /// client's defaults are 500 entries and 50 MiB.
 pub struct Lru<V> {
-    map: HashMap<String, usize>,
+    map: StrMap,
     nodes: Vec<Node<V>>,
     /// Most recently used.
     head: usize,
@@ -44,7 +44,7 @@ impl<V> Lru<V> {
     /// defaults are 500 and 50 MiB). A budget of 0 stores nothing.
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
         Lru {
-            map: HashMap::default(),
+            map: StrMap::default(),
             nodes: Vec::new(),
             head: NIL,
             tail: NIL,
@@ -425,7 +425,7 @@ mod tests {
         ) {
             let mut lru = Lru::new(max_entries, max_bytes);
             // The model: key -> bytes of live entries.
-            let mut live: HashMap<String, usize> = HashMap::default();
+            let mut live: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
             for op in ops {
                 match op {
                     Op::Insert(k, b) => {

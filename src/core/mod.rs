@@ -34,4 +34,5 @@ pub mod rate_window;
 pub mod retry_after;
 pub mod retry_policy;
 pub mod scheduler;
+pub mod str_map;
 pub(crate) mod text;

@@ -8,7 +8,7 @@ use alloc::rc::Rc;
 use super::headers::HeaderList;
 use super::slab::Slab;
 use crate::core::cache::{vary_key, vary_names};
-use crate::core::hash::HashMap;
+use crate::core::str_map::StrMap;
 use crate::core::lru::Lru;
 
 /// A stored response.
@@ -32,7 +32,7 @@ pub struct MemoryStore {
     /// For each URL key, the id in `vary_names` of the header names its last stored response
     /// varies on. A `usize` index, like the LRU's own map, so both share one hash-table
     /// instantiation in the wasm.
-    vary: HashMap<String, usize>,
+    vary: StrMap,
     vary_names: Slab<Vec<String>>,
 }
 
@@ -41,7 +41,7 @@ impl MemoryStore {
     pub fn new(max_entries: usize, max_bytes: usize) -> MemoryStore {
         MemoryStore {
             lru: Lru::new(max_entries, max_bytes),
-            vary: HashMap::default(),
+            vary: StrMap::default(),
             vary_names: Slab::default(),
         }
     }

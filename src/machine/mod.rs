@@ -36,7 +36,7 @@ pub use config::{AdaptiveSettings, CacheSettings, MachineConfig, RateRule, Strat
 pub use crate::core::adaptive::LimitReason;
 
 use crate::core::error::ErrorKind;
-use crate::core::hash::HashMap;
+use crate::core::str_map::StrMap;
 use crate::core::lane::Lane;
 use crate::core::rate_window::RateWindow;
 use crate::core::retry_policy::RetryPolicy;
@@ -119,7 +119,7 @@ pub struct Machine {
     ops: Slab<state::Op>,
     /// Ops that identical requests may join, by dedupe key. `usize` values, like the LRU's
     /// index, so that both share one hash-table instantiation in the wasm.
-    inflight: HashMap<String, usize>,
+    inflight: StrMap,
     groups: Slab<Group>,
     memory: Option<MemoryStore>,
     /// Adaptive limits by host id (empty while adaptive concurrency is off).
@@ -161,7 +161,7 @@ impl Machine {
             sched,
             calls: Slab::default(),
             ops: Slab::default(),
-            inflight: HashMap::default(),
+            inflight: StrMap::default(),
             groups: Slab::default(),
             memory,
             adaptive: Vec::new(),
