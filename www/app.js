@@ -61,7 +61,7 @@ const fmtBytes = (n) => (n >= 1024 * 1024 ? `${(n / 1048576).toFixed(2)} MB` : n
 const SETTINGS_KEY = 'fetchlane-demo:settings';
 const HISTORY_KEY = 'fetchlane-demo:runs';
 const settings = {
-  mode: 'fetchlane', scene: 'page', concurrency: 6, strategy: 'cache-first', retry: true, dedupe: true,
+  mode: 'fetchlane', scene: 'page', concurrency: 6, strategy: 'cache-first', retry: true, dedupe: true, adaptive: false,
   ...readJson(localStorage, SETTINGS_KEY, {}),
 };
 const state = {
@@ -75,6 +75,7 @@ const state = {
   clientReady: null,
   offs: [],
   serverConfig: null,
+  limits: null, // the per-host limit chart's data (see `resetLimits`)
 };
 let transportRun = null; // the `run` tag fetchlane's transport adds
 let transportBytes = 0; // body bytes the transport received (Content-Length)
@@ -130,14 +131,21 @@ async function makeClient() {
     cache: settings.strategy === 'off' ? false : { strategy: settings.strategy, ttlMs: TTL_MS, persist: { name: 'demo' } },
     fetch: transport,
   };
+  if (settings.adaptive) options.adaptive = true;
+  state.limits = null;
+  renderLimits();
   const client = await createClient(options);
+  resetLimits(gen, options.adaptive === true);
   state.offs = EVENT_TYPES.map((type) => client.on(type, (e) => onClientEvent(gen, e)));
+  state.offs.push(client.on('limit', (e) => onLimitEvent(gen, e)));
   state.client = client;
   state.clientCreated = new Date();
   $('client-info').textContent =
     `Client #${gen}: concurrency ${options.concurrency}, retries ${settings.retry ? `up to ${RETRY.limit}` : 'off'}, ` +
-    `cache ${settings.strategy === 'off' ? 'off' : settings.strategy}, dedupe ${settings.dedupe ? 'on' : 'off'}; ` +
+    `cache ${settings.strategy === 'off' ? 'off' : settings.strategy}, dedupe ${settings.dedupe ? 'on' : 'off'}, ` +
+    `adaptive per-host limit ${options.adaptive ? 'on' : 'off (fixed at perHost)'}; ` +
     `client.loader ${typeof client.loader === 'function' ? 'available' : 'not in this build (hand-rolled batching)'}.`;
+  $('client-info').dataset.adaptive = String(!!options.adaptive);
   renderStats();
   return client;
 }
@@ -294,8 +302,10 @@ async function runPromiseAll(run) {
 // ───────────────────────────── fetchlane (mode 3) ─────────────────────────────
 
 function onClientEvent(gen, e) {
+  if (gen !== state.clientGen) return;
+  if (e.type === 'start') seedLimits(e.url, e.time);
   const run = state.eventRun;
-  if (!run || gen !== state.clientGen) return;
+  if (!run) return;
   const key = `fl${gen}:${e.id}`;
   let r = run.byKey.get(key);
   if (!r) {
@@ -651,7 +661,7 @@ function setBusy(busy) {
   // buttons stay focusable (aria-disabled, their handlers check `state.busy`): disabling the
   // button a keyboard user just pressed would drop the focus to the page
   for (const id of ['load', 'run-all', 'again', 'new-client', 'reload-page', 'clear-cache']) $(id).setAttribute('aria-disabled', String(busy));
-  for (const id of ['strategy', 'retry', 'dedupe', 'scene']) $(id).disabled = busy;
+  for (const id of ['strategy', 'retry', 'dedupe', 'adaptive', 'scene']) $(id).disabled = busy;
   for (const r of document.querySelectorAll('input[name="mode"]')) r.disabled = busy;
 }
 
@@ -679,13 +689,183 @@ function renderStats() {
     ['deduped', s.deduped], ['batched', s.batched], ['cacheHits.memory', s.cacheHits.memory],
     ['cacheHits.persistent', s.cacheHits.persistent], ['cacheMisses', s.cacheMisses], ['rateLimited', s.rateLimited],
     ['bytes', s.bytes], ['activeCount', c.activeCount], ['pendingCount', c.pendingCount], ['concurrency', c.concurrency],
+    ...Object.entries(s.hosts ?? {}).map(([host, v]) => [`hosts.${host}.limit`, v.limit]),
   ];
   dl.replaceChildren(
-    ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-stat': k, 'data-testid': `stat-${k}` }, k === 'bytes' ? `${v.toLocaleString('en-US')} (${fmtBytes(v)})` : String(v))]),
+    ...rows.flatMap(([k, v]) => [h('dt', {}, k.startsWith('hosts.') ? ['hosts.', h('wbr'), k.slice(6, -6), h('wbr'), '.limit'] : k), h('dd', { 'data-stat': k, 'data-testid': `stat-${k}` }, k === 'bytes' ? `${v.toLocaleString('en-US')} (${fmtBytes(v)})` : String(v))]),
   );
   dl.dataset.client = String(state.clientGen);
+  seedLimits(null, performance.now(), s.hosts);
+  renderLimits();
 }
 setInterval(() => state.client && (state.busy || state.client.activeCount || state.client.pendingCount) && renderStats(), 500);
+
+// ── per-host limit over time (the `limit` events of `adaptive`, each host seeded from stats().hosts)
+
+const LIMIT_COLORS = ['#1d4ed8', '#b45309', '#047857', '#7c3aed', '#be185d'];
+const MAX_LIMIT_POINTS = 2000;
+const fmtS = (ms) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+
+function resetLimits(gen, adaptive) {
+  if (gen !== state.clientGen) return; // a newer client is on its way
+  // t0: the client exists from here; every point's time is counted from it
+  state.limits = { gen, adaptive, t0: performance.now(), hosts: new Map(), seen: new Set(), events: 0 };
+  renderLimits();
+}
+
+/** Adds the hosts `stats().hosts` knows and the chart does not yet, at their current limit. */
+function seedLimits(url, time, hosts) {
+  const L = state.limits;
+  const c = state.client;
+  if (!L || !c || L.gen !== state.clientGen) return;
+  let key = null;
+  if (url) {
+    try {
+      key = new URL(url, location.href).host;
+    } catch {
+      return;
+    }
+    if (L.seen.has(key)) return;
+  }
+  hosts ??= c.stats().hosts;
+  if (!hosts) return; // a build without stats().hosts
+  let added = false;
+  for (const [host, { limit }] of Object.entries(hosts)) {
+    if (L.hosts.has(host)) continue;
+    L.hosts.set(host, [{ t: Math.max(0, time - L.t0), limit, reason: 'first seen' }]);
+    added = true;
+  }
+  if (key && L.hosts.size) L.seen.add(key);
+  if (added) scheduleLimits();
+}
+
+function onLimitEvent(gen, e) {
+  const L = state.limits;
+  if (gen !== state.clientGen || !L || L.gen !== gen) return;
+  let series = L.hosts.get(e.host);
+  if (!series) L.hosts.set(e.host, (series = [])); // no stats() seed yet: the line starts at this event
+  series.push({ t: Math.max(0, e.time - L.t0), limit: e.limit, reason: e.reason });
+  if (series.length > MAX_LIMIT_POINTS) series.splice(1, series.length - MAX_LIMIT_POINTS);
+  L.events++;
+  if (state.eventRun) logLine(state.eventRun, e.time, 'limit', `${e.host} → ${e.limit} (${e.reason})`);
+  scheduleLimits();
+  scheduleStats();
+}
+
+let limitsPending = false;
+function scheduleLimits() {
+  if (limitsPending) return;
+  limitsPending = true;
+  requestAnimationFrame(() => {
+    limitsPending = false;
+    renderLimits();
+  });
+}
+
+/** A round step (1, 2 or 5 × 10ⁿ) that cuts `span` into at most `n` parts. */
+function niceStep(span, n) {
+  const raw = span / n;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);
+}
+
+function renderLimits() {
+  const L = state.limits;
+  const chart = $('limit-chart');
+  const nowEl = $('limit-now');
+  const summary = $('limit-summary');
+  if (!L) {
+    chart.replaceChildren();
+    chart.dataset.hosts = '0';
+    chart.dataset.points = '0';
+    nowEl.textContent = 'Making a client…';
+    summary.textContent = '';
+    return;
+  }
+  const hosts = [...L.hosts.entries()];
+  const live = L.gen === state.clientGen && state.client;
+  const lastT = Math.max(0, ...hosts.map(([, pts]) => pts.at(-1).t));
+  const tEnd = Math.max(1000, lastT, live ? performance.now() - L.t0 : 0);
+  const yMax = Math.max(6, ...hosts.flatMap(([, pts]) => pts.map((p) => p.limit)));
+  chart.dataset.adaptive = String(L.adaptive);
+  chart.dataset.hosts = String(hosts.length);
+  chart.dataset.points = String(hosts.reduce((n, [, pts]) => n + pts.length, 0));
+  chart.dataset.events = String(L.events);
+
+  // the text: the latest value of each host, then a summary that stands in for the picture
+  if (!hosts.length) {
+    nowEl.textContent = L.adaptive
+      ? 'Adaptive is on. No request yet: each host appears with its first request.'
+      : "Adaptive is off: each host's limit is fixed at perHost (6 unless set). No request yet.";
+  } else {
+    nowEl.replaceChildren(
+      L.adaptive ? 'Now: ' : 'Adaptive is off, the limit is fixed at perHost: ',
+      ...hosts.flatMap(([host, pts], i) => {
+        const p = pts.at(-1);
+        return [
+          i ? '; ' : '',
+          h('span', { 'data-host': host, 'data-limit': p.limit, 'data-reason': p.reason }, `${p.limit} on ${host}`),
+          h('span', { class: 'muted' }, L.adaptive
+            ? p.reason === 'first seen' ? ` (since ${fmtS(p.t)}, no change yet)` : ` (${p.reason} at ${fmtS(p.t)})`
+            : ''),
+        ];
+      }),
+    );
+  }
+  summary.textContent = !hosts.length
+    ? ''
+    : hosts.map(([host, pts]) => {
+        const counts = {};
+        for (const p of pts.slice(1)) counts[p.reason] = (counts[p.reason] ?? 0) + 1;
+        const changes = pts.length - 1;
+        const lims = pts.map((p) => p.limit);
+        return `${host}: ${pts[0].limit} when first seen at ${fmtS(pts[0].t)}` +
+          (changes
+            ? `, ${changes} change${changes === 1 ? '' : 's'} (${Object.entries(counts).map(([r, n]) => `${n} ${r}`).join(', ')}), ` +
+              `between ${Math.min(...lims)} and ${Math.max(...lims)}, ${pts.at(-1).limit} now`
+            : L.adaptive ? ', unchanged so far' : ', fixed') + '.';
+      }).join(' ') + ` Time since client #${L.gen} was made: ${fmtS(tEnd)}.`;
+
+  // the picture: a step line per host, limit (0 to yMax) against time
+  const W = 360;
+  const H = 150;
+  const m = { l: 24, r: 10, t: 8, b: 20 };
+  const x = (t) => m.l + (t / tEnd) * (W - m.l - m.r);
+  const y = (v) => m.t + (1 - v / yMax) * (H - m.t - m.b);
+  const yStep = yMax <= 8 ? 1 : niceStep(yMax, 6);
+  const xStep = niceStep(tEnd, 5);
+  const grid = [];
+  for (let v = 0; v <= yMax; v += yStep) {
+    grid.push(h('svg:line', { class: 'lc-grid', x1: m.l, x2: W - m.r, y1: y(v), y2: y(v) }),
+      h('svg:text', { class: 'lc-tick', x: m.l - 5, y: y(v) + 3.5, 'text-anchor': 'end' }, String(v)));
+  }
+  for (let t = 0; t <= tEnd + 1e-6; t += xStep) {
+    const anchor = t === 0 ? 'start' : x(t) > W - m.r - 12 ? 'end' : 'middle';
+    grid.push(h('svg:text', { class: 'lc-tick', x: x(t), y: H - 5, 'text-anchor': anchor }, `${(t / 1000).toFixed(xStep < 1000 && t ? 1 : 0)} s`));
+  }
+  const lines = hosts.map(([host, pts], i) => {
+    const color = LIMIT_COLORS[i % LIMIT_COLORS.length];
+    let d = `M${x(pts[0].t).toFixed(1)},${y(pts[0].limit).toFixed(1)}`;
+    for (const p of pts.slice(1)) d += `H${x(p.t).toFixed(1)}V${y(p.limit).toFixed(1)}`;
+    d += `H${x(tEnd).toFixed(1)}`;
+    return h('svg:g', { class: 'lc-host', 'data-host': host },
+      h('svg:path', { class: 'lc-line', d, stroke: color }),
+      pts.map((p) =>
+        h('svg:circle', { class: 'lc-point', cx: x(p.t).toFixed(1), cy: y(p.limit).toFixed(1), r: 2.6, fill: color,
+          'data-host': host, 'data-limit': p.limit, 'data-reason': p.reason, 'data-t': Math.round(p.t) },
+        h('svg:title', {}, `${host}: ${p.limit} at ${fmtS(p.t)} (${p.reason})`))),
+    );
+  });
+  const empty = hosts.length ? null : h('svg:text', { class: 'lc-empty', x: (m.l + W - m.r) / 2, y: H / 2, 'text-anchor': 'middle' }, 'No request yet');
+  chart.replaceChildren(
+    h('svg:svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'h-limits', 'aria-describedby': 'limit-now limit-summary' },
+      h('svg:g', { 'aria-hidden': 'true' }, grid), lines, empty),
+    ...(hosts.length > 1
+      ? [h('ul', { class: 'legend', 'aria-label': 'Line colours' }, hosts.map(([host], i) =>
+          h('li', {}, h('i', { class: 'swatch', style: `background:${LIMIT_COLORS[i % LIMIT_COLORS.length]}` }), host)))]
+      : []),
+  );
+}
 
 // ── event log
 
@@ -884,11 +1064,13 @@ $('concurrency').addEventListener('change', () => {
 $('strategy').value = settings.strategy;
 $('retry').checked = settings.retry;
 $('dedupe').checked = settings.dedupe;
-for (const id of ['strategy', 'retry', 'dedupe']) {
+$('adaptive').checked = settings.adaptive;
+for (const id of ['strategy', 'retry', 'dedupe', 'adaptive']) {
   $(id).addEventListener('change', async () => {
     settings.strategy = $('strategy').value;
     settings.retry = $('retry').checked;
     settings.dedupe = $('dedupe').checked;
+    settings.adaptive = $('adaptive').checked;
     saveSettings();
     state.clientReady = makeClient();
     await state.clientReady;
