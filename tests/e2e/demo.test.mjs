@@ -4,6 +4,7 @@
 // ⌈100/maxBatchSize⌉ server hits, and a second load (same client, then a reloaded page) is
 // answered from the memory cache and the Cache API. Saves a screenshot to target/demo.png, or
 // to the README's docs/demo.png with UPDATE_SCREENSHOT=1 (so that a test run leaves the tree clean).
+// A second test turns the adaptive per-host limit on and checks the limit chart against stats().
 //   node --test tests/e2e/demo.test.mjs
 // FETCHLANE_PKG_DIR=/some/dir serves that directory as /pkg instead of the repo's pkg/.
 import assert from 'node:assert/strict';
@@ -274,6 +275,138 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
     for (const [mode, r] of Object.entries(totals)) {
       t.diagnostic(`${mode}: total ${r.total} ms, ${r.hits} server hits, ${r.failedPanels} panels failed (${r.failedRequests} requests), ${r.bytes} bytes`);
     }
+    assert.deepEqual(pageErrors, [], 'no uncaught errors on the page');
+  } finally {
+    try {
+      await api('/__config', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ latencyMs: 0, jitterMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSec: 1 }),
+      });
+      await api('/__reset', { method: 'POST' });
+    } catch {
+      /* the server may be gone already */
+    }
+    if (browser) await browser.close();
+    await server.stop();
+  }
+});
+
+test('demo page: the adaptive per-host limit, charted from limit events and stats().hosts', { timeout: 300_000 }, async (t) => {
+  const statics = [`/=${root}/www`, `/pkg=${process.env.FETCHLANE_PKG_DIR ?? `${root}/pkg`}`];
+  const server = await startServer({ statics });
+  const api = async (path, init) => (await fetch(`${server.origin}${path}`, init)).json();
+  let browser;
+  try {
+    await api('/__reset', { method: 'POST' });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${server.origin}/?autoload=0`);
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+
+    const runVia = async (button) => {
+      const before = Number(await page.getAttribute('body', 'data-runs'));
+      await page.click(button);
+      await page.waitForFunction(
+        (n) => Number(document.body.dataset.runs) > n && document.body.dataset.busy === 'false',
+        before,
+        { timeout: 180_000 },
+      );
+      return page.$eval('[data-testid="run-row"]', (row) => ({ ...row.dataset }));
+    };
+    /** Waits for the client the form's last change made. */
+    const clientWith = (adaptive, strategy) =>
+      page.waitForFunction(
+        ([a, s]) => {
+          const el = document.querySelector('[data-testid="client-info"]');
+          return el.dataset.adaptive === String(a) && el.textContent.includes(`cache ${s}`) && window.fetchlaneDemo.client;
+        },
+        [adaptive, strategy],
+      );
+    /** The stats list's hosts.<host>.limit rows: host → limit. */
+    const hostRows = () =>
+      page.$$eval('[data-testid^="stat-hosts."]', (els) =>
+        Object.fromEntries(els.map((e) => [e.dataset.stat.replace(/^hosts\./, '').replace(/\.limit$/, ''), Number(e.textContent)])));
+    const chart = () =>
+      page.$eval('[data-testid="limit-chart"]', (el) => ({
+        ...el.dataset,
+        points: [...el.querySelectorAll('.lc-point')].map((c) => ({ ...c.dataset })),
+        label: el.querySelector('svg')?.getAttribute('aria-labelledby'),
+      }));
+    const limitNow = () => page.textContent('[data-testid="limit-now"]');
+
+    // Off by default: the limit is fixed at perHost.
+    assert.equal(await page.isChecked('[data-testid="adaptive"]'), false, 'adaptive is off by default');
+    assert.match(await page.textContent('[data-testid="client-info"]'), /adaptive per-host limit off/);
+    assert.match(await limitNow(), /fixed at perHost/);
+
+    // network-only: every load goes to the server (cache hits would not measure anything), then adaptive on.
+    await page.selectOption('[data-testid="strategy"]', 'network-only');
+    await clientWith(false, 'network-only');
+    await page.check('[data-testid="adaptive"]');
+    await clientWith(true, 'network-only');
+    assert.match(await page.textContent('[data-testid="client-info"]'), /adaptive per-host limit on/);
+    assert.equal((await chart()).points.length, 0, 'a new client starts an empty chart');
+
+    // Server latency through the form, no errors: the limit moves on latency alone.
+    const faults = { latencyMs: 150, jitterMs: 60, errorRate: 0, rateLimitRate: 0, retryAfterSec: 1 };
+    for (const [k, v] of Object.entries(faults)) await page.fill(`#${k}`, String(k.endsWith('Rate') ? v * 100 : v));
+    await page.waitForFunction(
+      (want) => {
+        const c = JSON.parse(document.querySelector('[data-testid="server-config"]').dataset.config ?? '{}');
+        return Object.entries(want).every(([k, v]) => c[k] === v);
+      },
+      faults,
+    );
+    assert.deepEqual(await api('/__config'), faults, 'the form set the server config');
+
+    const loads = [];
+    for (let i = 0; i < 3; i++) loads.push(await runVia('[data-testid="load"]'));
+    for (const row of loads) assert.equal(Number(row.failedPanels), 0, `every panel ok (${JSON.stringify(row)})`);
+
+    // The chart and the stats list agree once the last render is in.
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid^="stat-hosts."]')];
+      const now = document.querySelector('[data-testid="limit-now"]').textContent.match(/Now: (\d+)/);
+      return rows.length > 0 && now && rows.some((r) => r.textContent === now[1]);
+    }, null, { timeout: 10_000 });
+    const hosts = await hostRows();
+    const c = await chart();
+    const seen = Object.keys(hosts);
+    assert.ok(seen.length >= 1, `stats().hosts has a row (${JSON.stringify(hosts)})`);
+    for (const host of seen) {
+      const pts = c.points.filter((p) => p.host === host);
+      assert.ok(pts.length >= 1, `the chart has a point for ${host} (${JSON.stringify(c.points)})`);
+      assert.equal(Number(pts.at(-1).limit), hosts[host], `the chart's last point for ${host} is the stats row`);
+    }
+    const m = (await limitNow()).match(/Now: (\d+) on (\S+)/);
+    assert.ok(m, `limit-now shows a number: ${await limitNow()}`);
+    const now = Number(m[1]);
+    assert.ok(now >= 1 && now <= 6, `limit-now within [1, 6] (${now})`);
+    assert.equal(now, hosts[m[2]], `limit-now equals the stats row hosts.${m[2]}.limit`);
+    assert.ok(Number(c.events) >= 1, `the limit moved: ${c.events} limit events (${JSON.stringify(c.points)})`);
+    assert.equal(c.label, 'h-limits', 'the chart is labelled by its heading');
+    assert.match(await page.textContent('[data-testid="limit-summary"]'), /change/);
+    const logged = await page.$$eval('#log li.log-limit', (els) => els.length);
+    assert.equal(logged, Number(c.events), 'every limit event is in the event log');
+    t.diagnostic(`limit: ${now} on ${m[2]}, ${c.events} limit events: ${c.points.map((p) => `${p.limit}@${p.t} (${p.reason})`).join(', ')}`);
+    t.diagnostic(`loads: ${loads.map((r) => `${r.total} ms`).join(', ')}`);
+
+    // Adaptive off again: a new client, an empty chart, then a fixed limit of perHost (6).
+    await page.uncheck('[data-testid="adaptive"]');
+    await clientWith(false, 'network-only');
+    assert.equal((await chart()).points.length, 0, 'the chart was cleared for the new client');
+    await runVia('[data-testid="load"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid^="stat-hosts."]').length > 0);
+    const fixed = await chart();
+    assert.equal(fixed.events, '0', 'no limit events with adaptive off');
+    assert.ok(fixed.points.length >= 1 && fixed.points.every((p) => p.limit === '6'), `flat at 6: ${JSON.stringify(fixed.points)}`);
+    assert.match(await limitNow(), /fixed at perHost: 6 on /);
+    assert.deepEqual(Object.values(await hostRows()), [6], 'stats().hosts: perHost 6');
+
     assert.deepEqual(pageErrors, [], 'no uncaught errors on the page');
   } finally {
     try {
