@@ -45,7 +45,7 @@ const twiggy = (args) => execFileSync('twiggy', [...args, '--format', 'csv', was
 const PARTS = [
   ['the machine and its fl_* surface (into which most of it is inlined)', (n) => /^fl_/.test(n) || /fetchlane::(machine|npm)::/.test(n)],
   ['pure core: HTTP cache rules and dates, scheduler and rate windows, LRU, string map, adaptive limits', (n) => n.includes('fetchlane::core::')],
-  ['data: header names (panic text blanked after the build)', (n) => n.startsWith('data segment')],
+  ['data: header names, and panic text (blanked in the shipped build)', (n) => n.startsWith('data segment')],
   ['allocator (talc)', (n) => n.includes('talc')],
   ['core::fmt and panics', (n) => /fmt|panic|unicode|escape/.test(n)],
   ['std code for our types (strings, Vec, Rc, iterators, drop glue)', () => true],
