@@ -135,6 +135,12 @@ async function makeClient() {
   state.limits = null;
   renderLimits();
   const client = await createClient(options);
+  if (gen !== state.clientGen) {
+    // A later option change made a newer client while this one was being created: that one
+    // is the page's; this one must not leak.
+    client.close();
+    return state.clientReady;
+  }
   resetLimits(gen, options.adaptive === true);
   state.offs = EVENT_TYPES.map((type) => client.on(type, (e) => onClientEvent(gen, e)));
   state.offs.push(client.on('limit', (e) => onLimitEvent(gen, e)));
