@@ -8,41 +8,26 @@
 //   node --test tests/e2e/consumers.test.mjs
 // FETCHLANE_PKG_DIR=/some/dir uses that package directory instead of the repo's pkg/.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import { root, startServer } from '../../scripts/server.mjs';
+import { PKG, ensurePkg, exec, launchChromium, runIdFor } from './browser.mjs';
 
-const exec = promisify(execFile);
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-];
-const PKG = process.env.FETCHLANE_PKG_DIR ?? join(root, 'pkg');
 const CONSUMERS = join(root, 'tests', 'consumers');
 const VITE_APP = join(CONSUMERS, 'vite-app');
 const PAGE_TIMEOUT = 20_000;
 
-const newRun = (what) => `consumer-${what}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+const newRun = runIdFor('consumer');
 const log = (...args) => process.env.CONSUMERS_VERBOSE && console.log('#', ...args);
-
-/** Builds pkg/ when it is missing (only then: it takes a while). */
-async function ensurePkg() {
-  if (existsSync(join(PKG, 'index.js')) && existsSync(join(PKG, 'fetchlane_bg.wasm'))) return;
-  assert.ok(!process.env.FETCHLANE_PKG_DIR, `FETCHLANE_PKG_DIR=${PKG} has no built package`);
-  await exec('node', ['scripts/build.mjs'], { cwd: root, timeout: 300_000, maxBuffer: 64 << 20 });
-}
 
 /** Starts the test server and a browser, runs `body`, and always cleans both up. */
 async function withBrowser(statics, body) {
   const server = await startServer({ statics });
   let browser;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     const context = await browser.newContext();
     context.setDefaultTimeout(PAGE_TIMEOUT);
     const page = await context.newPage();

@@ -8,17 +8,13 @@
 //   node --test tests/e2e/demo.test.mjs
 // FETCHLANE_PKG_DIR=/some/dir serves that directory as /pkg instead of the repo's pkg/.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import { root, startServer } from '../../scripts/server.mjs';
+import { launchChromium } from './browser.mjs';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-];
 const DEFAULT_FAULTS = { latencyMs: 120, jitterMs: 80, errorRate: 0.15, rateLimitRate: 0.1, retryAfterSec: 1 };
 const PANELS = ['product', 'stock', 'reviews', 'inventory', 'recommendations', 'account', 'user', 'notifications', 'analytics', 'team'];
 const TEAM_SIZE = 100;
@@ -142,7 +138,7 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
   let browser;
   try {
     await api('/__reset', { method: 'POST' });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
     const pageErrors = [];
@@ -299,7 +295,7 @@ test('demo page: the adaptive per-host limit, charted from limit events and stat
   let browser;
   try {
     await api('/__reset', { method: 'POST' });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
     const pageErrors = [];

@@ -5,13 +5,9 @@
 // FETCHLANE_PKG_DIR=/some/dir serves that directory as /pkg instead of the repo's pkg/ (as tests/js/run.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
 import { root, startServer } from '../../scripts/server.mjs';
+import { launchChromium } from './browser.mjs';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-];
 
 /** Runs in the page: a client with `persist`, one request, then its stats and the body. */
 async function fetchOnce({ target, name }) {
@@ -42,7 +38,7 @@ test('persist: a reloaded page is answered from the Cache API', { timeout: 600_0
   const server = await startServer({ statics });
   let browser;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const page = await browser.newPage();
     const run = `reload-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     const name = 'reload-test';

@@ -13,33 +13,18 @@
 //   node --test tests/e2e/react.test.mjs
 // FETCHLANE_PKG_DIR=/some/dir uses that package directory instead of the repo's pkg/.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import { root, startServer } from '../../scripts/server.mjs';
+import { PKG, ensurePkg, exec, launchChromium, runIdFor } from './browser.mjs';
 
-const exec = promisify(execFile);
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-];
-const PKG = process.env.FETCHLANE_PKG_DIR ?? join(root, 'pkg');
 const APP = join(root, 'tests', 'consumers', 'react-app');
 const PAGE_TIMEOUT = 20_000;
 
-const newRun = (what) => `react-${what}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+const newRun = runIdFor('react');
 const log = (...args) => process.env.CONSUMERS_VERBOSE && console.log('#', ...args);
-
-/** Builds pkg/ when it is missing (only then: it takes a while). */
-async function ensurePkg() {
-  if (existsSync(join(PKG, 'index.js')) && existsSync(join(PKG, 'fetchlane_bg.wasm'))) return;
-  assert.ok(!process.env.FETCHLANE_PKG_DIR, `FETCHLANE_PKG_DIR=${PKG} has no built package`);
-  await exec('node', ['scripts/build.mjs'], { cwd: root, timeout: 300_000, maxBuffer: 64 << 20 });
-}
 
 /** Whether node_modules holds exactly the versions package.json pins (then `npm ci` is skipped). */
 function installedMatches() {
@@ -85,7 +70,7 @@ before(async () => {
   log(`vite build ${Math.round(performance.now() - t)} ms`);
 
   server = await startServer({ statics: [`/=${dist}`] });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -18,33 +18,17 @@
 //   node --test tests/e2e/service-worker.test.mjs
 // FETCHLANE_PKG_DIR=/some/dir uses that package directory instead of the repo's pkg/.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import { root, startServer } from '../../scripts/server.mjs';
+import { PKG, ensurePkg, launchChromium, runIdFor } from './browser.mjs';
 
-const exec = promisify(execFile);
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-];
-const PKG = process.env.FETCHLANE_PKG_DIR ?? join(root, 'pkg');
 const SW_DIR = join(root, 'tests', 'consumers', 'sw');
 const PAGE_TIMEOUT = 20_000;
 /** The worker client's per-host limit (sw.js `perHost`). */
 const PER_HOST = 2;
 
-const newRun = (what) => `sw-${what}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-
-/** Builds pkg/ when it is missing (only then: it takes a while). */
-async function ensurePkg() {
-  if (existsSync(join(PKG, 'index.js')) && existsSync(join(PKG, 'fetchlane_bg.wasm'))) return;
-  assert.ok(!process.env.FETCHLANE_PKG_DIR, `FETCHLANE_PKG_DIR=${PKG} has no built package`);
-  await exec('node', ['scripts/build.mjs'], { cwd: root, timeout: 300_000, maxBuffer: 64 << 20 });
-}
+const newRun = runIdFor('sw');
 
 /** Starts the server and a fresh browser (so a fresh profile without workers), runs `body`, cleans up. */
 async function withBrowser(body) {
@@ -52,7 +36,7 @@ async function withBrowser(body) {
   const server = await startServer({ statics: [`/pkg=${PKG}`, `/sw=${SW_DIR}`] });
   let browser;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     const context = await browser.newContext();
     context.setDefaultTimeout(PAGE_TIMEOUT);
     const problems = [];
