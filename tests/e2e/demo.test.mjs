@@ -15,6 +15,23 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { root, startServer } from '../../scripts/server.mjs';
 import { launchChromium } from './browser.mjs';
 
+/** A JSON call to the test server's own routes. */
+const serverApi = async (server, path, init) => (await fetch(`${server.origin}${path}`, init)).json();
+
+/** Puts the server's fault knobs back to none and clears its counts (best effort: it may be gone). */
+async function quietFaults(server) {
+  try {
+    await serverApi(server, '/__config', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ latencyMs: 0, jitterMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSec: 1 }),
+    });
+    await serverApi(server, '/__reset', { method: 'POST' });
+  } catch {
+    /* the server may be gone already */
+  }
+}
+
 const DEFAULT_FAULTS = { latencyMs: 120, jitterMs: 80, errorRate: 0.15, rateLimitRate: 0.1, retryAfterSec: 1 };
 const PANELS = ['product', 'stock', 'reviews', 'inventory', 'recommendations', 'account', 'user', 'notifications', 'analytics', 'team'];
 const TEAM_SIZE = 100;
@@ -134,7 +151,7 @@ function toPalettePng(png) {
 test('demo page: three modes under faults, batching, memory and Cache API reloads', { timeout: 900_000 }, async (t) => {
   const statics = [`/=${root}/www`, `/pkg=${process.env.FETCHLANE_PKG_DIR ?? `${root}/pkg`}`];
   const server = await startServer({ statics });
-  const api = async (path, init) => (await fetch(`${server.origin}${path}`, init)).json();
+  const api = (path, init) => serverApi(server, path, init);
   let browser;
   try {
     await api('/__reset', { method: 'POST' });
@@ -273,16 +290,7 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
     }
     assert.deepEqual(pageErrors, [], 'no uncaught errors on the page');
   } finally {
-    try {
-      await api('/__config', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ latencyMs: 0, jitterMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSec: 1 }),
-      });
-      await api('/__reset', { method: 'POST' });
-    } catch {
-      /* the server may be gone already */
-    }
+    await quietFaults(server);
     if (browser) await browser.close();
     await server.stop();
   }
@@ -291,7 +299,7 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
 test('demo page: the adaptive per-host limit, charted from limit events and stats().hosts', { timeout: 300_000 }, async (t) => {
   const statics = [`/=${root}/www`, `/pkg=${process.env.FETCHLANE_PKG_DIR ?? `${root}/pkg`}`];
   const server = await startServer({ statics });
-  const api = async (path, init) => (await fetch(`${server.origin}${path}`, init)).json();
+  const api = (path, init) => serverApi(server, path, init);
   let browser;
   try {
     await api('/__reset', { method: 'POST' });
@@ -405,16 +413,7 @@ test('demo page: the adaptive per-host limit, charted from limit events and stat
 
     assert.deepEqual(pageErrors, [], 'no uncaught errors on the page');
   } finally {
-    try {
-      await api('/__config', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ latencyMs: 0, jitterMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSec: 1 }),
-      });
-      await api('/__reset', { method: 'POST' });
-    } catch {
-      /* the server may be gone already */
-    }
+    await quietFaults(server);
     if (browser) await browser.close();
     await server.stop();
   }

@@ -798,21 +798,27 @@ fn capacity_refuses_above_the_threshold() {
     assert_eq!(s.get("/api/capacity?run=cap3c&refuse=1&base=0").status, 200);
 }
 
-#[test]
-fn capacity_counter_after_disconnect_and_reset() {
-    let s = Server::start();
+/// Opens a capacity request of `run` that takes 10 s, once the server counts it in flight.
+fn slow_capacity_request(s: &Server, run: &str) -> TcpStream {
     let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
     write!(
         c,
-        "GET /api/capacity?run=cap4&base=10000 HTTP/1.1\r\nHost: {}\r\n\r\n",
+        "GET /api/capacity?run={run}&base=10000 HTTP/1.1\r\nHost: {}\r\n\r\n",
         s.host()
     )
     .unwrap();
     let deadline = Instant::now() + Duration::from_secs(3);
-    while s.stats("cap4")["capacityInFlight"] != 1 {
+    while s.stats(run)["capacityInFlight"] != 1 {
         assert!(Instant::now() < deadline, "request never counted");
         thread::sleep(Duration::from_millis(10));
     }
+    c
+}
+
+#[test]
+fn capacity_counter_after_disconnect_and_reset() {
+    let s = Server::start();
+    let c = slow_capacity_request(&s, "cap4");
     drop(c);
     let deadline = Instant::now() + Duration::from_secs(3);
     while s.stats("cap4")["capacityInFlight"] != 0 {
@@ -832,18 +838,7 @@ fn capacity_counter_after_disconnect_and_reset() {
 
     // A reset clears the run's counter, and a request still in flight from before the reset
     // does not take the new count below what it is.
-    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    write!(
-        c,
-        "GET /api/capacity?run=cap4&base=10000 HTTP/1.1\r\nHost: {}\r\n\r\n",
-        s.host()
-    )
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while s.stats("cap4")["capacityInFlight"] != 1 {
-        assert!(Instant::now() < deadline, "request never counted");
-        thread::sleep(Duration::from_millis(10));
-    }
+    let c = slow_capacity_request(&s, "cap4");
     assert_eq!(s.post("/__reset?run=cap4", "").status, 200);
     let st = s.stats("cap4");
     assert_eq!(
