@@ -268,6 +268,7 @@ pub fn product_summary(id: &str) -> Value {
         "name": name,
         "price": money(h),
         "currency": "USD",
+        "stock": inventory(id)["totalStock"],
         "rating": ((h >> 7) % 21) as f64 / 10.0 + 3.0,
         "image": svg_data_uri(pick(NOUNS, h, 3), pick(COLORS, h, 4), 160, 120),
     })

@@ -6,6 +6,8 @@ mod accounting;
 mod args;
 mod cors;
 mod data;
+mod decode;
+mod fields;
 mod params;
 mod routes;
 mod state;

@@ -42,6 +42,10 @@ impl Server {
     }
 
     fn req(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        self.req_bytes(method, path, headers, body.as_bytes())
+    }
+
+    fn req_bytes(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
         request(self.port, &self.host(), method, path, headers, body)
     }
 
@@ -97,7 +101,7 @@ fn request(
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
-    body: &str,
+    body: &[u8],
 ) -> Resp {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -109,8 +113,9 @@ fn request(
         req.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
+    let mut req = req.into_bytes();
+    req.extend_from_slice(body);
+    s.write_all(&req).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     let split = raw
@@ -429,7 +434,7 @@ fn stats_peak_and_hosts() {
                     "GET",
                     "/items?ids=1&run=p&latency=200",
                     &[],
-                    "",
+                    b"",
                 )
                 .status
             })
@@ -696,7 +701,7 @@ fn capacity_burst(s: &Server, n: usize, query: &str) -> Vec<(Resp, Duration)> {
             thread::spawn(move || {
                 barrier.wait();
                 let t0 = Instant::now();
-                let r = request(port, &host, "GET", &path, &[], "");
+                let r = request(port, &host, "GET", &path, &[], b"");
                 (r, t0.elapsed())
             })
         })
@@ -752,7 +757,7 @@ fn capacity_refuses_above_the_threshold() {
     let slow: Vec<_> = (0..2)
         .map(|_| {
             let (host, path) = (host.clone(), format!("/api/capacity?{q}"));
-            thread::spawn(move || request(port, &host, "GET", &path, &[], "").status)
+            thread::spawn(move || request(port, &host, "GET", &path, &[], b"").status)
         })
         .collect();
     let deadline = Instant::now() + Duration::from_secs(3);
@@ -907,4 +912,265 @@ fn capacity_bad_params() {
     // Edge values are accepted.
     let r = s.get("/api/capacity?run=cap5&knee=0.5&refuse=3&base=0");
     assert_eq!(r.json(), serde_json::json!({"inFlight": 1, "latencyMs": 0}));
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+#[test]
+fn fields_on_objects() {
+    let s = Server::start();
+    let full = s.get("/api/product/42").json();
+    for k in ["id", "name", "price", "stock", "description", "images"] {
+        assert!(full.get(k).is_some(), "product has {k}: {full}");
+    }
+    assert!(full["stock"].is_u64());
+    assert_eq!(
+        full["stock"],
+        s.get("/api/product/42/inventory").json()["totalStock"]
+    );
+    let r = s.get("/api/product/42?fields=name,price,stock,nope&run=f1");
+    assert_eq!(r.status, 200);
+    let j = r.json();
+    assert_eq!(keys(&j), ["name", "price", "stock"]);
+    for k in ["name", "price", "stock"] {
+        assert_eq!(j[k], full[k]);
+    }
+    assert!(r.body.len() * 4 < s.get("/api/product/42").body.len());
+    // No fields (or an empty list): the full object, as before.
+    assert_eq!(s.get("/api/product/42?fields=").json(), full);
+    assert_eq!(
+        keys(&s.get("/api/user?fields=plan,email").json()),
+        ["email", "plan"]
+    );
+    assert_eq!(keys(&s.get("/users/7?fields=id").json()), ["id"]);
+    assert_eq!(
+        keys(&s.get("/api/team/7?fields=role&numeric=1").json()),
+        ["role"]
+    );
+    assert_eq!(
+        s.get("/api/product/missing?fields=name").json()["error"],
+        "not found"
+    );
+    // The arrival records the query, fields= included.
+    let st = s.stats("f1");
+    let q = st["arrivals"][0]["query"].as_str().unwrap();
+    assert!(q.contains("fields=name,price,stock,nope"), "{q}");
+}
+
+#[test]
+fn fields_on_lists_and_envelopes() {
+    let s = Server::start();
+    let full = s.get("/items?ids=1,2,3").json();
+    let j = s.get("/items?ids=1,2,3&fields=id,price").json();
+    let list = j.as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    for (o, f) in list.iter().zip(full.as_array().unwrap()) {
+        assert_eq!(keys(o), ["id", "price"]);
+        assert_eq!((&o["id"], &o["price"]), (&f["id"], &f["price"]));
+    }
+    let j = s.get("/users?ids=1,2&envelope=1&fields=name").json();
+    assert_eq!(keys(&j), ["data"]);
+    assert!(j["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| keys(u) == ["name"]));
+    let j = s.get("/pages?nolink=1&total=2&size=3&fields=id").json();
+    assert_eq!(j["next"], 2);
+    assert!(j["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| keys(i) == ["id"]));
+    let r = s.get("/pages?total=2&size=2&fields=index");
+    assert_eq!(r.json(), serde_json::json!([{"index": 0}, {"index": 1}]));
+    assert!(r.header("link").unwrap().contains("fields=index"));
+    let j = s
+        .get("/api/product/42/recommendations?fields=name,price,stock")
+        .json();
+    assert_eq!(j["productId"], "42");
+    let items = j["items"].as_array().unwrap();
+    assert_eq!(items.len(), 6);
+    assert!(items.iter().all(|i| keys(i) == ["name", "price", "stock"]));
+    let j = s.get("/api/notifications?fields=id,read").json();
+    assert_eq!(j["unread"], 3);
+    assert!(j["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| keys(i) == ["id", "read"]));
+    // Unknown only: empty objects; no fields: full.
+    assert_eq!(
+        s.get("/api/team?ids=1,2&fields=nope").json(),
+        serde_json::json!([{}, {}])
+    );
+    assert!(s.get("/api/team?ids=1,2").json()[0]["email"].is_string());
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+fn gzip(b: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
+}
+
+fn zlib(b: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn compressed_request_bodies() {
+    let s = Server::start();
+    // Large, compressible, not valid UTF-8 in places: over the 4 KiB echo limit.
+    let big: Vec<u8> = (0..200_000u32)
+        .flat_map(|i| format!("row {i} {}\n", i % 7).into_bytes())
+        .chain([0xff, 0x00, 0xfe])
+        .collect();
+    for (name, wire) in [("gzip", gzip(&big)), ("deflate", zlib(&big))] {
+        let r = s.req_bytes(
+            "POST",
+            "/echo?run=z",
+            &[("Content-Encoding", name), ("Content-Type", "text/plain")],
+            &wire,
+        );
+        assert_eq!(r.status, 200, "{name}: {}", r.text());
+        let j = r.json();
+        assert_eq!(j["contentEncoding"], name);
+        assert_eq!(j["bytesReceived"], wire.len() as u64, "{name}");
+        assert_eq!(j["bytesDecoded"], big.len() as u64, "{name}");
+        assert_eq!(j["bodyLength"], big.len() as u64, "{name}");
+        assert_eq!(j["bodySha256"], sha256_hex(&big), "{name}");
+        assert!(j.get("body").is_none(), "{name}: large body not echoed");
+        assert_eq!(j["headers"]["content-encoding"], name);
+        assert_eq!(j["headers"]["content-length"], wire.len().to_string());
+        assert!(wire.len() * 4 < big.len());
+    }
+    // Small bodies come back as text too; PUT and PATCH are decoded as well.
+    let small = "{\"hello\":\"wörld\"}";
+    for (method, name, wire) in [
+        ("PUT", "gzip", gzip(small.as_bytes())),
+        ("PATCH", "deflate", zlib(small.as_bytes())),
+    ] {
+        let j = s
+            .req_bytes(method, "/echo", &[("Content-Encoding", name)], &wire)
+            .json();
+        assert_eq!(j["method"], method);
+        assert_eq!(j["body"], small);
+        assert_eq!(j["bytesReceived"], wire.len() as u64);
+        assert_eq!(j["bytesDecoded"], small.len() as u64);
+    }
+    // gzip then deflate on the wire, listed in the order applied.
+    let both = zlib(&gzip(small.as_bytes()));
+    let j = s
+        .req_bytes(
+            "POST",
+            "/echo",
+            &[("Content-Encoding", "gzip, deflate")],
+            &both,
+        )
+        .json();
+    assert_eq!(j["body"], small);
+    // The admin /__config body goes through the same decoder.
+    let cfg = gzip(br#"{"latencyMs": 0}"#);
+    let r = s.req_bytes("POST", "/__config", &[("Content-Encoding", "gzip")], &cfg);
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Arrivals count the decoded requests.
+    assert_eq!(s.stats("z")["arrivals"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn bad_or_unknown_request_encodings() {
+    let s = Server::start();
+    let mut corrupt = gzip(b"some body that will not survive");
+    let n = corrupt.len();
+    corrupt[n / 2] ^= 0x55;
+    corrupt[n - 5] ^= 0x55; // the CRC/length trailer
+    let r = s.req_bytes(
+        "POST",
+        "/echo?run=bad",
+        &[("Content-Encoding", "gzip")],
+        &corrupt,
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    let j = r.json();
+    assert_eq!(j["encoding"], "gzip");
+    assert!(j["error"].as_str().unwrap().contains("gzip"), "{j}");
+    let r = s.req_bytes(
+        "POST",
+        "/echo?run=bad",
+        &[("Content-Encoding", "deflate")],
+        b"not zlib at all",
+    );
+    assert_eq!(
+        (r.status, r.json()["encoding"].clone()),
+        (400, "deflate".into())
+    );
+    // gzip bytes labelled deflate: not accepted either.
+    let r = s.req_bytes(
+        "POST",
+        "/echo",
+        &[("Content-Encoding", "deflate")],
+        &gzip(b"x"),
+    );
+    assert_eq!(r.status, 400);
+    let r = s.req_bytes(
+        "POST",
+        "/echo?run=bad",
+        &[("Content-Encoding", "br")],
+        b"\x0b\x02\x80",
+    );
+    assert_eq!(r.status, 415, "{}", r.text());
+    assert_eq!(r.json()["encoding"], "br");
+    // Refusals are still arrivals, with their status.
+    let st = s.stats("bad");
+    let statuses: Vec<u64> = st["arrivals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [400, 400, 415]);
+}
+
+#[test]
+fn uncompressed_bodies_unchanged() {
+    let s = Server::start();
+    let j = s.post("/echo", "plain body").json();
+    assert_eq!(j["body"], "plain body");
+    assert_eq!(j["contentEncoding"], Value::Null);
+    assert_eq!(
+        (j["bytesReceived"].as_u64(), j["bytesDecoded"].as_u64()),
+        (Some(10), Some(10))
+    );
+    assert_eq!(j["bodySha256"], sha256_hex(b"plain body"));
+    let j = s
+        .req("POST", "/echo", &[("Content-Encoding", "identity")], "same")
+        .json();
+    assert_eq!(j["body"], "same");
+    let big = "y".repeat(5000);
+    let j = s.post("/echo", &big).json();
+    assert!(j.get("body").is_none());
+    assert_eq!(j["bodyLength"], 5000);
+    assert_eq!(j["bodySha256"], sha256_hex(big.as_bytes()));
+    // A GET's Content-Encoding is not looked at.
+    assert_eq!(
+        s.req("GET", "/echo", &[("Content-Encoding", "br")], "")
+            .status,
+        200
+    );
 }

@@ -1,6 +1,21 @@
 //! Simple routes: `/status/{code}`, `/echo`, `/bad-json`, `/not-json`, `/bytes/{n}`, `/hang`.
+//!
+//! `/echo` (any method) answers 200 with
+//! `{method, path, query, headers, contentEncoding, bytesReceived, bytesDecoded, bodyLength,
+//! bodySha256, body?}`:
+//! - `headers`: the request headers as received (lower-case names, repeats joined with `, `),
+//!   so a compressed request still shows its `content-encoding` and wire `content-length`;
+//! - `contentEncoding`: the `Content-Encoding` that was undone (`"gzip"`, `"deflate"`, …), or
+//!   `null` for a plain body. Compressed `POST`/`PUT`/`PATCH` bodies are decoded by the
+//!   `crate::decode` middleware before this handler runs (bad body 400, unknown encoding 415);
+//! - `bytesReceived`: body size on the wire (compressed); `bytesDecoded`: size after
+//!   decompression (equal for a plain body); `bodyLength` is `bytesDecoded` again;
+//! - `bodySha256`: lower-case hex SHA-256 of the decoded body, always present;
+//! - `body`: the decoded body as (lossy UTF-8) text, only when it is at most
+//!   [`ECHO_BODY_MAX`] (4 KiB) bytes; larger bodies are reported by length and hash only.
 
 use super::{json, set_header};
+use crate::decode::WireBody;
 use crate::params::Params;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -8,9 +23,14 @@ use axum::extract::Path;
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use axum::Extension;
 use axum::Router;
 use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
 use std::time::Duration;
+
+/// Largest decoded body `/echo` returns as text (larger: `bodyLength` + `bodySha256` only).
+pub const ECHO_BODY_MAX: usize = 4 * 1024;
 
 /// Largest body `/bytes/{n}` will produce.
 const MAX_BYTES: usize = 64 * 1024 * 1024;
@@ -44,9 +64,17 @@ async fn status(Path(code): Path<String>, p: Params) -> Response {
     resp
 }
 
-async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn echo(
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    wire: Option<Extension<WireBody>>,
+    body: Bytes,
+) -> Response {
+    let wire = wire.map(|Extension(w)| w);
+    let received = wire.as_ref().map_or(&headers, |w| &w.headers);
     let mut h = Map::new();
-    for (name, value) in &headers {
+    for (name, value) in received {
         let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
         match h.get_mut(name.as_str()) {
             Some(Value::String(prev)) => {
@@ -58,16 +86,25 @@ async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Resp
             }
         }
     }
-    json(
-        StatusCode::OK,
-        json!({
-            "method": method.as_str(),
-            "path": uri.path(),
-            "query": uri.query().unwrap_or(""),
-            "headers": h,
-            "body": String::from_utf8_lossy(&body),
-        }),
-    )
+    let sha: String = Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut out = json!({
+        "method": method.as_str(),
+        "path": uri.path(),
+        "query": uri.query().unwrap_or(""),
+        "headers": h,
+        "contentEncoding": wire.as_ref().map(|w| w.encoding.clone()),
+        "bytesReceived": wire.as_ref().map_or(body.len(), |w| w.bytes_received),
+        "bytesDecoded": body.len(),
+        "bodyLength": body.len(),
+        "bodySha256": sha,
+    });
+    if body.len() <= ECHO_BODY_MAX {
+        out["body"] = Value::String(String::from_utf8_lossy(&body).into_owned());
+    }
+    json(StatusCode::OK, out)
 }
 
 async fn bad_json() -> Response {

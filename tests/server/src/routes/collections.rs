@@ -1,9 +1,15 @@
 //! Batch and paging routes: `/items`, `/users` (`?ids=`), `/items/{id}`, `/users/{id}`, `/pages`.
+//!
+//! All of them take `fields=a,b,c` (see `crate::fields`): only those top-level keys of each
+//! object are returned (`/items?ids=1,2&fields=id,price` → `[{"id":"1","price":…},…]`; with
+//! `envelope=1` the objects inside `data` are filtered; `/pages` filters each page item, in
+//! both the array and the `nolink=1` `{items, next}` shapes). Unknown names are absent; no
+//! `fields` gives the full objects. A 404 body is never filtered.
 
 use super::{json, not_found, set_header};
-use crate::data;
 use crate::params::Params;
 use crate::state::{AppState, Prng};
+use crate::{data, fields};
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
@@ -75,7 +81,7 @@ pub fn batch(p: &Params, make: Maker) -> Response {
     } else {
         Value::Array(out)
     };
-    json(StatusCode::OK, body)
+    json(StatusCode::OK, fields::select(body, p))
 }
 
 /// Single object; 404 for id `missing` or ids starting with `404`.
@@ -83,7 +89,10 @@ pub fn single(id: &str, p: &Params, make: Maker) -> Response {
     if id == "missing" || id.starts_with("404") {
         return not_found();
     }
-    json(StatusCode::OK, make(id, p.flag("numeric")))
+    json(
+        StatusCode::OK,
+        fields::select(make(id, p.flag("numeric")), p),
+    )
 }
 
 async fn pages(p: Params, headers: HeaderMap) -> Response {
@@ -102,6 +111,10 @@ async fn pages(p: Params, headers: HeaderMap) -> Response {
             .collect()
     } else {
         Vec::new()
+    };
+    let items = match fields::select(Value::Array(items), &p) {
+        Value::Array(items) => items,
+        _ => unreachable!("fields::select keeps an array an array"),
     };
     let next = (page < total).then_some(page + 1);
     if p.flag("nolink") {

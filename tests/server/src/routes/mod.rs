@@ -2,6 +2,17 @@
 //! The API routes and what they do are listed in each module's doc comment: `basic`, `retry`,
 //! `collections`, `cache`, `capacity` (`/api/capacity`, a server with a knee and a refusal
 //! threshold), `demo`.
+//!
+//! Cross-cutting behaviour:
+//! - request bodies: a `POST`/`PUT`/`PATCH` with `Content-Encoding: gzip` or `deflate` (zlib) is
+//!   decompressed before any handler (API or `/__` admin) reads it; a body that does not decode
+//!   is a 400 `{"error", "encoding"}`, an unknown encoding (`br`, …) a 415. The middleware sits
+//!   inside the accounting one, so those refusals are still recorded as arrivals. See
+//!   `crate::decode`; `/echo` reports `bytesReceived`/`bytesDecoded` (see `basic`).
+//! - `fields=a,b,c` keeps only those top-level keys on the object and list routes of
+//!   `collections` (`/items`, `/users`, `/items/{id}`, `/users/{id}`, `/pages`) and `demo`
+//!   (every `/api/...` route but `/api/capacity`); lists filter each object, envelopes
+//!   (`{items: [...]}`, `{data: [...]}`) filter their items. See `crate::fields`.
 
 pub mod admin;
 pub mod basic;
@@ -12,9 +23,10 @@ pub mod demo;
 pub mod retry;
 
 use crate::state::AppState;
-use crate::{accounting, cors, static_files};
+use crate::{accounting, cors, decode, static_files};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde_json::Value;
@@ -27,11 +39,14 @@ pub fn router(state: AppState) -> Router {
         .merge(cache::routes())
         .merge(capacity::routes())
         .merge(demo::routes())
+        // Inner to accounting: a 400/415 for a bad compressed body is still an arrival.
+        .route_layer(from_fn(decode::decompress))
         .route_layer(from_fn_with_state(state.clone(), accounting::account));
     Router::new()
         .merge(api)
-        .merge(admin::routes())
+        .merge(admin::routes().route_layer(from_fn(decode::decompress)))
         .fallback(static_files::serve_static)
+        .layer(DefaultBodyLimit::max(decode::MAX_BODY))
         .layer(from_fn_with_state(state.clone(), cors::cors))
         .with_state(state)
 }
