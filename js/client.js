@@ -13,8 +13,10 @@ import {
   paginateOptions,
   scheduleOptions,
 } from './options.js';
+import { compressed } from './compress.js';
 import { callListener, createDriver, orNaN } from './driver.js';
 import { badArgument, fetchlaneError } from './errors.js';
+import { fieldBatcher, withFields } from './fields.js';
 import { createLoader } from './loader.js';
 import { paginate } from './paginate.js';
 import { AS_JSON, AS_RESPONSE, AS_TASK, AS_TEXT, EVENT_NAMES, LANES, STRATEGIES } from './protocol.js';
@@ -167,6 +169,9 @@ export class Client {
     this._memo = new Map();
     /** @type {string | undefined} The base `_memo` was made against. */
     this._memoBase = undefined;
+    this._fields = fieldBatcher(config.fields, (url, headers) => driver.answers(url, headers), () => driver.drain());
+    this._fieldParam = config.fields.param;
+    this._compressOver = config.compressOver;
     if (config.onEvent !== undefined) driver.on(null, config.onEvent);
     if (orphans !== null) orphans.register(this, driver);
   }
@@ -207,12 +212,14 @@ export class Client {
    * @param {unknown} input
    * @param {unknown} init
    * @param {number} as
+   * @param {boolean} [whole] never trimmed by `fields.project` (a loader's batch)
    */
-  _one(input, init, as) {
+  _one(input, init, as, whole = false) {
     const driver = this._driver;
     let rec;
     try {
       rec = this._prepare(input, init, as, 'input');
+      rec.whole = whole;
       this._send(rec, 0);
       driver.drain();
     } catch (error) {
@@ -253,6 +260,12 @@ export class Client {
       url = template.url;
       method = template.method;
       addHeaders(template.headers, this._headerPairs);
+    }
+    if (o.fields !== undefined && method !== 'GET') {
+      throw new TypeError(`fetchlane: init.fields selects the fields of a GET, not a ${method}`);
+    }
+    if (o.compress !== undefined && (method === 'GET' || method === 'HEAD')) {
+      throw new TypeError(`fetchlane: init.compress needs a request body; a ${method} has none`);
     }
     const rec = new Call(this._driver, as, /** @type {string} */ (url), method, o.lane);
     rec.template = template;
@@ -316,10 +329,38 @@ export class Client {
   _send(rec, group) {
     const driver = this._driver;
     const o = /** @type {typeof DEFAULT_LANE} */ (rec.opts);
+    if (o.fields !== undefined && !rec.held) {
+      rec.held = true;
+      if (o.key === undefined) {
+        // Held to the end of the tick, to go out with the tick's other calls for this URL.
+        const headers = rec.template === null ? this._headerLines : linesOf(rec.template.headers);
+        this._fields.hold(rec, headers, o.fields, () => this._send(rec, group));
+        return;
+      }
+      rec.url = withFields(rec.url, this._fieldParam, o.fields);
+      if (rec.template !== null) rec.template = new Request(rec.url, rec.template);
+    }
+    // Firefox has no `Request.body`: any method but GET and HEAD may carry one.
+    const body = rec.template !== null && rec.method !== 'GET' && rec.method !== 'HEAD';
+    const format = o.compress ?? (body && this._compressOver !== undefined ? 'gzip' : undefined);
+    if (format !== undefined && !rec.packed) {
+      // The body is read and compressed first; the call joins the queue after.
+      rec.packed = true;
+      const note = () => driver.notify({ type: 'uncompressed', url: rec.url, method: rec.method, reason: 'no CompressionStream' });
+      compressed(/** @type {Request} */ (rec.template), format, o.compress ? 0 : this._compressOver, note).then(
+        (request) => {
+          rec.template = request;
+          this._send(rec, group);
+          driver.drain();
+        },
+        (error) => driver.fail(rec, error),
+      );
+      return;
+    }
     rec.opts = null;
     const signal = rec.signal;
-    if (signal?.aborted) {
-      driver.fail(rec, fetchlaneError(driver.closed ? 'closed' : 'abort', rec.url, undefined, 0, signal.reason));
+    if (signal?.aborted || rec.group?.reason !== undefined) {
+      driver.fail(rec, fetchlaneError(driver.closed ? 'closed' : 'abort', rec.url, undefined, 0, signal?.aborted ? signal.reason : rec.group?.reason));
       return;
     }
     if (driver.closed) {
@@ -560,6 +601,7 @@ export class Client {
   /** Rejects every queued (not yet started) request and task with kind `abort`. */
   clearQueue() {
     this._driver.clearQueue();
+    this._fields.drop((rec) => this._driver.fail(rec, fetchlaneError('abort', rec.url, undefined, 0)));
   }
 
   /**

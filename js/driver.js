@@ -10,6 +10,7 @@
 // returns is what the client (js/client.js) and a `Call`'s signal listener use.
 
 import { decodeError, fetchlaneError } from './errors.js';
+import { picked } from './fields.js';
 import {
   ABORT_FETCH,
   AS_JSON,
@@ -419,9 +420,7 @@ export function createDriver(config) {
         ops.delete(a);
         return;
       case LIMIT:
-        for (const { type, fn } of listeners) {
-          if (type === null || type === 'limit') callListener(fn, { type: 'limit', time: now(), host: hostName(a), limit: b, reason: LIMIT_REASONS[c] });
-        }
+        driver.notify({ type: 'limit', host: hostName(a), limit: b, reason: LIMIT_REASONS[c] });
         return;
       default:
         throw new Error(`fetchlane: the machine sent an unknown command ${code}`);
@@ -624,7 +623,7 @@ export function createDriver(config) {
     if (rec.as === AS_TEXT || rec.as === AS_JSON) {
       let value;
       try {
-        value = rec.as === AS_TEXT ? body.text() : JSON.parse(body.text());
+        value = rec.as === AS_TEXT ? body.text() : picked(rec, JSON.parse(body.text()));
       } catch (error) {
         // The caller hears of its own failure before the machine aborts its group's rest.
         fail(rec, decodeFailure(rec, error, attempts));
@@ -675,7 +674,7 @@ export function createDriver(config) {
     reading.then(
       (value) => {
         decoding--;
-        succeed(rec, value);
+        succeed(rec, rec.as === AS_JSON ? picked(rec, value) : value);
         decoded(rec, true);
       },
       (error) => {
@@ -1135,6 +1134,28 @@ export function createDriver(config) {
     /** The global limit (Infinity when unlimited). */
     concurrency() {
       return !live ? finalConcurrency : wasm.fl_concurrency(h);
+    },
+
+    /**
+     * Tells the listeners of `event.type` (and of every type) an event the machine does not
+     * make (`limit` comes from a command, `uncompressed` from the client), stamped with the time.
+     * @param {{ type: string } & Record<string, unknown>} event
+     */
+    notify(event) {
+      event.time = now();
+      for (const { type, fn } of listeners) if (type === null || type === event.type) callListener(fn, { ...event });
+    },
+
+    /**
+     * Whether a GET of `url` (with the request header lines `headers`) is answered now
+     * without a request of its own: in flight, or fresh in the memory cache.
+     * @param {string} url
+     * @param {string} headers
+     */
+    answers(url, headers) {
+      if (!live) return false;
+      writeStrings(url, headers);
+      return wasm.fl_answers(h, now(), lengths[0], lengths[1]) === 1;
     },
 
     /** The `ClientStats` object: a fresh one each call. */

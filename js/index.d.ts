@@ -255,6 +255,33 @@ export interface ClientOptions {
    * @defaultValue false
    */
   adaptive?: boolean | AdaptiveOptions | undefined;
+  /**
+   * Field selection ({@link LaneInit.fields}): the query parameter's name, and whether each
+   * caller's JSON is trimmed to its own fields.
+   * @defaultValue `{ param: 'fields', project: false }`
+   */
+  fields?: FieldsOptions | undefined;
+  /**
+   * Compress (gzip) every request body over this many bytes, as {@link LaneInit.compress}
+   * does for one request (which wins).
+   * @defaultValue none (no body is compressed unless asked)
+   */
+  compressOver?: number | undefined;
+}
+
+/** {@link ClientOptions.fields}. */
+export interface FieldsOptions {
+  /**
+   * The query parameter that names the fields.
+   * @defaultValue 'fields'
+   */
+  param?: string | undefined;
+  /**
+   * Trim each caller's `json()` result to its own fields (an object's keys; each object of
+   * an array), when calls were answered by a response with more.
+   * @defaultValue false
+   */
+  project?: boolean | undefined;
 }
 
 /** {@link ClientOptions.adaptive}. */
@@ -322,6 +349,25 @@ export interface LaneInit extends RequestInit {
    * @defaultValue derived from the method and the absolute URL
    */
   key?: string | undefined;
+  /**
+   * Only these fields (GET only): sent as `?fields=a,b` (the name is
+   * {@link FieldsOptions.param}), sorted and de-duplicated, so their order never changes the
+   * URL or the cache key. Calls for the same URL made in the same tick go out as one request
+   * for the union of their fields (they join the queue at the end of the tick); a call whose
+   * fields are covered by a response in flight or fresh in the memory cache is answered by
+   * it, with no request. Each caller gets the whole body ({@link FieldsOptions.project} trims
+   * `json()` results to the caller's own fields). A `TypeError` for an empty list, a name that
+   * is empty or holds a comma, or a method other than GET.
+   * @defaultValue none (every field)
+   */
+  fields?: readonly string[] | undefined;
+  /**
+   * Compress the request body with `CompressionStream` and send `Content-Encoding`. A request
+   * without a body (a GET, a HEAD) is a `TypeError`. Where `CompressionStream` is missing the
+   * body goes uncompressed and an `uncompressed` event says so.
+   * @defaultValue none (or gzip over {@link ClientOptions.compressOver})
+   */
+  compress?: 'gzip' | 'deflate' | undefined;
 }
 
 /** Progress of an `allSettled` group. */
@@ -384,7 +430,7 @@ export type LoaderKeyField<V> = unknown extends V ? string : V extends object ? 
  * `totalTimeoutMs`, `strategy` and `ttlMs` apply to every batch request, as in `LaneInit`.
  */
 export interface LoaderOptions<K, V>
-  extends Pick<LaneInit, 'lane' | 'headers' | 'retry' | 'timeoutMs' | 'totalTimeoutMs' | 'strategy' | 'ttlMs'> {
+  extends Pick<LaneInit, 'lane' | 'headers' | 'retry' | 'timeoutMs' | 'totalTimeoutMs' | 'strategy' | 'ttlMs' | 'fields'> {
   /**
    * The batch URL: a string holding `{keys}` (replaced by the comma-joined, URL-encoded
    * keys), or a function building the URL or `Request` for a batch of keys.
@@ -502,7 +548,8 @@ export type EventType =
   | 'cache-error'
   | 'rate-limited'
   | 'settled'
-  | 'limit';
+  | 'limit'
+  | 'uncompressed';
 
 /** Fields every event has. */
 export interface EventBase<E extends EventType = EventType> {
@@ -600,6 +647,20 @@ export interface LimitEvent {
   readonly reason: 'latency' | 'overload' | 'probe' | 'remeasure';
 }
 
+/** A request body went uncompressed: `CompressionStream` is missing here. */
+export interface UncompressedEvent {
+  /** What happened. */
+  readonly type: 'uncompressed';
+  /** When, on the `performance.now()` clock (ms). */
+  readonly time: number;
+  /** The request's URL. */
+  readonly url: string;
+  /** Its method. */
+  readonly method: string;
+  /** Why: `'no CompressionStream'`. */
+  readonly reason: string;
+}
+
 /** Every event, discriminated on `type`. */
 export type FetchlaneEvent =
   | QueuedEvent
@@ -610,7 +671,8 @@ export type FetchlaneEvent =
   | CacheErrorEvent
   | RateLimitedEvent
   | SettledEvent
-  | LimitEvent;
+  | LimitEvent
+  | UncompressedEvent;
 
 /** The event object of type `E`. */
 export type EventOf<E extends EventType> = Extract<FetchlaneEvent, { type: E }>;

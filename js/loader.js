@@ -12,6 +12,7 @@
 import { badArgument, describe, failure } from './errors.js';
 import { bisect, buildUrl, byteLength, chunk, encodeKey, keyString, parseTemplate } from './batch-plan.js';
 import { addHeaders, against, ownRequest, urlOf } from './request.js';
+import { AS_JSON } from './protocol.js';
 
 /** What a body is, in a decode message: `an object`, `a string`, `null`, …. */
 function kindOf(v) {
@@ -75,6 +76,8 @@ export function createLoader(client, opts, base, countBatched) {
   // `init`: the `LaneInit` fields passed on to every batch request (lane, retry, timeoutMs,
   // totalTimeoutMs, strategy, ttlMs); an unset one is `undefined`, which reads as absent.
   const { url: batchUrl, key, select, maxBatchSize, windowMs, maxUrlLength, cache, headers, ...init } = opts;
+  // Field selection must keep the field the items are matched by.
+  if (init.fields !== undefined && typeof key === 'string' && !init.fields.includes(key)) init.fields = [...init.fields, key].sort();
   const template = typeof batchUrl === 'function' ? null : parseTemplate(batchUrl);
 
   const memo = new Map(); // key string ─▶ slot (pending or done), when `cache` is on
@@ -121,7 +124,8 @@ export function createLoader(client, opts, base, countBatched) {
     const url = request.url;
     let promise;
     try {
-      promise = Promise.resolve(client.json(request, init));
+      // The whole batch body, never trimmed by `project`: its items are matched by key.
+      promise = Promise.resolve(client._one(request, init, AS_JSON, true));
     } catch (cause) {
       promise = Promise.reject(cause);
     }

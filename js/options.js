@@ -21,8 +21,8 @@ import { pageUrl } from './request.js';
 
 /**
  * One option of a table.
- * @typedef {object} Option
- * @property {string} type What the option takes, as js/index.d.ts spells it.
+ * @typedef {object} Option What an option takes is spelt in js/index.d.ts, whose interfaces
+ *   tests/types/options-sync.mjs holds to these tables key by key; nothing here repeats it.
  * @property {unknown} [default] The value an absent option takes, written as a caller would
  *   write it (it goes through `read` like theirs). Absent: the option stays `undefined`.
  * @property {boolean} [required] Whether the option must be present.
@@ -95,6 +95,8 @@ import { pageUrl } from './request.js';
  * @property {EventListener | undefined} onEvent
  * @property {boolean} throwHttpErrors
  * @property {false | { min: number, max: number, initial: number }} adaptive
+ * @property {{ param: string, project: boolean }} fields
+ * @property {number | undefined} compressOver
  */
 
 /**
@@ -108,6 +110,8 @@ import { pageUrl } from './request.js';
  * @property {RetryPolicy | undefined} retry
  * @property {boolean | undefined} dedupe
  * @property {string | undefined} key
+ * @property {string[] | undefined} fields sorted, unique
+ * @property {'gzip' | 'deflate' | undefined} compress
  * @property {AbortSignal | undefined} signal `signal: null` gives `undefined`.
  * @property {Record<string, unknown>} requestInit The standard `RequestInit` keys the caller
  *   passed (not `undefined`), unchecked, for the `Request` constructor; never `signal`, which
@@ -384,7 +388,7 @@ function upperAscii(text) {
  * @returns {Option}
  */
 function limit(fallback) {
-  return { type: 'number', default: fallback, read: readLimit };
+  return { default: fallback, read: readLimit };
 }
 
 /**
@@ -395,7 +399,7 @@ function limit(fallback) {
  */
 function integer(min, more = {}) {
   const { max = Infinity, ...rest } = more;
-  return { type: 'number', ...rest, read: (value, path) => Math.min(readInteger(value, path, min), max) };
+  return { ...rest, read: (value, path) => Math.min(readInteger(value, path, min), max) };
 }
 
 /**
@@ -404,7 +408,7 @@ function integer(min, more = {}) {
  * @returns {Option}
  */
 function ms(more = {}) {
-  return { type: 'number', ...more, read: readPositiveMs };
+  return { ...more, read: readPositiveMs };
 }
 
 /**
@@ -413,7 +417,7 @@ function ms(more = {}) {
  * @returns {Option}
  */
 function nonNegative(fallback) {
-  return { type: 'number', default: fallback, read: readNonNegative };
+  return { default: fallback, read: readNonNegative };
 }
 
 /**
@@ -421,7 +425,7 @@ function nonNegative(fallback) {
  * @returns {Option}
  */
 function bool(fallback) {
-  return { type: 'boolean', default: fallback, read: readBoolean };
+  return { default: fallback, read: readBoolean };
 }
 
 /**
@@ -429,12 +433,12 @@ function bool(fallback) {
  * @returns {Option}
  */
 function text(fallback) {
-  return { type: 'string', default: fallback, read: readString };
+  return { default: fallback, read: readString };
 }
 
 /** @returns {Option} */
 function callback() {
-  return { type: 'function', read: readFunction };
+  return { read: readFunction };
 }
 
 /**
@@ -447,7 +451,6 @@ function oneOf(values, fallback) {
   const quoted = values.map((v) => `'${v}'`);
   const listed = `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
   return {
-    type: quoted.join(' | '),
     default: fallback,
     read(value, path) {
       if (typeof value !== 'string' || !values.includes(value)) throw problem(TypeError, path, `must be ${listed}`, value);
@@ -458,13 +461,11 @@ function oneOf(values, fallback) {
 
 /**
  * `false` (off) or an object checked against `table`.
- * @param {string} type
  * @param {() => Table} table
  * @returns {Option}
  */
-function falseOr(type, table) {
+function falseOr(table) {
   return {
-    type: `false | ${type}`,
     default: false,
     read(value, path) {
       if (value === false) return false;
@@ -481,7 +482,7 @@ function falseOr(type, table) {
  * @returns {Option}
  */
 function headers(fallback) {
-  return { type: 'HeadersInit', default: fallback, read: readHeaders };
+  return { default: fallback, read: readHeaders };
 }
 
 /**
@@ -490,17 +491,14 @@ function headers(fallback) {
  * @returns {Option}
  */
 function retry(fallback) {
-  return { type: 'number | boolean | RetryOptions', default: fallback, read: retryOptions };
+  return { default: fallback, read: retryOptions };
 }
 
 /**
  * A standard `RequestInit` key: passed to the `Request` constructor, which checks it.
- * @param {string} type
- * @returns {Option}
+ * @type {Option}
  */
-function standard(type) {
-  return { type, read: (value) => value };
-}
+const STANDARD = { read: (value) => value };
 
 // ───────────────────────────── the declaration ─────────────────────────────
 
@@ -516,13 +514,11 @@ const RETRY = {
   limit: integer(0, { default: 2, max: 1000 }),
   // Case-insensitive; kept upper case. No TRACE (ky lists it): `fetch` refuses to send it.
   methods: {
-    type: 'readonly string[]',
     default: ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'],
     read: (value, path) => readArray(value, path).map((m, i) => upperAscii(readString(m, index(path, i)))),
   },
   // HTTP statuses, 100 to 599.
   statusCodes: {
-    type: 'readonly number[]',
     default: [408, 413, 429, 500, 502, 503, 504],
     read: (value, path) =>
       readArray(value, path).map((code, i) => {
@@ -534,7 +530,6 @@ const RETRY = {
   backoffMs: nonNegative(300),
   // A finite number >= 1.
   factor: {
-    type: 'number',
     default: 2,
     read(value, path) {
       const n = readNonNegative(value, path);
@@ -546,7 +541,6 @@ const RETRY = {
   jitter: bool(true),
   // A finite number >= 0, or Infinity.
   maxRetryAfterMs: {
-    type: 'number',
     default: 60000,
     read: (value, path) => (value === Infinity ? value : readNonNegative(value, path)),
   },
@@ -569,7 +563,7 @@ const RATE_LIMIT = {
  */
 const PERSIST = {
   // Not empty (checked by `clientOptions`).
-  name: { type: 'string', required: true, read: readString },
+  name: { required: true, read: readString },
   maxEntries: integer(1, { max: MAX_COUNT }),
   maxAgeMs: ms(),
 };
@@ -594,7 +588,7 @@ const CACHE = {
   maxEntries: integer(1, { default: 500, max: MAX_COUNT }),
   maxBytes: integer(1, { default: 50 * 1024 * 1024, max: MAX_COUNT }),
   namespace: text('default'),
-  persist: falseOr('PersistOptions', () => PERSIST),
+  persist: falseOr(() => PERSIST),
   allowPrivate: bool(false),
 };
 
@@ -605,7 +599,6 @@ const CACHE = {
 const CLIENT = {
   // An absolute URL.
   baseUrl: {
-    type: 'string | URL',
     read(value, path) {
       const base = value instanceof URL ? value.href : readString(value, path);
       try {
@@ -618,7 +611,6 @@ const CLIENT = {
   concurrency: limit(6),
   perHost: limit(6),
   rateLimits: {
-    type: 'readonly RateLimitRule[]',
     default: [],
     read: (value, path) =>
       readArray(value, path).map((item, i) => {
@@ -631,14 +623,22 @@ const CLIENT = {
   retry: retry(true),
   timeoutMs: ms(),
   totalTimeoutMs: ms(),
-  cache: falseOr('CacheOptions', () => CACHE),
+  cache: falseOr(() => CACHE),
   dedupe: bool(true),
   headers: headers([]),
   fetch: callback(),
   onEvent: callback(),
   throwHttpErrors: bool(true),
+  fields: {
+    default: { param: 'fields', project: false },
+    read(value, path) {
+      const object = asObject(value, path);
+      if (object === undefined) throw problem(TypeError, path, 'must be an object', value);
+      return decode(FIELDS, object, path);
+    },
+  },
+  compressOver: integer(0, { max: MAX_COUNT }),
   adaptive: {
-    type: 'boolean | AdaptiveOptions',
     default: false,
     read(value, path) {
       if (value === false) return false;
@@ -655,22 +655,46 @@ const CLIENT = {
  * @satisfies {Table}
  */
 const REQUEST_INIT = {
-  method: standard('string'),
-  headers: standard('HeadersInit'),
-  body: standard('BodyInit | null'),
-  mode: standard('RequestMode'),
-  credentials: standard('RequestCredentials'),
-  cache: standard('RequestCache'),
-  redirect: standard('RequestRedirect'),
-  referrer: standard('string'),
-  referrerPolicy: standard('ReferrerPolicy'),
-  integrity: standard('string'),
-  keepalive: standard('boolean'),
-  signal: { type: 'AbortSignal | null', read: signalReader(true) },
-  priority: standard('RequestPriority'),
-  duplex: standard("'half'"),
-  window: standard('null'),
+  method: STANDARD,
+  headers: STANDARD,
+  body: STANDARD,
+  mode: STANDARD,
+  credentials: STANDARD,
+  cache: STANDARD,
+  redirect: STANDARD,
+  referrer: STANDARD,
+  referrerPolicy: STANDARD,
+  integrity: STANDARD,
+  keepalive: STANDARD,
+  signal: { read: signalReader(true) },
+  priority: STANDARD,
+  duplex: STANDARD,
+  window: STANDARD,
 };
+
+/**
+ * `FieldsOptions` (`ClientOptions.fields`).
+ * @satisfies {Table}
+ */
+const FIELDS = {
+  param: text('fields'),
+  project: bool(false),
+};
+
+/**
+ * `LaneInit.fields`: names for `?fields=`, sorted and de-duplicated, so that their order never
+ * changes the URL or the cache key.
+ * @type {(value: unknown, path: string) => string[]}
+ */
+function readFieldList(value, path) {
+  const names = readArray(value, path).map((f, i) => {
+    const name = readString(f, index(path, i));
+    if (name === '' || name.includes(',')) throw problem(TypeError, index(path, i), 'must be a field name (not empty, no comma)', f);
+    return name;
+  });
+  if (names.length === 0) throw problem(TypeError, path, 'must name at least one field', value);
+  return [...new Set(names)].sort();
+}
 
 /**
  * `LaneInit`'s own keys, on top of `RequestInit`'s.
@@ -685,6 +709,8 @@ const LANE_INIT = {
   retry: retry(),
   dedupe: bool(),
   key: text(),
+  fields: { read: readFieldList },
+  compress: oneOf(['gzip', 'deflate']),
 };
 
 /**
@@ -703,7 +729,7 @@ const GROUP = {
  */
 const SCHEDULE = {
   lane: oneOf(LANE_NAMES, 'normal'),
-  signal: { type: 'AbortSignal', read: signalReader(false) },
+  signal: { read: signalReader(false) },
   host: text(),
 };
 
@@ -714,7 +740,6 @@ const SCHEDULE = {
 const LOADER = {
   // A string holding `{keys}`, absolute or relative to `baseUrl` or the page.
   url: {
-    type: 'string | ((keys: K[]) => string | Request)',
     required: true,
     read(value, path) {
       if (typeof value === 'string') {
@@ -728,7 +753,6 @@ const LOADER = {
     },
   },
   key: {
-    type: 'string | ((item: V) => K)',
     default: 'id',
     read(value, path) {
       if (typeof value === 'string' || typeof value === 'function') return value;
@@ -747,6 +771,7 @@ const LOADER = {
   totalTimeoutMs: LANE_INIT.totalTimeoutMs,
   strategy: LANE_INIT.strategy,
   ttlMs: LANE_INIT.ttlMs,
+  fields: LANE_INIT.fields,
 };
 
 /**
@@ -784,7 +809,7 @@ function deepFreeze(value) {
 }
 
 /**
- * Every options object, one table each: key → { type, default, required, read }.
+ * Every options object, one table each: key → { default, required, read }.
  * The tables' key order is the order of the "known:" list in unknown-key errors.
  */
 export const OPTIONS = deepFreeze({

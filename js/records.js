@@ -91,6 +91,14 @@ export class Call {
     /** @type {{ settle(index: number, ok: boolean, value: unknown): void, reason: unknown } | null} */
     this.group = null;
     this.index = 0;
+    /** @type {string[] | null} The fields a `project` call's JSON is trimmed to. */
+    this.pick = null;
+    /** Field selection has placed the call (it is not held again). */
+    this.held = false;
+    /** A loader's batch: its JSON is never trimmed by `fields.project`. */
+    this.whole = false;
+    /** Its body has been compressed (or found not to need it). */
+    this.packed = false;
     /** @type {Function | null} A task's function, until it runs. */
     this.task = null;
     /** A task that holds a slot (it runs, or is about to). */

@@ -44,6 +44,8 @@ buildSync({
   bundle: true,
   format: 'esm',
   minify: true,
+  // The client's own fields (`_driver`, `_baseUrl`, …) are private to the bundle: shortened.
+  mangleProps: /^_[a-zA-Z]/,
   target: 'es2020',
   platform: 'neutral',
   legalComments: 'none',

@@ -611,6 +611,14 @@ pub extern "C" fn fl_host_limit(h: u32, i: u32) -> f64 {
     }
 }
 
+/// Whether a GET of the URL in scratch (then its request headers) would be answered now
+/// without a request of its own (1) or not (0): see `Machine::answers_now`.
+#[no_mangle]
+pub extern "C" fn fl_answers(h: u32, now: f64, url_len: u32, headers_len: u32) -> u32 {
+    let [url, headers] = strings([url_len, headers_len]);
+    machine(h).is_some_and(|m| m.answers_now(now, url, headers)) as u32
+}
+
 /// Loader keys that went out in one batch.
 #[no_mangle]
 pub extern "C" fn fl_count_batched(h: u32, n: f64) {

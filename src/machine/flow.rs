@@ -55,25 +55,49 @@ fn strategy_kind(s: Strategy) -> Option<StrategyKind> {
     }
 }
 
+/// What identical requests are found under while one is in flight: method, URL and the
+/// request headers (which `Vary` may name).
+fn request_key(method: &str, url: &str, headers: &str) -> String {
+    let mut key = String::with_capacity(method.len() + url.len() + headers.len() + 2);
+    key.push_str(method);
+    key.push(' ');
+    key.push_str(url);
+    key.push('\n');
+    key.push_str(headers);
+    key
+}
+
 impl Machine {
+    /// Whether a GET of `url` (with the request `headers`) would be answered now without a
+    /// request of its own: an identical one is in flight (dedupe on), or the memory cache holds
+    /// an entry that the client's strategy serves as it is. Field selection asks this of the
+    /// URLs whose fields cover a caller's.
+    pub fn answers_now(&mut self, now: f64, url: &str, headers: &str) -> bool {
+        if self.cfg.dedupe && self.inflight.contains_key(&request_key("GET", url, headers)) {
+            return true;
+        }
+        let Some(c) = self.cfg.cache.as_ref() else { return false };
+        let (Some(kind), ttl, wall) = (strategy_kind(c.strategy), c.ttl_ms, self.wall(now)) else {
+            return false;
+        };
+        let found = self.memory.as_mut().and_then(|m| m.get(url, headers));
+        found.is_some_and(|e| {
+            plan(kind, Some(freshness(&e.headers, e.response_time_ms, ttl, wall))) == (Plan::Serve { refresh: false })
+        })
+    }
+
     /// Dedupe, then the cache, then the queue.
     pub(super) fn route(&mut self, now: f64, id: u32, req: &Submit<'_>) {
         let read = req.method == "GET" || req.method == "HEAD";
         let dedupe_key: Option<String> = if req.dedupe.unwrap_or(self.cfg.dedupe && read) {
-            let mut key = String::with_capacity(req.url.len() + req.headers.len() + 8);
-            match req.key {
+            let key = match req.key {
                 Some(k) => {
-                    key.push_str("key:");
+                    let mut key = String::from("key:");
                     key.push_str(k);
+                    key
                 }
-                None => {
-                    key.push_str(req.method);
-                    key.push(' ');
-                    key.push_str(req.url);
-                    key.push('\n');
-                    key.push_str(req.headers);
-                }
-            }
+                None => request_key(req.method, req.url, req.headers),
+            };
             if let Some(op) = self.inflight.get(key.as_str()).map(|&op| op as u32) {
                 if let Some(o) = self.ops.get_mut(op) {
                     o.callers.push(id);

@@ -3,6 +3,8 @@
 export const modules = [
   './options.test.js',
   './adaptive.test.js',
+  './fields.test.js',
+  './compress.test.js',
   './scheduler.test.js',
   './lifecycle.test.js',
   './groups.test.js',

@@ -215,6 +215,10 @@ async function main(): Promise<void> {
     console.log(e.host, e.limit, why, hostLimit);
   });
   offLimit();
+  const fieldsClient = await createClient({ fields: { param: 'select', project: true }, compressOver: 1024 });
+  const card: { name: string } = await fieldsClient.json<{ name: string }>('/product/42', { fields: ['name'] });
+  await fieldsClient.fetch('/upload', { method: 'POST', body: '{}', compress: 'gzip' });
+  fieldsClient.on('uncompressed', (e) => console.log(e.url, e.reason, card.name));
 
   // events
   const offRetry = client.on('retry', (e) => {
@@ -314,6 +318,10 @@ async function main(): Promise<void> {
   new Client();
   // @ts-expect-error not a cache strategy
   await client.fetch('users/1', { strategy: 'cache-sometimes' });
+  // @ts-expect-error fields is a list of names
+  await client.json('/product/42', { fields: 'name' });
+  // @ts-expect-error only gzip and deflate
+  await client.fetch('/upload', { method: 'POST', body: '{}', compress: 'br' });
   // @ts-expect-error adaptive bounds are numbers
   await createClient({ adaptive: { min: '1' } });
   // @ts-expect-error a limit event has no url
