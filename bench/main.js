@@ -13,8 +13,9 @@ import * as ratelimit from './scenarios/ratelimit.js';
 import * as cache from './scenarios/cache.js';
 import * as memory from './scenarios/memory.js';
 import * as adaptive from './scenarios/adaptive.js';
+import * as lighter from './scenarios/lighter.js';
 
-export const scenarios = [overhead, fanout, dashboard, dedup, batching, ratelimit, cache, memory, adaptive];
+export const scenarios = [overhead, fanout, dashboard, dedup, batching, ratelimit, cache, memory, adaptive, lighter];
 
 /** Measured resolution of performance.now() (coarser when the page is not cross-origin isolated). */
 function timerResolutionMs() {
