@@ -35,14 +35,18 @@ export function build({ quiet = true } = {}) {
       throw new Error(`${cmd} ${args.join(' ')} failed:\n${e.stderr ?? ''}`, { cause: e });
     }
   };
-  run('cargo', ['build', '--quiet', '--target', 'wasm32-unknown-unknown']);
-  // The CLI refuses a wasm built against another wasm-bindgen: say which pin to move.
+  // The CLI refuses a wasm built against another wasm-bindgen, and cargo cannot resolve two
+  // exact pins: say which pin to move before building.
   const pinned = wasmBindgenVersion(join(appDir, '..', '..', 'Cargo.toml'));
-  const locked = wasmBindgenVersion(join(appDir, 'Cargo.lock'));
-  if (pinned !== locked) {
-    throw new Error(`examples/leptos-app locks wasm-bindgen ${locked} but fetchlane pins ${pinned}: change the pin in examples/leptos-app/Cargo.toml`);
+  const mine = wasmBindgenVersion(join(appDir, 'Cargo.toml'));
+  if (pinned !== mine) {
+    throw new Error(`fetchlane pins wasm-bindgen ${pinned} but examples/leptos-app/Cargo.toml pins ${mine}: make them equal`);
   }
-  const wasm = join(appDir, 'target', 'wasm32-unknown-unknown', 'debug', 'fetchlane-leptos-app.wasm');
+  const target = join(appDir, 'target');
+  run('cargo', ['build', '--quiet', '--target', 'wasm32-unknown-unknown', '--target-dir', target]);
+  const locked = wasmBindgenVersion(join(appDir, 'Cargo.lock'));
+  if (locked !== pinned) throw new Error(`examples/leptos-app/Cargo.lock has wasm-bindgen ${locked}, not ${pinned}`);
+  const wasm = join(target, 'wasm32-unknown-unknown', 'debug', 'fetchlane-leptos-app.wasm');
   mkdirSync(distDir, { recursive: true });
   run(wasmBindgen(), ['--target', 'web', '--no-typescript', '--out-name', 'fetchlane_leptos_app', '--out-dir', distDir, wasm]);
   copyFileSync(join(appDir, 'index.html'), join(distDir, 'index.html'));
