@@ -101,7 +101,8 @@ async fn load(client: Client, run: String, show: impl Fn(Panel)) {
         async move { client.json(&request?, RequestOptions::default()).await }
     };
 
-    // Every call below is queued at once; the client runs 2 at a time.
+    // join! (below) polls every block in the same tick, so every call is queued at once;
+    // the client runs 2 at a time, and the second /api/user joins the first.
     let user = async {
         let me = json("/api/user").await;
         show(to_panel("user", "You", me.map(|v| format!("{} <{}>", text(&v, "name"), text(&v, "email")))));
