@@ -11,19 +11,15 @@
 //   node --test tests/e2e/leptos.test.mjs
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
 import { build } from '../../examples/leptos-app/build.mjs';
 import { startServer } from '../../scripts/server.mjs';
+import { launchChromium, runIdFor } from './browser.mjs';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-];
 const PAGE_TIMEOUT = 20_000;
 // A clean build compiles Leptos for wasm32 (minutes on a 2-core machine); a rebuild, seconds.
 const BUILD_TIMEOUT = 20 * 60_000;
 
-const newRun = () => `leptos-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+const newRun = () => runIdFor('leptos')('dashboard');
 const log = (...args) => process.env.CONSUMERS_VERBOSE && console.log('#', ...args);
 
 test('Leptos app over the Rust API: limit 2, all, errors, de-dup and cache at the server', { timeout: BUILD_TIMEOUT + 60_000 }, async () => {
@@ -34,7 +30,7 @@ test('Leptos app over the Rust API: limit 2, all, errors, de-dup and cache at th
   const server = await startServer({ statics: [`/=${dist}`] });
   let browser;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     const page = await browser.newPage();
     page.setDefaultTimeout(PAGE_TIMEOUT);
     const problems = [];
