@@ -161,7 +161,7 @@ impl Machine {
                 e.source = Some(Source::Memory);
                 self.emit(e);
                 let c = self.calls.remove(id);
-                self.settle_body(id, c.as_ref(), now, entry.body, Source::Memory, 0);
+                self.settle_body(id, c.as_ref(), now, entry.body, Source::Memory, 0, 0);
             }
             Some(entry) => {
                 let op = self.open_op(now, id, req, dedupe_key, Some(ctx));
@@ -278,7 +278,7 @@ impl Machine {
                         e.source = Some(source);
                         self.emit(e);
                     }
-                    self.settle_body(call, c.as_ref(), now, entry.body, source, 0);
+                    self.settle_body(call, c.as_ref(), now, entry.body, source, 0, 0);
                 }
                 if refresh {
                     // The op lives on as a background refresh with nobody waiting.
@@ -478,7 +478,7 @@ impl Machine {
     /// The stored entry answers every caller (network-first or stale-if-error fallback).
     fn serve_stored(&mut self, now: f64, op: u32) {
         let Some(o) = self.ops.get(op) else { return };
-        let attempts = o.attempts;
+        let (attempts, status) = (o.attempts, o.status);
         let Some((entry, persistent)) = o.cache.as_ref().and_then(|c| c.stored.clone()) else {
             return;
         };
@@ -487,7 +487,7 @@ impl Machine {
             // A fail-fast group may have aborted it while its siblings were answered.
             let Some(c) = self.calls.remove(call) else { continue };
             let c = Some(c);
-            self.settle_body(call, c.as_ref(), now, entry.body, source, attempts);
+            self.settle_body(call, c.as_ref(), now, entry.body, source, attempts, status);
         }
         self.close_op(op);
     }
@@ -590,11 +590,12 @@ impl Machine {
     /// Answers every caller of `op` with `body` from the network: the one that opened it as
     /// `network`, the ones that joined as `dedupe`.
     fn answer_callers(&mut self, now: f64, op: u32, body: u32, attempts: u32) {
+        let status = self.ops.get(op).map_or(0, |o| o.status);
         for call in self.detach_callers(op) {
             // A fail-fast group may have aborted it while its siblings were answered.
             let Some(c) = self.calls.remove(call) else { continue };
             let source = if c.joined { Source::Dedupe } else { Source::Network };
-            self.settle_body(call, Some(&c), now, body, source, attempts);
+            self.settle_body(call, Some(&c), now, body, source, attempts, status);
         }
     }
 

@@ -284,7 +284,7 @@ impl Machine {
             joined: false,
             host: None,
             decodes: req.decodes,
-            answer: (Source::Network, 0),
+            answer: (Source::Network, 0, 0),
         });
         if self.closed {
             let c = self.calls.remove(id);
@@ -316,7 +316,7 @@ impl Machine {
             joined: false,
             host,
             decodes: false,
-            answer: (Source::Network, 0),
+            answer: (Source::Network, 0, 0),
         });
         if self.closed {
             let c = self.calls.remove(id);
@@ -512,14 +512,17 @@ impl Machine {
     }
 
     /// Answers `call` (already removed from `calls`, or never in it) with `body`.
-    fn settle_body(&mut self, call: u32, c: Option<&Call>, now: f64, body: u32, source: Source, attempts: u32) {
+    /// Answers `call` with a copy of `body`; `status` is the last one seen on the network for
+    /// it (0: none, as for a cache hit).
+    #[allow(clippy::too_many_arguments)]
+    fn settle_body(&mut self, call: u32, c: Option<&Call>, now: f64, body: u32, source: Source, attempts: u32, status: u16) {
         self.push(Command::ResolveBody {
             call,
             body,
             source,
             attempts,
         });
-        self.answered_call(call, c, now, source, attempts, 0);
+        self.answered_call(call, c, now, source, attempts, status);
     }
 
     /// A call was answered: it has settled, or it waits for the driver's decoding.
@@ -527,7 +530,7 @@ impl Machine {
         if let Some(c) = c.filter(|c| c.decodes) {
             let waiting = Call {
                 kind: CallKind::Decoding,
-                answer: (source, attempts),
+                answer: (source, attempts, status),
                 ..c.clone()
             };
             if self.calls.put_back(call, waiting) {
@@ -548,14 +551,14 @@ impl Machine {
             return;
         }
         let Some(c) = self.calls.remove(call) else { return };
-        let (source, attempts) = c.answer;
+        let (source, attempts, status) = c.answer;
         if ok {
             self.counters.succeeded += 1;
-            self.settled_event(call, Some(&c), now, attempts, 0, None, source);
+            self.settled_event(call, Some(&c), now, attempts, status, None, source);
             self.leave_group_of(call, c.group);
         } else {
             self.counters.failed += 1;
-            self.settled_event(call, Some(&c), now, attempts, 0, Some(ErrorKind::Decode), source);
+            self.settled_event(call, Some(&c), now, attempts, status, Some(ErrorKind::Decode), source);
             self.fail_group(call, &c, now, ErrorKind::Decode);
         }
         self.pump(now);

@@ -43,8 +43,9 @@ pub struct Call {
     /// The driver decodes the answer before the caller has it (`json`, `text`): the call
     /// counts as settled once [`Machine::decoded`](super::Machine::decoded) says how that went.
     pub decodes: bool,
-    /// While decoding: where the answer came from, after how many attempts.
-    pub answer: (Source, u32),
+    /// While decoding: where the answer came from, after how many attempts, with which last
+    /// status (0: none).
+    pub answer: (Source, u32, u16),
 }
 
 /// Where an op is.

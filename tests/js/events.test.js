@@ -105,3 +105,18 @@ test('events: settled carries the error kind of a failed request', async () => {
   assertEqual(settled.length, 1);
   assertEqual(settled[0].error, 'http');
 });
+
+test('events: a settled answer carries its attempts and last status, for json() and through the cache too', async () => {
+  const run = runId('settled-status');
+  const c = await client({ cache: { strategy: 'cache-first', ttlMs: 60000 } });
+  const settled = [];
+  c.on('settled', (e) => settled.push(e));
+  await c.json(url('/echo', run, { n: 1 }));
+  await Promise.all([c.json(url('/echo', run, { n: 2, latency: 30 })), c.text(url('/echo', run, { n: 2, latency: 30 }))]);
+  await c.json(url('/echo', run, { n: 1 }));
+  assertEqual(
+    settled.map((e) => [e.source, e.attempt, e.status]),
+    [['network', 1, 200], ['network', 1, 200], ['dedupe', 1, 200], ['memory', 0, undefined]],
+    'source, attempt and status of each',
+  );
+});
