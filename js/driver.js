@@ -45,7 +45,7 @@ import {
 } from './protocol.js';
 import { Body, Op, first, linesOf, pairsOf, pairsOfLines } from './records.js';
 import { persistentStore } from './store.js';
-import { lengths, memoryF64, readString, wasm, writeStrings } from './wasm.js';
+import { decodeUtf8, lengths, memoryF64, readString, wasm, writeStrings } from './wasm.js';
 
 /** The response headers the machine reads when no cache applies (retry waits, byte counts). */
 const SELECTED_HEADERS = ['content-length', 'retry-after', 'ratelimit-reset', 'x-ratelimit-reset'];
@@ -668,7 +668,14 @@ export function createDriver(config) {
       succeed(rec, response);
       return;
     }
-    const reading = rec.as === AS_JSON ? response.json() : response.text();
+    // Without Content-Length the machine has not counted the bytes: read them here.
+    const reading = response.headers.has('content-length')
+      ? rec.as === AS_JSON ? response.json() : response.text()
+      : response.arrayBuffer().then((buf) => {
+          if (live) wasm.fl_count_bytes(h, buf.byteLength);
+          const text = decodeUtf8(buf);
+          return rec.as === AS_JSON ? JSON.parse(text) : text;
+        });
     // A call being decoded is still running for `onIdle`.
     decoding++;
     reading.then(

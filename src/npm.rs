@@ -627,6 +627,14 @@ pub extern "C" fn fl_count_batched(h: u32, n: f64) {
     }
 }
 
+/// Body bytes the driver read itself (see `Machine::count_bytes`).
+#[no_mangle]
+pub extern "C" fn fl_count_bytes(h: u32, n: f64) {
+    if let Some(m) = machine(h) {
+        m.count_bytes(if n > 0.0 { n as u64 } else { 0 });
+    }
+}
+
 /// How many distinct URLs the memory cache holds (a snapshot for `fl_entry_url`).
 #[no_mangle]
 pub extern "C" fn fl_entry_count(h: u32) -> u32 {

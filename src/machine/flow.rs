@@ -214,6 +214,7 @@ impl Machine {
             body: 0,
             cache,
             background: false,
+            unmeasured: false,
             dispatched_ms: 0.0,
             epoch: 0,
         });
@@ -375,8 +376,14 @@ impl Machine {
         }
         self.adapt_ended(now, op, status == 429 || status == 503);
         if (200..300).contains(&status) || status == 304 {
-            if let Some(n) = headers::find(block, "content-length").and_then(|v| v.parse::<u64>().ok()) {
-                self.counters.bytes += n;
+            match headers::find(block, "content-length").and_then(|v| v.parse::<u64>().ok()) {
+                Some(n) => self.counters.bytes += n,
+                // Chunked: the bytes count once they are read (`body`, or the driver's own read).
+                None => {
+                    if let Some(o) = self.ops.get_mut(op) {
+                        o.unmeasured = true;
+                    }
+                }
             }
             self.answered(now, op, status, block);
         } else {
@@ -624,6 +631,9 @@ impl Machine {
         }
         let (body, attempts, background, origin) = (o.body, o.attempts, o.background, o.origin);
         o.body = 0;
+        if o.unmeasured {
+            self.counters.bytes += bytes;
+        }
         let request_headers = o.request_headers.clone();
         let url = o.url.clone();
         let stored = o

@@ -107,7 +107,8 @@ pub struct Counters {
     pub cache_misses: u64,
     /// 429/503 answers with a wait.
     pub rate_limited: u64,
-    /// Response body bytes received, as far as known (`Content-Length` of successful answers).
+    /// Response body bytes received: the `Content-Length` of successful answers, or the bytes
+    /// read where there was none (a live answer the caller reads itself is not counted then).
     pub bytes: u64,
 }
 
@@ -214,6 +215,12 @@ impl Machine {
     /// Loader keys that went out in a batch of `n`.
     pub fn count_batched(&mut self, n: u64) {
         self.counters.batched += n;
+    }
+
+    /// Body bytes the driver read itself (a live answer without `Content-Length` that it
+    /// decoded for `json`/`text`).
+    pub fn count_bytes(&mut self, n: u64) {
+        self.counters.bytes += n;
     }
 
     /// Work holding a permit.

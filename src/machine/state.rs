@@ -125,6 +125,8 @@ pub struct Op {
     pub cache: Option<CacheCtx>,
     /// A stale-while-revalidate refresh with nobody waiting.
     pub background: bool,
+    /// Its answer came without `Content-Length`: its bytes count when they are read.
+    pub unmeasured: bool,
     /// When the attempt in flight was dispatched (adaptive concurrency's latency).
     pub dispatched_ms: f64,
     /// The host's adaptive epoch at that dispatch.

@@ -120,3 +120,14 @@ test('events: a settled answer carries its attempts and last status, for json() 
     'source, attempt and status of each',
   );
 });
+
+test('stats: bytes counts answers without Content-Length, read by json() or through the cache', async () => {
+  const run = runId('bytes-chunked');
+  const c = await client({});
+  const items = await c.json(url('/chunked', run, { items: 200 }));
+  const size = new TextEncoder().encode(JSON.stringify(items)).length;
+  assertEqual(c.stats().bytes, size, 'a live answer decoded by json()');
+  const cached = await client({ cache: { strategy: 'cache-first' } });
+  const text = await cached.text(url('/chunked', run, { items: 50 }));
+  assertEqual(cached.stats().bytes, new TextEncoder().encode(text).length, 'a body read for the cache');
+});

@@ -1174,3 +1174,14 @@ fn uncompressed_bodies_unchanged() {
         200
     );
 }
+
+#[test]
+fn chunked_answers_have_no_content_length() {
+    let s = Server::start();
+    let r = s.get("/chunked?items=3&run=chunk");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), None);
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    // The raw body is chunk-framed around the JSON text.
+    assert!(r.text().contains(r#"[{"i":0},{"i":1},{"i":2}]"#), "{}", r.text());
+}

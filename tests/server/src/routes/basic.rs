@@ -1,4 +1,5 @@
-//! Simple routes: `/status/{code}`, `/echo`, `/bad-json`, `/not-json`, `/bytes/{n}`, `/hang`.
+//! Simple routes: `/status/{code}`, `/echo`, `/bad-json`, `/not-json`, `/bytes/{n}`, `/hang`,
+//! `/chunked?items=N` (a JSON array of N objects sent without `Content-Length`).
 //!
 //! `/echo` (any method) answers 200 with
 //! `{method, path, query, headers, contentEncoding, bytesReceived, bytesDecoded, bodyLength,
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/not-json", get(not_json))
         .route("/bytes/{n}", get(bytes))
         .route("/hang", get(hang))
+        .route("/chunked", get(chunked))
 }
 
 async fn status(Path(code): Path<String>, p: Params) -> Response {
@@ -134,4 +136,16 @@ async fn bytes(Path(n): Path<String>) -> Response {
 async fn hang() -> Response {
     tokio::time::sleep(Duration::from_secs(300)).await;
     json(StatusCode::OK, json!({"ok": true, "hung": true}))
+}
+
+/// `/chunked?items=N` (default 10, at most 10 000): `[{"i":0},…]` as a streamed body, so the
+/// response has no `Content-Length` (HTTP/1.1 chunked), for counting bytes a client reads.
+async fn chunked(p: Params) -> Response {
+    let n = p.f64_or("items", 10.0).clamp(0.0, 10_000.0) as usize;
+    let items: Vec<Value> = (0..n).map(|i| json!({ "i": i })).collect();
+    let text = Value::Array(items).to_string();
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(text)) });
+    let mut resp = axum::body::Body::from_stream(stream).into_response();
+    set_header(&mut resp, header::CONTENT_TYPE, "application/json");
+    resp
 }
