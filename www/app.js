@@ -21,12 +21,18 @@ const MODE_NAME = { sequential: 'Sequential await fetch', 'promise-all': 'Promis
 const SCENE_NAME = { page: 'whole page', product: 'product page', dashboard: 'dashboard', team: 'team panel' };
 const EVENT_TYPES = ['queued', 'start', 'retry', 'rate-limited', 'cache-hit', 'cache-update', 'cache-error', 'settled'];
 
-/** Every panel and the request behind it. Two components ask for the same resource (the stock
- * badge and the inventory table, the account chip and the user card): fetchlane de-duplicates. */
+const PRODUCT_PATH = `/api/product/${PRODUCT}`;
+/** Every panel and the request behind it. Three panels show parts of the product (the card, the
+ * price box, the stock badge): a naive app fetches the whole product for each; fetchlane asks for
+ * each panel's `fields` in the same tick and sends ONE request for their union. Two components
+ * ask for the same resource (the account chip and the user card): fetchlane de-duplicates.
+ * `caller`: the panel's name in the waterfall's list of callers. */
 const SECTIONS = {
   product: [
-    { panel: 'product', path: `/api/product/${PRODUCT}`, lane: 'critical' },
-    { panel: 'stock', path: `/api/product/${PRODUCT}/inventory`, lane: 'critical' },
+    { panel: 'product', caller: 'card', path: PRODUCT_PATH, lane: 'critical',
+      fields: ['id', 'name', 'brand', 'category', 'rating', 'reviewCount', 'images', 'description', 'tags', 'specs'] },
+    { panel: 'price', caller: 'price', path: PRODUCT_PATH, lane: 'critical', fields: ['price', 'currency'] },
+    { panel: 'stock', caller: 'stock', path: PRODUCT_PATH, lane: 'critical', fields: ['stock'] },
     { panel: 'reviews', path: `/api/product/${PRODUCT}/reviews`, lane: 'normal' },
     { panel: 'inventory', path: `/api/product/${PRODUCT}/inventory`, lane: 'normal' },
     { panel: 'recommendations', path: `/api/product/${PRODUCT}/recommendations`, lane: 'background' },
@@ -50,6 +56,13 @@ const withRun = (path, run) => `${path}${path.includes('?') ? '&' : '?'}run=${en
 function pathOf(url) {
   const u = new URL(url, location.href);
   u.searchParams.delete('run');
+  return decodeURIComponent(u.pathname + u.search);
+}
+/** The path and query without `run` and `fields`: what the app asked for, before field selection. */
+function basePathOf(url) {
+  const u = new URL(url, location.href);
+  u.searchParams.delete('run');
+  u.searchParams.delete('fields');
   return decodeURIComponent(u.pathname + u.search);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -112,7 +125,10 @@ async function transport(request) {
   };
   if (request.method !== 'GET' && request.method !== 'HEAD') init.body = await request.arrayBuffer();
   const response = await fetch(url, init);
-  transportBytes += Number(response.headers.get('content-length')) || 0;
+  const n = Number(response.headers.get('content-length')) || 0;
+  transportBytes += n;
+  const run = state.eventRun;
+  if (run && run.id === transportRun) addBytes(run, request.url, n);
   return response;
 }
 
@@ -130,6 +146,8 @@ async function makeClient() {
     dedupe: settings.dedupe,
     cache: settings.strategy === 'off' ? false : { strategy: settings.strategy, ttlMs: TTL_MS, persist: { name: 'demo' } },
     fetch: transport,
+    // each panel's json() result trimmed to the fields it asked for
+    fields: { param: 'fields', project: true },
   };
   if (settings.adaptive) options.adaptive = true;
   state.limits = null;
@@ -172,6 +190,8 @@ class Run {
     this.team = null;
     this.teamMethod = null;
     this.bytes = 0;
+    this.bytesByPath = {}; // base path (no `fields`) → body bytes received
+    this.calls = {}; // base path → the app's calls for it, in call order: { name, fields }
     this.seq = 0;
     this.pending = [];
     for (const p of panelsOf(scene)) this.panels[p] = { state: 'loading' };
@@ -188,6 +208,12 @@ class Run {
     this.byKey.set(r.key, r);
     return r;
   }
+}
+
+/** Counts body bytes against the base path of `url` (for the per-resource totals). */
+function addBytes(run, url, n) {
+  const base = basePathOf(url);
+  run.bytesByPath[base] = (run.bytesByPath[base] ?? 0) + n;
 }
 
 function setPanel(run, panel, status, value) {
@@ -226,9 +252,10 @@ function refineTiming(r) {
 }
 
 /** One plain `fetch`, timed for the waterfall; non-2xx throws like any app's `fetchOk`. */
-async function plainJson(run, path) {
+async function plainJson(run, path, caller) {
   const url = new URL(withRun(path, run.id), location.href).href;
   const r = run.record({ label: path, url, group: groupOf(path), lane: null, plain: true });
+  if (caller) r.callers = [{ name: caller, fields: null }];
   r.start = r.queued;
   logLine(run, r.queued, 'fetch', `GET ${path}`);
   draw();
@@ -238,6 +265,7 @@ async function plainJson(run, path) {
     const buf = await response.arrayBuffer();
     r.bytes = buf.byteLength;
     run.bytes += buf.byteLength;
+    addBytes(run, url, buf.byteLength);
     if (!response.ok) throw new Error(`HTTP ${response.status} (${path})`);
     return JSON.parse(new TextDecoder().decode(buf));
   } catch (e) {
@@ -265,9 +293,9 @@ async function runSequential(run) {
       finishTeam(run);
       continue;
     }
-    for (const { panel, path } of SECTIONS[section]) {
+    for (const { panel, path, caller } of SECTIONS[section]) {
       try {
-        setPanel(run, panel, 'ok', await plainJson(run, path));
+        setPanel(run, panel, 'ok', await plainJson(run, path, caller));
       } catch (e) {
         setPanel(run, panel, 'error', e.message);
       }
@@ -293,7 +321,7 @@ async function runPromiseAll(run) {
         return;
       }
       const requests = SECTIONS[section];
-      const calls = requests.map((r) => plainJson(run, r.path));
+      const calls = requests.map((r) => plainJson(run, r.path, r.caller));
       run.pending.push(...calls);
       try {
         const bodies = await Promise.all(calls);
@@ -314,11 +342,24 @@ function onClientEvent(gen, e) {
   if (!run) return;
   const key = `fl${gen}:${e.id}`;
   let r = run.byKey.get(key);
+  if (!r && e.type === 'settled' && e.source === 'dedupe') {
+    // A call that joined a request in flight (the same URL: with field selection, the union
+    // of the tick's fields): no bar of its own, it is listed among that request's callers.
+    const owner = run.records.findLast((o) => o.flUrl === e.url && o.flGen === gen && o.queued <= e.time);
+    if (owner) {
+      owner.joined.push({ flId: e.id, lane: e.lane, called: e.durationMs != null ? e.time - e.durationMs : null, end: e.time,
+        source: 'dedupe', status: e.status ?? null, error: e.error ?? null });
+      logLine(run, e.time, e.type, `#${e.id} ${e.method} ${shortLabel(owner.label)} · dedupe: answered by #${owner.flId}${e.error ? ` · error ${e.error}` : ''}`);
+      draw();
+      scheduleStats();
+      return;
+    }
+  }
   if (!r) {
     const path = pathOf(e.url);
     r = run.record({ key, label: path, method: e.method, lane: e.lane, who: `fetchlane request #${e.id}`, group: groupOf(path),
       queued: e.type === 'settled' && e.durationMs != null ? e.time - e.durationMs : e.time, batch: /[?&]ids=/.test(path),
-      sawQueued: false });
+      sawQueued: false, flUrl: e.url, flGen: gen, flId: e.id, base: basePathOf(e.url), joined: [] });
     run.byKey.set(key, r);
   }
   r.attempts = Math.max(r.attempts, e.attempt ?? 1);
@@ -373,12 +414,18 @@ async function runFetchlane(run) {
   const tasks = [];
   for (const section of sectionsOf(run.scene)) {
     if (section === 'product') {
-      // each panel renders as soon as its answer is in; lanes put the product itself first
-      for (const { panel, path, lane } of SECTIONS.product) {
-        tasks.push(client.json(path, { lane }).then((v) => setPanel(run, panel, 'ok', v), (e) => setPanel(run, panel, 'error', reason(e))));
+      // each panel renders as soon as its answer is in; lanes put the product itself first. The
+      // card, the price box and the stock badge ask for their own fields of /api/product/42 in
+      // this same tick: fetchlane sends one request for the union, each gets its own fields.
+      for (const { panel, caller, path, lane, fields } of SECTIONS.product) {
+        noteCall(run, path, caller ?? panel, fields);
+        tasks.push(client.json(path, fields ? { lane, fields } : { lane })
+          .then((v) => setPanel(run, panel, 'ok', v), (e) => setPanel(run, panel, 'error', reason(e))));
       }
     } else if (section === 'dashboard') {
       const [chip, ...cards] = SECTIONS.dashboard;
+      noteCall(run, chip.path, chip.panel);
+      for (const c of cards) noteCall(run, c.path, c.panel);
       tasks.push(client.json(chip.path, { lane: chip.lane }).then((v) => setPanel(run, 'account', 'ok', v), (e) => setPanel(run, 'account', 'error', reason(e))));
       tasks.push(
         client.allSettled(cards.map(({ path, lane }) => ({ input: path, init: { lane } }))).then((results) =>
@@ -392,6 +439,40 @@ async function runFetchlane(run) {
     }
   }
   await Promise.all(tasks);
+}
+
+/** Remembers a call of the app's, so that the waterfall can name the panel behind each request. */
+function noteCall(run, path, name, fields = null) {
+  const base = basePathOf(path);
+  (run.calls[base] ??= []).push({ name, fields: fields ? [...fields] : null });
+}
+
+/**
+ * Names the callers of each fetchlane request: the client numbers a tick's calls in the order
+ * they were made (the calls with fields when the tick ends, in their order), so the calls for
+ * one resource, sorted by id, are the app's calls for it in call order. A request's callers:
+ * its own call, then the calls that joined it in flight (settled with source 'dedupe').
+ */
+function assignCallers(run) {
+  const byBase = new Map();
+  for (const r of run.records) {
+    if (r.flId == null || !run.calls[r.base]) continue;
+    const list = byBase.get(r.base) ?? [];
+    list.push({ id: r.flId, r, j: null });
+    for (const j of r.joined) list.push({ id: j.flId, r, j });
+    byBase.set(r.base, list);
+  }
+  for (const [base, list] of byBase) {
+    const calls = run.calls[base];
+    list.sort((a, b) => a.id - b.id);
+    for (const r of new Set(list.map((x) => x.r))) r.callers = [];
+    list.forEach(({ id, r, j }, i) => {
+      const c = calls[i] ?? { name: `call #${id}`, fields: null };
+      const who = { name: c.name, fields: c.fields, id, source: j ? 'dedupe' : r.source, end: j ? j.end : r.end, error: j ? j.error : r.error };
+      if (j) r.callers.push(who);
+      else r.callers.unshift(who);
+    });
+  }
 }
 
 /** 100 users: `client.loader` batches the `load(id)` calls into ⌈100 / 25⌉ requests. */
@@ -515,6 +596,9 @@ async function summarise(run, before, bytesBefore) {
   const after = run.mode === 'fetchlane' ? state.client?.stats() : null;
   const d = (k) => (after && before ? after[k] - before[k] : 0);
   const panelsFailed = Object.values(run.panels).filter((p) => p.state === 'error').length;
+  // the product itself: how many requests and bytes the card, price box and stock badge cost
+  const productArrivals = (server.arrivals ?? []).filter((a) => a.path === PRODUCT_PATH);
+  const productFields = [...new Set(productArrivals.map((a) => new URLSearchParams(a.query ?? '').get('fields') ?? '*'))];
   return {
     id: run.id, mode: run.mode, scene: run.scene, at: Date.now(),
     total: Math.round(run.t1 - run.t0),
@@ -528,6 +612,9 @@ async function summarise(run, before, bytesBefore) {
     deduped: d('deduped'), retried: d('retried'), batched: d('batched'), rateLimited: d('rateLimited'),
     teamMethod: run.teamMethod,
     client: run.mode === 'fetchlane' ? state.clientGen : null,
+    productHits: server.hits?.[PRODUCT_PATH] ?? 0,
+    productBytes: run.bytesByPath[PRODUCT_PATH] ?? 0,
+    productFields,
   };
 }
 
@@ -558,9 +645,12 @@ function paintWaterfall() {
     return;
   }
   const live = run.t1 == null || run.records.some((r) => r.end == null);
+  if (run.mode === 'fetchlane') assignCallers(run);
   waterfall.set(run.records, run.t0, live ? performance.now() : Math.max(...run.records.map((r) => r.end ?? 0), run.t1 ?? 0));
   const settled = run.records.filter((r) => r.end != null).length;
-  $('wf-title').textContent = `· ${MODE_NAME[run.mode]} · ${SCENE_NAME[run.scene]} · ${run.records.length} requests`;
+  const joined = run.records.reduce((n, r) => n + (r.joined?.length ?? 0), 0);
+  $('wf-title').textContent = `· ${MODE_NAME[run.mode]} · ${SCENE_NAME[run.scene]} · ${run.records.length} requests` +
+    (joined ? ` for ${run.records.length + joined} calls` : '');
   $('progress').textContent = run.t1 == null ? `${settled} of ${run.records.length} requests settled…` : run.summary ? '' : 'Counting server hits…';
 }
 
@@ -919,7 +1009,14 @@ function renderSummaries() {
         h('dt', {}, 'Server hits'), h('dd', { 'data-testid': `summary-${mode}-hits` }, String(s.hits)),
         h('dt', {}, 'Failures'), h('dd', { 'data-testid': `summary-${mode}-failures`, class: s.panelsFailed ? 'bad-text' : 'ok-text' },
           s.panelsFailed ? `${s.panelsFailed} panels (${s.failedRequests} requests)` : s.failedRequests ? `${s.failedRequests} requests` : 'none'),
-        h('dt', {}, 'Bytes'), h('dd', {}, fmtBytes(s.bytes)),
+        h('dt', {}, 'Bytes'), h('dd', { 'data-testid': `summary-${mode}-bytes` }, fmtBytes(s.bytes)),
+        s.productHits != null && sectionsOf(s.scene).includes('product')
+          ? [h('dt', {}, h('code', {}, PRODUCT_PATH)),
+              h('dd', { 'data-testid': `summary-${mode}-product`, 'data-hits': s.productHits, 'data-bytes': s.productBytes,
+                title: (s.productFields ?? []).map((f) => (f === '*' ? 'every field' : `fields=${f}`)).join('; ') },
+              `${s.productHits} request${s.productHits === 1 ? '' : 's'} · ${fmtBytes(s.productBytes)}`,
+              (s.productFields ?? []).some((f) => f !== '*') ? h('span', { class: 'muted' }, ' (fields)') : '')]
+          : null,
         h('dt', {}, 'Non-2xx answers'), h('dd', {}, String(s.non2xx)),
         mode === 'fetchlane'
           ? [h('dt', {}, 'Retries · cache'), h('dd', {}, `${s.retried} · ${s.cacheMemory + s.cachePersistent} hits`)]
@@ -943,7 +1040,7 @@ function renderHistory() {
         'data-testid': 'run-row', 'data-run': s.id, 'data-mode': s.mode, 'data-hits': s.hits, 'data-team-hits': s.teamHits,
         'data-team-batches': s.teamBatchOk, 'data-failed-panels': s.panelsFailed, 'data-failed-requests': s.failedRequests,
         'data-cache-memory': s.cacheMemory, 'data-cache-persistent': s.cachePersistent, 'data-team-method': s.teamMethod ?? '',
-        'data-total': s.total, 'data-bytes': s.bytes, 'data-deduped': s.deduped, 'data-retried': s.retried, 'data-non2xx': s.non2xx,
+        'data-total': s.total, 'data-bytes': s.bytes, 'data-product-hits': s.productHits ?? '', 'data-product-bytes': s.productBytes ?? '', 'data-deduped': s.deduped, 'data-retried': s.retried, 'data-non2xx': s.non2xx,
         class: s.panelsFailed ? 'row-bad' : '',
       },
       h('th', { scope: 'row' }, MODE_NAME[s.mode], s.client ? h('span', { class: 'small muted' }, ` client #${s.client}`) : null),

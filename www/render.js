@@ -45,7 +45,6 @@ export const RENDER = {
         h('p', { class: 'muted small' }, `${p.brand} · ${p.category} · SKU for #${p.id}`),
         h('h4', { class: 'product-name' }, p.name),
         h('p', { class: 'rating' }, stars(p.rating), ` ${Number(p.rating).toFixed(1)} · ${num(p.reviewCount)} reviews`),
-        h('p', { class: 'price' }, money(p.price, p.currency)),
         h('p', { class: 'desc' }, p.description),
         h('ul', { class: 'tags', 'aria-label': 'Tags' }, (p.tags ?? []).map((t) => h('li', {}, t))),
         p.specs &&
@@ -57,9 +56,18 @@ export const RENDER = {
     );
   },
 
-  stock(inv) {
-    const [label, tone] = STOCK[inv.status] ?? [inv.status, 'ok'];
-    return h('span', { class: `pill ${tone}` }, `${label}: ${num(inv.totalStock)} available`);
+  /** The price box: the product's `price` and `currency`. */
+  price(p) {
+    if (typeof p.price !== 'number') throw new Error('no price');
+    return h('span', { class: 'price-box' }, money(p.price, p.currency));
+  },
+
+  /** The stock badge: the product's `stock` (the inventory's total), with the inventory's status rule. */
+  stock(p) {
+    if (typeof p.stock !== 'number') throw new Error('no stock');
+    const status = p.stock === 0 ? 'out_of_stock' : p.stock < 20 ? 'low_stock' : 'in_stock';
+    const [label, tone] = STOCK[status];
+    return h('span', { class: `pill ${tone}` }, `${label}: ${num(p.stock)} available`);
   },
 
   reviews(r) {

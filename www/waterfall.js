@@ -37,8 +37,16 @@ const esc = (s) =>
 const ms = (x) => `${Math.round(x).toLocaleString('en-US')} ms`;
 const kb = (n) => (n >= 1024 ? `${(n / 1024).toFixed(1)} kB` : `${n} B`);
 
-/** A short label for a row: the path, with long id lists shortened. */
+/** The path with a long `fields=` list shortened: `fields=brand…tags (13 fields)`. */
+const shortFields = (path) =>
+  path.replace(/([?&]fields=)([^&]*)/, (all, head, list) => {
+    const names = decodeURIComponent(list).split(',');
+    return names.length <= 3 ? all : `${head}${names[0]}…${names[names.length - 1]} (${names.length} fields)`;
+  });
+
+/** A short label for a row: the path, with long id lists (and field lists) shortened. */
 export function shortLabel(path) {
+  path = shortFields(path);
   const m = path.match(/^(.*[?&]ids=)([^&]*)(.*)$/);
   if (!m) return path;
   const ids = decodeURIComponent(m[2]).split(',');
@@ -46,12 +54,39 @@ export function shortLabel(path) {
   return `${m[1]}${ids[0]}…${ids[ids.length - 1]} (${ids.length} ids)${m[3]}`;
 }
 
+/** A path without its `fields=` parameter. */
+const withoutFields = (path) => path.replace(/([?&])fields=[^&]*&?/, '$1').replace(/[?&]$/, '');
+
+/** `name, brand, rating…`: a field list, its first `max` names. */
+const fieldList = (fields, max = Infinity) =>
+  fields.length <= max ? fields.join(', ') : `${fields.slice(0, max).join(', ')}… (${fields.length})`;
+
+/** One caller, `card (name, brand…)`. */
+export const callerText = (c, max = 2) => (c.fields ? `${c.name} (${fieldList(c.fields, max)})` : c.name);
+
+/** The callers a request answered (its own call, then the calls that joined it in flight). */
+const callersOf = (r) => r.callers ?? [];
+
+/** A row's label: the path; one request for several calls says how many, one panel's call names it. */
+export function rowLabel(r) {
+  const callers = callersOf(r);
+  if (callers.length > 1) return `${withoutFields(r.label)} · ${callers.length} callers`;
+  if (callers.length === 1 && (callers[0].fields || r.plain)) return `${withoutFields(r.label)} · ${callers[0].name}`;
+  return shortLabel(r.label);
+}
+
 /** Every detail of one record, as one line of text per item. */
 export function describe(r, t0) {
   const rel = (t) => `+${ms(t - t0)}`;
   const lines = [];
-  lines.push(`${r.method} ${r.label}`);
+  // a long field list is shortened here: the "fields sent" line below has it whole
+  lines.push(`${r.method} ${shortFields(r.label)}`);
   lines.push(`${r.who}${r.lane ? ` · lane ${r.lane}` : ''}`);
+  const callers = callersOf(r);
+  if (callers.length > 1) lines.push(`${callers.length} callers: ${callers.map((c) => callerText(c)).join(', ')}`);
+  else if (callers.length === 1 && (callers[0].fields || r.plain)) lines.push(`caller: ${callerText(callers[0])}`);
+  const fields = r.label.match(/[?&]fields=([^&]*)/);
+  if (fields) lines.push(`fields sent: ${decodeURIComponent(fields[1]).split(',').join(', ')}`);
   const called = r.called ?? r.queued;
   const parts = [];
   if (r.queued - called >= 1) parts.push(`called ${rel(called)}`);
@@ -195,12 +230,16 @@ export class Waterfall {
       const xs = x(r.start ?? r.end ?? this.now);
       const xe = Math.max(x(r.end ?? this.now), xs + 2);
       const aria = describe(r, this.t0).join('. ');
+      const callers = callersOf(r);
+      const coalesced = callers.length > 1
+        ? ` data-testid="wf-coalesced" data-callers="${callers.length}" data-caller-names="${esc(callers.map((c) => c.name).join(','))}"`
+        : '';
       out.push(
-        `<g class="wf-row${i === this.active ? ' wf-active' : ''}" data-row="${i}" data-key="${esc(r.key)}" data-outcome="${outcome}" role="listitem" tabindex="${i === this.active ? 0 : -1}" aria-label="${esc(aria)}">`,
+        `<g class="wf-row${i === this.active ? ' wf-active' : ''}" data-row="${i}" data-key="${esc(r.key)}" data-outcome="${outcome}" data-label="${esc(r.label)}"${coalesced} role="listitem" tabindex="${i === this.active ? 0 : -1}" aria-label="${esc(aria)}">`,
         `<rect class="wf-band" x="0" y="${y}" width="${width}" height="${rowH}"/>`,
       );
       if (showLabels) {
-        let label = shortLabel(r.label);
+        let label = rowLabel(r);
         if (label.length > maxChars) label = `${label.slice(0, maxChars - 1)}…`;
         out.push(`<text x="6" y="${y + rowH / 2}" class="wf-label" dominant-baseline="middle">${esc(label)}</text>`);
       }
@@ -264,6 +303,25 @@ export class Waterfall {
     sw.className = 'swatch';
     sw.style.background = COLOR[outcomeOf(r)];
     this.details.firstChild.prepend(sw);
+    const callers = callersOf(r);
+    if (callers.length > 1) {
+      // one request, several calls: each caller with its own fields and when it got its answer
+      const ul = document.createElement('ul');
+      ul.className = 'wf-callers';
+      ul.dataset.testid = 'wf-callers';
+      ul.setAttribute('aria-label', `${callers.length} callers of this request`);
+      for (const c of callers) {
+        const li = document.createElement('li');
+        li.dataset.testid = 'wf-caller';
+        li.dataset.caller = c.name;
+        li.dataset.fields = c.fields ? c.fields.join(',') : '';
+        const how = c.source === 'dedupe' ? 'joined in flight' : c.source ? `made the request (${c.source})` : 'made the request';
+        li.textContent = `${c.name}: ${c.fields ? `fields ${c.fields.join(', ')}` : 'the whole resource'} · #${c.id} ${how}` +
+          `${c.end != null ? ` · answered at +${ms(c.end - this.t0)}` : ''}${c.error ? ` · error ${c.error}` : ''}`;
+        ul.append(li);
+      }
+      this.details.append(ul);
+    }
   }
 
   #select(i, { focus, fromFocus, clientX, clientY } = {}) {
