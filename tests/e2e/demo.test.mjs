@@ -5,6 +5,9 @@
 // answered from the memory cache and the Cache API. Saves a screenshot to target/demo.png, or
 // to the README's docs/demo.png with UPDATE_SCREENSHOT=1 (so that a test run leaves the tree clean).
 // A second test turns the adaptive per-host limit on and checks the limit chart against stats().
+// A third loads the product page: fetchlane's panels ask for their own fields of /api/product/42
+// and it goes out once, for the union, drawn as one bar with its callers; Promise.all fetches
+// the whole product once per panel.
 //   node --test tests/e2e/demo.test.mjs
 // FETCHLANE_PKG_DIR=/some/dir serves that directory as /pkg instead of the repo's pkg/.
 import assert from 'node:assert/strict';
@@ -33,7 +36,7 @@ async function quietFaults(server) {
 }
 
 const DEFAULT_FAULTS = { latencyMs: 120, jitterMs: 80, errorRate: 0.15, rateLimitRate: 0.1, retryAfterSec: 1 };
-const PANELS = ['product', 'stock', 'reviews', 'inventory', 'recommendations', 'account', 'user', 'notifications', 'analytics', 'team'];
+const PANELS = ['product', 'price', 'stock', 'reviews', 'inventory', 'recommendations', 'account', 'user', 'notifications', 'analytics', 'team'];
 const TEAM_SIZE = 100;
 const MAX_BATCH = 25;
 const SCREENSHOT = process.env.UPDATE_SCREENSHOT === '1' ? join(root, 'docs', 'demo.png') : join(root, 'target', 'demo.png');
@@ -245,12 +248,12 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
     }
     assert.ok(Number(all.row.failedPanels) > 0, 'Promise.all shows a failure');
     assert.ok(Object.values(all.panels).includes('error'), 'a panel is in its error state');
-    assert.equal(Number(all.row.hits), 109, 'Promise.all: 9 panel requests + 100 team requests');
+    assert.equal(Number(all.row.hits), 110, 'Promise.all: 10 panel requests + 100 team requests');
     totals['promise-all'] = all.row;
 
     // 5. Sequential await fetch: slow, and every fault reaches a panel.
     const seq = await load('sequential');
-    assert.equal(Number(seq.row.hits), 109, 'sequential: 109 requests');
+    assert.equal(Number(seq.row.hits), 110, 'sequential: 110 requests');
     totals.sequential = seq.row;
 
     // 6. Batching: 100 load(id) calls, ⌈100/25⌉ = 4 server hits (faults off so that retries do not add any).
@@ -410,6 +413,107 @@ test('demo page: the adaptive per-host limit, charted from limit events and stat
     assert.ok(fixed.points.length >= 1 && fixed.points.every((p) => p.limit === '6'), `flat at 6: ${JSON.stringify(fixed.points)}`);
     assert.match(await limitNow(), /fixed at perHost: 6 on /);
     assert.deepEqual(Object.values(await hostRows()), [6], 'stats().hosts: perHost 6');
+
+    assert.deepEqual(pageErrors, [], 'no uncaught errors on the page');
+  } finally {
+    await quietFaults(server);
+    if (browser) await browser.close();
+    await server.stop();
+  }
+});
+
+test('demo page: the product panels ask for their own fields, one request for the union, one bar with its callers', { timeout: 300_000 }, async (t) => {
+  const statics = [`/=${root}/www`, `/pkg=${process.env.FETCHLANE_PKG_DIR ?? `${root}/pkg`}`];
+  const server = await startServer({ statics });
+  const api = (path, init) => serverApi(server, path, init);
+  const PRODUCT = '/api/product/42';
+  // the card, the price box and the stock badge (www/app.js SECTIONS.product)
+  const CALLERS = {
+    card: ['id', 'name', 'brand', 'category', 'rating', 'reviewCount', 'images', 'description', 'tags', 'specs'],
+    price: ['price', 'currency'],
+    stock: ['stock'],
+  };
+  const UNION = [...new Set(Object.values(CALLERS).flat())].sort();
+  const PRODUCT_PANELS = ['product', 'price', 'stock', 'reviews', 'inventory', 'recommendations'];
+  let browser;
+  try {
+    await api('/__reset', { method: 'POST' });
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${server.origin}/?autoload=0`);
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+    // no faults: a retry would be a second request of the product
+    await page.click('[data-testid="faults-off"]');
+    await page.waitForFunction(() => JSON.parse(document.querySelector('[data-testid="server-config"]').dataset.config ?? '{}').errorRate === 0);
+    assert.equal((await api('/__config')).errorRate, 0);
+
+    const load = async (mode) => {
+      await page.check(`[data-testid="mode-${mode}"]`);
+      await page.selectOption('[data-testid="scene"]', 'product');
+      const before = Number(await page.getAttribute('body', 'data-runs'));
+      await page.click('[data-testid="load"]');
+      await page.waitForFunction((n) => Number(document.body.dataset.runs) > n && document.body.dataset.busy === 'false', before, { timeout: 120_000 });
+      const row = await page.$eval('[data-testid="run-row"]', (el) => ({ ...el.dataset }));
+      const panels = await page.$$eval('[data-testid^="panel-"]', (els) => Object.fromEntries(els.map((e) => [e.dataset.panel, e.dataset.state])));
+      const stats = await api(`/__stats?run=${encodeURIComponent(row.run)}`);
+      const productArrivals = stats.arrivals.filter((a) => a.path === PRODUCT);
+      return { row, panels, stats, productArrivals, fields: productArrivals.map((a) => new URLSearchParams(a.query).get('fields')) };
+    };
+    const panelText = (name) => page.textContent(`[data-testid="panel-${name}"] .panel-body`);
+
+    // fetchlane: three panels, three field lists, one request for their union
+    const fl = await load('fetchlane');
+    for (const p of PRODUCT_PANELS) assert.equal(fl.panels[p], 'ok', `fetchlane: panel ${p} ok (${JSON.stringify(fl.panels)})`);
+    assert.equal(fl.stats.hits[PRODUCT], 1, `fetchlane: ${PRODUCT} requested once (${JSON.stringify(fl.stats.hits)})`);
+    assert.deepEqual(fl.fields, [UNION.join(',')], 'fetchlane: fields= holds the union of the panels\' fields, sorted');
+    assert.match(await panelText('price'), /^\$[\d,]+\.\d\d$/, 'the price box shows the price');
+    assert.match(await panelText('stock'), /(In stock|Low stock|Out of stock): \d+ available/, 'the stock badge shows the stock');
+    assert.match(await panelText('product'), /reviews/, 'the card shows the rating line');
+    assert.ok(await page.$('[data-testid="panel-product"] img.product-img'), 'the card shows the image');
+    assert.equal(Number(fl.row.productHits), 1, 'the runs table shows one product request');
+
+    // the waterfall: one bar for the product, its three callers listed
+    const bars = await page.$$eval('[data-testid="waterfall"] [data-row]', (els) => els.map((g) => ({ ...g.dataset, text: g.textContent })));
+    const productBars = bars.filter((b) => b.label.startsWith(`${PRODUCT}?`) || b.label === PRODUCT);
+    assert.equal(productBars.length, 1, `one bar for ${PRODUCT}: ${JSON.stringify(bars.map((b) => b.label))}`);
+    const coalesced = await page.$$('[data-testid="waterfall"] [data-testid="wf-coalesced"]');
+    assert.equal(coalesced.length, 1, 'one coalesced bar');
+    const bar = productBars[0];
+    assert.equal(bar.testid, 'wf-coalesced');
+    assert.equal(bar.callers, '3');
+    assert.equal(bar.callerNames, 'card,price,stock');
+    assert.match(bar.text, /3 callers/, 'the row label says 3 callers');
+    assert.equal(bars.length, 4, `4 bars: product, reviews, inventory, recommendations (${JSON.stringify(bars.map((b) => b.label))})`);
+    await page.focus(`[data-testid="waterfall"] [data-row="${bar.row}"]`);
+    const callers = await page.$$eval('[data-testid="waterfall-details"] [data-testid="wf-caller"]', (els) =>
+      els.map((li) => ({ name: li.dataset.caller, fields: li.dataset.fields })));
+    assert.deepEqual(
+      callers.map((c) => c.name).sort(), ['card', 'price', 'stock'], `the details list the callers: ${JSON.stringify(callers)}`);
+    for (const c of callers) assert.deepEqual(c.fields.split(','), CALLERS[c.name], `the fields of ${c.name}`);
+    const details = await page.textContent('[data-testid="waterfall-details"]');
+    assert.match(details, /3 callers: card \(id, name… \(10\)\), price \(price, currency\), stock \(stock\)/);
+    assert.match(await page.textContent('#wf-tip'), /3 callers/, 'the tooltip lists the callers');
+
+    // Promise.all: the whole product once per panel
+    const all = await load('promise-all');
+    for (const p of PRODUCT_PANELS) assert.equal(all.panels[p], 'ok', `Promise.all: panel ${p} ok (${JSON.stringify(all.panels)})`);
+    assert.equal(all.stats.hits[PRODUCT], 3, `Promise.all: ${PRODUCT} once per panel (${JSON.stringify(all.stats.hits)})`);
+    assert.deepEqual(all.fields, [null, null, null], 'Promise.all: no fields=, the whole product each time');
+    assert.equal(all.stats.total, 6, 'Promise.all: one request per panel');
+    assert.equal(await page.$$eval('[data-testid="waterfall"] [data-testid="wf-coalesced"]', (els) => els.length), 0);
+    assert.equal(await page.$$eval('[data-testid="waterfall"] [data-row]', (els) => els.length), 6, 'Promise.all: one bar per panel');
+
+    // the lighter transfer: fetchlane's product bytes are under a third of Promise.all's
+    const flBytes = Number(fl.row.productBytes);
+    const allBytes = Number(all.row.productBytes);
+    assert.ok(flBytes > 0 && allBytes > 0, `bytes counted (${flBytes}, ${allBytes})`);
+    assert.ok(flBytes * 3 < allBytes, `fetchlane: ${flBytes} B for the product, Promise.all: ${allBytes} B`);
+    const summary = await page.getAttribute('[data-testid="summary-fetchlane-product"]', 'data-hits');
+    assert.equal(summary, '1', 'the fetchlane summary shows one product request');
+    t.diagnostic(`${PRODUCT}: fetchlane 1 request, ${flBytes} B; Promise.all 3 requests, ${allBytes} B`);
 
     assert.deepEqual(pageErrors, [], 'no uncaught errors on the page');
   } finally {
