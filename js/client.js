@@ -13,7 +13,7 @@ import {
   paginateOptions,
   scheduleOptions,
 } from './options.js';
-import { compressed } from './compress.js';
+import { compressed, knownSize } from './compress.js';
 import { callListener, createDriver, orNaN } from './driver.js';
 import { badArgument, fetchlaneError } from './errors.js';
 import { fieldBatcher, withFields } from './fields.js';
@@ -172,6 +172,8 @@ export class Client {
     this._fields = fieldBatcher(config.fields, (url, headers) => driver.answers(url, headers), () => driver.drain());
     this._fieldParam = config.fields.param;
     this._compressOver = config.compressOver;
+    /** @type {Set<Call>} Calls whose bodies are being compressed. */
+    this._packing = new Set();
     if (config.onEvent !== undefined) driver.on(null, config.onEvent);
     if (orphans !== null) orphans.register(this, driver);
   }
@@ -262,10 +264,10 @@ export class Client {
       addHeaders(template.headers, this._headerPairs);
     }
     if (o.fields !== undefined && method !== 'GET') {
-      throw new TypeError(`fetchlane: init.fields selects the fields of a GET, not a ${method}`);
+      throw new TypeError(`fetchlane: init.fields is for a GET, not a ${method}`);
     }
     if (o.compress !== undefined && (method === 'GET' || method === 'HEAD')) {
-      throw new TypeError(`fetchlane: init.compress needs a request body; a ${method} has none`);
+      throw new TypeError(`fetchlane: init.compress needs a body; a ${method} has none`);
     }
     const rec = new Call(this._driver, as, /** @type {string} */ (url), method, o.lane);
     rec.template = template;
@@ -334,7 +336,17 @@ export class Client {
       if (o.key === undefined) {
         // Held to the end of the tick, to go out with the tick's other calls for this URL.
         const headers = rec.template === null ? this._headerLines : linesOf(rec.template.headers);
-        this._fields.hold(rec, headers, o.fields, () => this._send(rec, group));
+        driver.hold(1);
+        this._fields.hold(rec, headers, o.fields, (url) => {
+          driver.hold(-1);
+          try {
+            rec.url = url;
+            if (rec.template !== null) rec.template = new Request(url, rec.template);
+            this._send(rec, group);
+          } catch (error) {
+            driver.fail(rec, error);
+          }
+        });
         return;
       }
       rec.url = withFields(rec.url, this._fieldParam, o.fields);
@@ -343,17 +355,30 @@ export class Client {
     // Firefox has no `Request.body`: any method but GET and HEAD may carry one.
     const body = rec.template !== null && rec.method !== 'GET' && rec.method !== 'HEAD';
     const format = o.compress ?? (body && this._compressOver !== undefined ? 'gzip' : undefined);
-    if (format !== undefined && !rec.packed) {
+    // A body whose size is known without reading it and is not over the threshold goes at once.
+    const size = 'body' in o.requestInit ? knownSize(o.requestInit.body) : Infinity;
+    if (format !== undefined && !rec.packed && !(size <= (o.compress ? 0 : this._compressOver))) {
       // The body is read and compressed first; the call joins the queue after.
       rec.packed = true;
-      const note = () => driver.notify({ type: 'uncompressed', url: rec.url, method: rec.method, reason: 'no CompressionStream' });
+      driver.hold(1);
+      const packing = this._packing;
+      packing.add(rec);
+      /** @param {() => void} next */
+      const done = (next) => {
+        // clearQueue may have taken it already.
+        if (!packing.delete(rec)) return;
+        driver.hold(-1);
+        next();
+        driver.drain();
+      };
+      const note = () => driver.notify({ type: 'uncompressed', url: rec.url, method: rec.method });
       compressed(/** @type {Request} */ (rec.template), format, o.compress ? 0 : this._compressOver, note).then(
-        (request) => {
-          rec.template = request;
-          this._send(rec, group);
-          driver.drain();
-        },
-        (error) => driver.fail(rec, error),
+        (request) =>
+          done(() => {
+            rec.template = request;
+            this._send(rec, group);
+          }),
+        (cause) => done(() => driver.fail(rec, new TypeError('fetchlane: the body cannot be read', { cause }))),
       );
       return;
     }
@@ -600,8 +625,17 @@ export class Client {
 
   /** Rejects every queued (not yet started) request and task with kind `abort`. */
   clearQueue() {
-    this._driver.clearQueue();
-    this._fields.drop((rec) => this._driver.fail(rec, fetchlaneError('abort', rec.url, undefined, 0)));
+    const driver = this._driver;
+    driver.clearQueue();
+    /** @param {Call} rec */
+    const abort = (rec) => {
+      driver.hold(-1);
+      driver.fail(rec, fetchlaneError('abort', rec.url, undefined, 0));
+    };
+    this._fields.drop(abort);
+    for (const rec of this._packing) abort(rec);
+    this._packing.clear();
+    driver.drain();
   }
 
   /**

@@ -23,3 +23,12 @@ export async function compressed(request, format, over, skipped) {
   headers.set('content-encoding', format);
   return new Request(request, { body: await new Response(stream).arrayBuffer(), headers });
 }
+
+/**
+ * At most the byte size of a `RequestInit.body`, known without reading it (a string: 3 bytes
+ * per UTF-16 unit at most; 0 for `null`), or `Infinity` (anything else): a body surely not
+ * over `compressOver` is sent at once, in call order.
+ * @param {unknown} body
+ * @returns {number}
+ */
+export const knownSize = (body) => (body == null ? 0 : typeof body === 'string' ? 3 * body.length : Infinity);

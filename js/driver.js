@@ -146,6 +146,8 @@ export function createDriver(config) {
   let idle = [];
   /** `json`/`text` answers being decoded (their calls count as running). */
   let decoding = 0;
+  /** Calls the client holds before they reach the machine (field selection, compression). */
+  let holding = 0;
   let seq = 0;
   /** The reason ABORT_FETCH (caller) uses, while an abort is being processed. */
   let abortReason;
@@ -341,7 +343,7 @@ export function createDriver(config) {
 
   /** Whether anything is queued, running or being decoded. */
   function busy() {
-    return wasm.fl_active(h) + wasm.fl_pending(h) + decoding !== 0;
+    return wasm.fl_active(h) + wasm.fl_pending(h) + decoding + holding !== 0;
   }
 
   function wakeIdle() {
@@ -843,7 +845,7 @@ export function createDriver(config) {
    * @param {number} i
    */
   function hostName(i) {
-    const len = wasm.fl_host(h, i) >>> 0;
+    const len = (wasm.fl_host(h, i) >>> 0) - 1;
     return readString(wasm.fl_scratch(len) >>> 0, len);
   }
 
@@ -1133,9 +1135,18 @@ export function createDriver(config) {
       return !live ? 0 : wasm.fl_active(h);
     },
 
-    /** Requests and tasks queued. */
+    /** Requests and tasks queued, with the calls the client still holds. */
     pending() {
-      return !live ? 0 : wasm.fl_pending(h);
+      return !live ? 0 : wasm.fl_pending(h) + holding;
+    },
+
+    /**
+     * A call the client holds before submitting it (`n` 1), or no longer holds (-1): it counts
+     * as queued for `pendingCount` and `onIdle`. The caller drains after letting go.
+     * @param {number} n
+     */
+    hold(n) {
+      holding += n;
     },
 
     /** The global limit (Infinity when unlimited). */

@@ -6,6 +6,8 @@
 
 /** URLs remembered per base URL for reuse: the most recent few are enough for a page's panels. */
 const SEEN_PER_URL = 8;
+/** Base URLs remembered before they are all forgotten. */
+const SEEN_URLS = 256;
 
 /**
  * `url` with `param` set to the comma-joined `fields`.
@@ -54,9 +56,9 @@ export function picked(rec, value) {
 }
 
 /**
- * The field batcher of one client. `hold(rec, send)` keeps a call with fields until the end
- * of the tick; then the calls for one URL (and the same request headers) go out together,
- * each through `send`, with one URL whose fields cover them all.
+ * The field batcher of one client. `hold(rec, headers, fields, send)` keeps a call with fields
+ * until the end of the tick; then the calls for one URL (and the same request headers) go out
+ * together, each through `send(url)`, with one URL whose fields cover them all.
  * @param {{ param: string, project: boolean }} options the client's `fields` option
  * @param {(url: string, headers: string) => boolean} answers whether the machine answers a GET
  *   of `url` now without a request of its own
@@ -65,7 +67,7 @@ export function picked(rec, value) {
 export function fieldBatcher(options, answers, drain) {
   /** @type {Map<string, { fields: string[], url: string }[]>} URLs asked for, by base URL */
   const seen = new Map();
-  /** @type {Map<string, { base: string, headers: string, fields: Set<string>, calls: [any, () => void][] }> | null} */
+  /** @type {Map<string, { base: string, headers: string, fields: Set<string>, calls: [any, (url: string) => void][] }> | null} */
   let held = null;
 
   function flush() {
@@ -80,13 +82,11 @@ export function fieldBatcher(options, answers, drain) {
         url = withFields(base, options.param, union);
         if (!known.some((k) => k.url === url)) known.unshift({ fields: union, url });
         if (known.length > SEEN_PER_URL) known.pop();
+        // Bounded: a loader's batch URLs are each a new base; forgetting only costs reuse.
+        if (seen.size >= SEEN_URLS) seen.clear();
         seen.set(base, known);
       }
-      for (const [rec, send] of calls) {
-        rec.url = url;
-        if (rec.template !== null) rec.template = new Request(url, rec.template);
-        send();
-      }
+      for (const [, send] of calls) send(url);
     }
     drain();
   }
@@ -96,7 +96,7 @@ export function fieldBatcher(options, answers, drain) {
      * @param {any} rec a call with `fields` (sorted, unique), its URL the base
      * @param {string} headers its request header lines (calls with other headers are not merged)
      * @param {string[]} fields
-     * @param {() => void} send submits it (then with `rec.url` set)
+     * @param {(url: string) => void} send submits it for `url`, the URL that goes out
      */
     hold(rec, headers, fields, send) {
       if (held === null) {

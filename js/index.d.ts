@@ -657,8 +657,6 @@ export interface UncompressedEvent {
   readonly url: string;
   /** Its method. */
   readonly method: string;
-  /** Why: `'no CompressionStream'`. */
-  readonly reason: string;
 }
 
 /** Every event, discriminated on `type`. */

@@ -692,7 +692,7 @@ function readFieldList(value, path) {
     if (name === '' || name.includes(',')) throw problem(TypeError, index(path, i), 'must be a field name (not empty, no comma)', f);
     return name;
   });
-  if (names.length === 0) throw problem(TypeError, path, 'must name at least one field', value);
+  if (names.length === 0) throw problem(TypeError, path, 'must not be empty', value);
   return [...new Set(names)].sort();
 }
 

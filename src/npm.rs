@@ -594,11 +594,11 @@ pub extern "C" fn fl_stat(h: u32, i: u32) -> f64 {
 }
 
 /// Writes the name of host `i` (its id, as `LIMIT` carries it) into scratch; returns its
-/// byte length, 0 past the last host.
+/// byte length plus one (a host name may be empty), 0 past the last host.
 #[no_mangle]
 pub extern "C" fn fl_host(h: u32, i: u32) -> u32 {
     let Some(m) = machine(h) else { return 0 };
-    m.host_name(i).map_or(0, |name| to_scratch(name.as_bytes()))
+    m.host_name(i).map_or(0, |name| to_scratch(name.as_bytes()) + 1)
 }
 
 /// Host `i`'s limit: its adaptive limit, or the per-host limit (`Infinity` for none).

@@ -41,6 +41,7 @@ const TOLERANCE: f64 = 0.05;
 /// How finely a window's mean should be known, as a fraction of it.
 const RESOLUTION: f64 = 0.05;
 
+
 /// Why a limit changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LimitReason {
@@ -200,8 +201,10 @@ impl AdaptiveLimit {
         let ratio = mean / self.floor;
         // Above the floor by more than TOLERANCE plus twice the standard error of the mean
         // (what noise alone moves a window's mean by), compared squared: no `sqrt` in core.
-        let excess = ratio - 1.0 - TOLERANCE;
-        let queueing = excess > 0.0 && excess * excess * self.floor * self.floor > 4.0 * var / n;
+        // No division by the floor, which a coarse clock can measure as 0 (that window's cut
+        // does not lower the latency, so the next one makes its mean the floor).
+        let excess = mean - self.floor * (1.0 + TOLERANCE);
+        let queueing = excess > 0.0 && excess * excess > 4.0 * var / n;
         let held = core::mem::take(&mut self.hold);
         if queueing && (self.limit == self.bounds.min || (held && mean >= self.before_cut * (1.0 - RESOLUTION))) {
             // A cut that did not lower the latency, or no room left to cut: the latency is
@@ -361,6 +364,25 @@ mod tests {
         // …that the next window shows (no lower at 5), so 40 ms becomes the floor.
         assert_eq!(window(&mut a, 40.0), None);
         assert_eq!(window(&mut a, 40.0), Some((6, LimitReason::Probe)));
+    }
+
+    #[test]
+    fn a_window_measured_as_0_ms_does_not_turn_latency_control_off() {
+        // A coarse clock: the first answers all took "0 ms".
+        let mut a = AdaptiveLimit::new(bounds(1, 100, 8));
+        window(&mut a, 0.0);
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            // Then a server with its knee at 8 and 20 ms answers.
+            let latency = 20.0 * (f64::from(a.limit()) / 8.0).max(1.0);
+            seen.extend(window(&mut a, latency));
+        }
+        assert!(seen.iter().any(|c| c.1 == LimitReason::Latency), "latency still cuts: {seen:?}");
+        for _ in 0..20 {
+            let latency = 20.0 * (f64::from(a.limit()) / 8.0).max(1.0);
+            window(&mut a, latency);
+            assert!(a.limit() <= 12, "the limit ran away to {}", a.limit());
+        }
     }
 
     #[test]

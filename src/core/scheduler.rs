@@ -131,6 +131,11 @@ impl Scheduler {
         self.hosts[host as usize].limit = limit.max(1);
     }
 
+    /// `host`'s own limit (0: none, the per-host limit applies).
+    pub fn host_limit(&self, host: HostId) -> usize {
+        self.hosts[host as usize].limit
+    }
+
     /// How many of `host`'s units hold a permit now.
     pub fn host_active(&self, host: HostId) -> usize {
         self.hosts[host as usize].active

@@ -6,15 +6,16 @@ use crate::core::adaptive::AdaptiveLimit;
 use crate::core::scheduler::HostId;
 
 impl Machine {
-    /// A host was interned: it gets its controller (when adaptive concurrency is on), and
-    /// the scheduler its starting limit.
+    /// A host opens an op: it gets its controller (when adaptive concurrency is on), and the
+    /// scheduler its limit. A host that only `schedule` tasks name keeps the per-host limit:
+    /// tasks give no samples, so a limit there could never rise.
     pub(super) fn adapt_host(&mut self, host: HostId) {
         let Some(bounds) = self.cfg.adaptive else { return };
         while self.adaptive.len() <= host as usize {
-            let a = AdaptiveLimit::new(bounds);
-            self.sched.set_host_limit(self.adaptive.len() as HostId, a.limit() as usize);
-            self.adaptive.push(a);
+            self.adaptive.push(AdaptiveLimit::new(bounds));
         }
+        let limit = self.adaptive[host as usize].limit();
+        self.sched.set_host_limit(host, limit as usize);
     }
 
     /// `op`'s attempt was just dispatched.
@@ -39,10 +40,13 @@ impl Machine {
         }
     }
 
-    /// A host's limit by its id: its adaptive limit, or the per-host limit
-    /// ([`crate::core::scheduler::UNLIMITED`] for none) while adaptive concurrency is off.
+    /// A host's limit by its id, as the scheduler holds it: its adaptive limit, or the
+    /// per-host limit ([`crate::core::scheduler::UNLIMITED`] for none).
     pub fn host_limit(&self, host: HostId) -> usize {
-        self.adaptive.get(host as usize).map_or(self.cfg.per_host, |a| a.limit() as usize)
+        match self.sched.host_limit(host) {
+            0 => self.cfg.per_host,
+            n => n,
+        }
     }
 
     /// Every host seen so far, with its limit (see [`host_limit`](Self::host_limit)).

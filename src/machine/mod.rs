@@ -123,7 +123,8 @@ pub struct Machine {
     inflight: StrMap,
     groups: Slab<Group>,
     memory: Option<MemoryStore>,
-    /// Adaptive limits by host id (empty while adaptive concurrency is off).
+    /// Adaptive limits by host id (empty while it is off); only hosts that opened ops have
+    /// theirs in the scheduler.
     adaptive: Vec<crate::core::adaptive::AdaptiveLimit>,
     /// References to each live body id (memory entries, ops reading, revalidating or
     /// falling back on it).

@@ -79,3 +79,12 @@ test(
   },
   { timeoutMs: 90000 },
 );
+
+test('adaptive: a host only schedule() tasks name keeps perHost (tasks give no samples)', async () => {
+  const c = await client({ adaptive: true, perHost: 6 });
+  await c.schedule(() => 1, { host: 'tasks.example' });
+  await c.fetch(url('/echo', runId('tasks-host')));
+  const hosts = c.stats().hosts;
+  assertEqual(hosts['tasks.example'], { limit: 6 }, 'the task host');
+  assertEqual(hosts[location.host], { limit: 4 }, 'the fetched host starts at min(4, max)');
+});

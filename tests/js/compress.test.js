@@ -1,8 +1,8 @@
 // Compressed request bodies (`LaneInit.compress`, `ClientOptions.compressOver`), checked at
 // the server: it decompresses `Content-Encoding: gzip` and `deflate` bodies and reports the
 // bytes it received, the bytes after decoding and their SHA-256.
-import { assert, assertEqual, assertRejects, runId, test } from './harness.js';
-import { client, isError, url } from './lib.js';
+import { assert, assertEqual, assertRejects, runId, sleep, stats, test } from './harness.js';
+import { client, isError, isKind, url } from './lib.js';
 
 /** A JSON text of about `kib` KiB, with the repetition real payloads have. */
 function payload(kib) {
@@ -68,5 +68,29 @@ test('compress: without CompressionStream the body goes uncompressed and an even
     globalThis.CompressionStream = saved;
   }
   assertEqual(seen.length, 1, 'one uncompressed event');
-  assertEqual([seen[0].type, seen[0].method, seen[0].reason], ['uncompressed', 'POST', 'no CompressionStream']);
+  assertEqual([seen[0].type, seen[0].method], ['uncompressed', 'POST']);
+});
+
+test('compress: onIdle waits for a body being compressed; clearQueue rejects it; small bodies keep their order', async () => {
+  const run = runId('compress-idle');
+  const c = await client({ concurrency: 1 });
+  const p = c.json(url('/echo', run, { n: 1 }), { method: 'POST', body: 'x'.repeat(50000), compress: 'gzip' });
+  let settled = false;
+  p.then(() => (settled = true));
+  await c.onIdle();
+  await sleep(0);
+  assert(settled, 'settled when onIdle resolved');
+
+  const cleared = c.fetch(url('/echo', run, { n: 2 }), { method: 'POST', body: 'y'.repeat(50000), compress: 'gzip' });
+  c.clearQueue();
+  await assertRejects(cleared, isKind('abort'));
+
+  // A body known to be under compressOver is not read first: calls start in call order.
+  const small = await client({ concurrency: 1, compressOver: 1000 });
+  const started = [];
+  small.on('start', (e) => started.push(e.method));
+  await Promise.all([small.fetch(url('/echo', run, { n: 3 }), { method: 'POST', body: 'tiny' }), small.fetch(url('/echo', run, { n: 4 }))]);
+  assertEqual(started, ['POST', 'GET'], 'start order');
+  const s = await stats(run);
+  assertEqual(s.arrivals.map((a) => new URLSearchParams(a.query).get('n')), ['1', '3', '4'], 'the cleared call never arrived');
 });

@@ -106,3 +106,15 @@ test('fields: two loaders with other fields, 100 ids in one tick: ⌈100 / maxBa
   const seen = await fieldsSeen(run, '/items');
   assertEqual(seen, ['id,name,price', 'id,name,price', 'id,name,price'], `⌈100 / 40⌉ = 3 requests, each for the union`);
 });
+
+test('fields: onIdle and pendingCount count a call held to the end of the tick', async () => {
+  const run = runId('fields-idle');
+  const c = await client({});
+  const p = c.json(url('/api/product/42', run, { latency: 30 }), { fields: ['name'] });
+  assertEqual(c.pendingCount, 1, 'held, so pending');
+  let settled = false;
+  p.then(() => (settled = true));
+  await c.onIdle();
+  await sleep(0);
+  assert(settled, 'settled when onIdle resolved');
+});

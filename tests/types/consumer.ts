@@ -218,7 +218,7 @@ async function main(): Promise<void> {
   const fieldsClient = await createClient({ fields: { param: 'select', project: true }, compressOver: 1024 });
   const card: { name: string } = await fieldsClient.json<{ name: string }>('/product/42', { fields: ['name'] });
   await fieldsClient.fetch('/upload', { method: 'POST', body: '{}', compress: 'gzip' });
-  fieldsClient.on('uncompressed', (e) => console.log(e.url, e.reason, card.name));
+  fieldsClient.on('uncompressed', (e) => console.log(e.url, e.method, card.name));
 
   // events
   const offRetry = client.on('retry', (e) => {
