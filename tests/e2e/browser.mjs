@@ -33,3 +33,16 @@ export async function ensurePkg() {
   assert.ok(!process.env.FETCHLANE_PKG_DIR, `FETCHLANE_PKG_DIR=${PKG} has no built package`);
   await exec('node', ['scripts/build.mjs'], { cwd: root, timeout: 300_000, maxBuffer: 64 << 20 });
 }
+
+/**
+ * The page's uncaught errors and console errors (a failed resource load is the tests' own
+ * business), collected as strings; the array fills as the page runs.
+ * @param {import('playwright-core').Page} page
+ * @returns {string[]}
+ */
+export function pageProblems(page) {
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(`console: ${m.text()}`));
+  return problems;
+}

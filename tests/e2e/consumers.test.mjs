@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { root, startServer } from '../../scripts/server.mjs';
-import { PKG, ensurePkg, exec, launchChromium, runIdFor } from './browser.mjs';
+import { PKG, ensurePkg, exec, launchChromium, pageProblems, runIdFor } from './browser.mjs';
 
 const CONSUMERS = join(root, 'tests', 'consumers');
 const VITE_APP = join(CONSUMERS, 'vite-app');
@@ -31,9 +31,7 @@ async function withBrowser(statics, body) {
     const context = await browser.newContext();
     context.setDefaultTimeout(PAGE_TIMEOUT);
     const page = await context.newPage();
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(`console: ${m.text()}`));
+    const problems = pageProblems(page);
     // Failed loads by URL (the browser's own favicon probe is not the app's).
     page.on('response', (r) => r.status() >= 400 && !r.url().endsWith('/favicon.ico') && problems.push(`HTTP ${r.status()}: ${r.url()}`));
     page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));

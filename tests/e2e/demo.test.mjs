@@ -151,7 +151,12 @@ function toPalettePng(png) {
   ]);
 }
 
-test('demo page: three modes under faults, batching, memory and Cache API reloads', { timeout: 900_000 }, async (t) => {
+/**
+ * Serves the demo with the built package, opens it in Chromium, runs `body`, and always puts
+ * the server's fault knobs back and closes the browser and the server.
+ * @param {(demo: { server: any, api: (path: string, init?: RequestInit) => Promise<any>, page: import('playwright-core').Page, pageErrors: string[] }) => Promise<void>} body
+ */
+async function withDemo(body) {
   const statics = [`/=${root}/www`, `/pkg=${process.env.FETCHLANE_PKG_DIR ?? `${root}/pkg`}`];
   const server = await startServer({ statics });
   const api = (path, init) => serverApi(server, path, init);
@@ -163,6 +168,16 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
     const page = await context.newPage();
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    await body({ server, api, page, pageErrors });
+  } finally {
+    await quietFaults(server);
+    if (browser) await browser.close();
+    await server.stop();
+  }
+}
+
+test('demo page: three modes under faults, batching, memory and Cache API reloads', { timeout: 900_000 }, async (t) => {
+  await withDemo(async ({ server, api, page, pageErrors }) => {
 
     const open = async () => {
       await page.goto(`${server.origin}/?autoload=0`);
@@ -292,25 +307,11 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
       t.diagnostic(`${mode}: total ${r.total} ms, ${r.hits} server hits, ${r.failedPanels} panels failed (${r.failedRequests} requests), ${r.bytes} bytes`);
     }
     assert.deepEqual(pageErrors, [], 'no uncaught errors on the page');
-  } finally {
-    await quietFaults(server);
-    if (browser) await browser.close();
-    await server.stop();
-  }
+  });
 });
 
 test('demo page: the adaptive per-host limit, charted from limit events and stats().hosts', { timeout: 300_000 }, async (t) => {
-  const statics = [`/=${root}/www`, `/pkg=${process.env.FETCHLANE_PKG_DIR ?? `${root}/pkg`}`];
-  const server = await startServer({ statics });
-  const api = (path, init) => serverApi(server, path, init);
-  let browser;
-  try {
-    await api('/__reset', { method: 'POST' });
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    const page = await context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+  await withDemo(async ({ server, api, page, pageErrors }) => {
     await page.goto(`${server.origin}/?autoload=0`);
     await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
 
@@ -415,17 +416,10 @@ test('demo page: the adaptive per-host limit, charted from limit events and stat
     assert.deepEqual(Object.values(await hostRows()), [6], 'stats().hosts: perHost 6');
 
     assert.deepEqual(pageErrors, [], 'no uncaught errors on the page');
-  } finally {
-    await quietFaults(server);
-    if (browser) await browser.close();
-    await server.stop();
-  }
+  });
 });
 
 test('demo page: the product panels ask for their own fields, one request for the union, one bar with its callers', { timeout: 300_000 }, async (t) => {
-  const statics = [`/=${root}/www`, `/pkg=${process.env.FETCHLANE_PKG_DIR ?? `${root}/pkg`}`];
-  const server = await startServer({ statics });
-  const api = (path, init) => serverApi(server, path, init);
   const PRODUCT = '/api/product/42';
   // the card, the price box and the stock badge (www/app.js SECTIONS.product)
   const CALLERS = {
@@ -435,14 +429,7 @@ test('demo page: the product panels ask for their own fields, one request for th
   };
   const UNION = [...new Set(Object.values(CALLERS).flat())].sort();
   const PRODUCT_PANELS = ['product', 'price', 'stock', 'reviews', 'inventory', 'recommendations'];
-  let browser;
-  try {
-    await api('/__reset', { method: 'POST' });
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    const page = await context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+  await withDemo(async ({ server, api, page, pageErrors }) => {
     await page.goto(`${server.origin}/?autoload=0`);
     await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
     // no faults: a retry would be a second request of the product
@@ -516,9 +503,5 @@ test('demo page: the product panels ask for their own fields, one request for th
     t.diagnostic(`${PRODUCT}: fetchlane 1 request, ${flBytes} B; Promise.all 3 requests, ${allBytes} B`);
 
     assert.deepEqual(pageErrors, [], 'no uncaught errors on the page');
-  } finally {
-    await quietFaults(server);
-    if (browser) await browser.close();
-    await server.stop();
-  }
+  });
 });

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { build } from '../../examples/leptos-app/build.mjs';
 import { startServer } from '../../scripts/server.mjs';
-import { launchChromium, runIdFor } from './browser.mjs';
+import { launchChromium, pageProblems, runIdFor } from './browser.mjs';
 
 const PAGE_TIMEOUT = 20_000;
 // A clean build compiles Leptos for wasm32 (minutes on a 2-core machine); a rebuild, seconds.
@@ -33,9 +33,7 @@ test('Leptos app over the Rust API: limit 2, all, errors, de-dup and cache at th
     browser = await launchChromium();
     const page = await browser.newPage();
     page.setDefaultTimeout(PAGE_TIMEOUT);
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(`console: ${m.text()}`));
+    const problems = pageProblems(page);
     page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()}: ${new URL(r.url()).pathname}`));
     page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
 

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { root, startServer } from '../../scripts/server.mjs';
-import { PKG, ensurePkg, exec, launchChromium, runIdFor } from './browser.mjs';
+import { PKG, ensurePkg, exec, launchChromium, pageProblems, runIdFor } from './browser.mjs';
 
 const APP = join(root, 'tests', 'consumers', 'react-app');
 const PAGE_TIMEOUT = 20_000;
@@ -84,9 +84,7 @@ async function open(scenario, run) {
   const context = await browser.newContext();
   context.setDefaultTimeout(PAGE_TIMEOUT);
   const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(`console: ${m.text()}`));
+  const problems = pageProblems(page);
   const response = await page.goto(`${server.origin}/?scenario=${scenario}&run=${run}`);
   assert.equal(response.status(), 200);
   await page.waitForFunction(() => document.body.dataset.status !== 'loading', null, { timeout: PAGE_TIMEOUT });
