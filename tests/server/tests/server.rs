@@ -654,14 +654,9 @@ fn hang_client_gone_and_static_files() {
         "in flight is not aborted"
     );
     drop(c);
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while s.stats("h")["inFlight"] != 0 {
-        assert!(
-            Instant::now() < deadline,
-            "hang request still in flight after client left"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
+    wait_until("hang request still in flight after client left", || {
+        s.stats("h")["inFlight"] == 0
+    });
     // The client that went away is counted as aborted; the answered request is not.
     let st = s.stats("h");
     assert_eq!(st["aborted"], 1);
@@ -760,14 +755,9 @@ fn capacity_refuses_above_the_threshold() {
             thread::spawn(move || request(port, &host, "GET", &path, &[], b"").status)
         })
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while s.stats("cap3")["capacityInFlight"] != 2 {
-        assert!(
-            Instant::now() < deadline,
-            "the two slow requests never overlapped"
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
+    wait_until("the two slow requests never overlapped", || {
+        s.stats("cap3")["capacityInFlight"] == 2
+    });
     let t0 = Instant::now();
     let r = s.get(&format!("/api/capacity?{q}"));
     assert!(
@@ -803,6 +793,15 @@ fn capacity_refuses_above_the_threshold() {
     assert_eq!(s.get("/api/capacity?run=cap3c&refuse=1&base=0").status, 200);
 }
 
+/// Polls `done` every 10 ms for up to 3 s; panics with `what` if it never holds.
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Opens a capacity request of `run` that takes 10 s, once the server counts it in flight.
 fn slow_capacity_request(s: &Server, run: &str) -> TcpStream {
     let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
@@ -812,11 +811,9 @@ fn slow_capacity_request(s: &Server, run: &str) -> TcpStream {
         s.host()
     )
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while s.stats(run)["capacityInFlight"] != 1 {
-        assert!(Instant::now() < deadline, "request never counted");
-        thread::sleep(Duration::from_millis(10));
-    }
+    wait_until("request never counted", || {
+        s.stats(run)["capacityInFlight"] == 1
+    });
     c
 }
 
@@ -825,14 +822,9 @@ fn capacity_counter_after_disconnect_and_reset() {
     let s = Server::start();
     let c = slow_capacity_request(&s, "cap4");
     drop(c);
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while s.stats("cap4")["capacityInFlight"] != 0 {
-        assert!(
-            Instant::now() < deadline,
-            "still counted after the client left"
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("still counted after the client left", || {
+        s.stats("cap4")["capacityInFlight"] == 0
+    });
     let st = s.stats("cap4");
     assert_eq!(
         (st["capacityPeak"].as_u64(), st["aborted"].as_u64()),
@@ -857,26 +849,16 @@ fn capacity_counter_after_disconnect_and_reset() {
         s.host()
     )
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while s.stats("cap4")["capacityInFlight"] != 1 {
-        assert!(
-            Instant::now() < deadline,
-            "request after reset never counted"
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
+    wait_until("request after reset never counted", || {
+        s.stats("cap4")["capacityInFlight"] == 1
+    });
     drop(c); // from before the reset: must not count against the new run
     thread::sleep(Duration::from_millis(200));
     assert_eq!(s.stats("cap4")["capacityInFlight"], 1);
     drop(c2);
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while s.stats("cap4")["capacityInFlight"] != 0 {
-        assert!(
-            Instant::now() < deadline,
-            "still counted after the client left"
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("still counted after the client left", || {
+        s.stats("cap4")["capacityInFlight"] == 0
+    });
 }
 
 #[test]
@@ -1183,5 +1165,9 @@ fn chunked_answers_have_no_content_length() {
     assert_eq!(r.header("content-length"), None);
     assert_eq!(r.header("transfer-encoding"), Some("chunked"));
     // The raw body is chunk-framed around the JSON text.
-    assert!(r.text().contains(r#"[{"i":0},{"i":1},{"i":2}]"#), "{}", r.text());
+    assert!(
+        r.text().contains(r#"[{"i":0},{"i":1},{"i":2}]"#),
+        "{}",
+        r.text()
+    );
 }

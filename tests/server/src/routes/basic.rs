@@ -144,7 +144,8 @@ async fn chunked(p: Params) -> Response {
     let n = p.f64_or("items", 10.0).clamp(0.0, 10_000.0) as usize;
     let items: Vec<Value> = (0..n).map(|i| json!({ "i": i })).collect();
     let text = Value::Array(items).to_string();
-    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(text)) });
+    let stream =
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(text)) });
     let mut resp = axum::body::Body::from_stream(stream).into_response();
     set_header(&mut resp, header::CONTENT_TYPE, "application/json");
     resp
