@@ -44,8 +44,9 @@ buildSync({
   bundle: true,
   format: 'esm',
   minify: true,
-  // The client's own fields (`_driver`, `_baseUrl`, …) are private to the bundle: shortened.
-  mangleProps: /^_[a-zA-Z]/,
+  // Private to the bundle, so shortened: the client's own fields (`_driver`, `_baseUrl`, …)
+  // and the driver's record fields that no caller, event or option ever names.
+  mangleProps: /^(_[a-zA-Z].*|opener|claimed|pairs|timedOutIn|held|packed|whole|pick|template|controller|full|running|opts|seq|task|string)$/,
   target: 'es2020',
   platform: 'neutral',
   legalComments: 'none',
