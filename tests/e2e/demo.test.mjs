@@ -281,6 +281,8 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
     assert.equal(teamStats.hits['/api/team'], Math.ceil(TEAM_SIZE / MAX_BATCH), `batched team: ${JSON.stringify(teamStats.hits)}`);
     assert.equal(teamStats.total, Math.ceil(TEAM_SIZE / MAX_BATCH));
     assert.equal(Number(team.row.teamHits), Math.ceil(TEAM_SIZE / MAX_BATCH), 'the page shows the team hits');
+    // The page paints the finished run's team note after its summary row appears.
+    await page.waitForFunction(() => document.querySelector('[data-testid="team-method"]')?.dataset.method);
     const method = await page.getAttribute('[data-testid="team-method"]', 'data-method');
     assert.ok(['loader', 'hand-rolled'].includes(method), `batching method ${method}`);
     t.diagnostic(`team batching via ${method}`);
