@@ -152,6 +152,22 @@ function toPalettePng(png) {
 }
 
 /**
+ * Waits until the page shows the server's fault config as `want` (it reads it back after
+ * setting it).
+ * @param {import('playwright-core').Page} page
+ * @param {Record<string, unknown>} want
+ */
+function serverConfigShown(page, want) {
+  return page.waitForFunction(
+    (w) => {
+      const c = JSON.parse(document.querySelector('[data-testid="server-config"]').dataset.config ?? '{}');
+      return Object.entries(w).every(([k, v]) => c[k] === v);
+    },
+    want,
+  );
+}
+
+/**
  * Serves the demo with the built package, opens it in Chromium, runs `body`, and always puts
  * the server's fault knobs back and closes the browser and the server.
  * @param {(demo: { server: any, api: (path: string, init?: RequestInit) => Promise<any>, page: import('playwright-core').Page, pageErrors: string[] }) => Promise<void>} body
@@ -204,13 +220,7 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
     };
     const setFaults = async (button, expected) => {
       await page.click(button);
-      await page.waitForFunction(
-        (want) => {
-          const c = JSON.parse(document.querySelector('[data-testid="server-config"]').dataset.config ?? '{}');
-          return Object.entries(want).every(([k, v]) => c[k] === v);
-        },
-        expected,
-      );
+      await serverConfigShown(page, expected);
       assert.deepEqual(await api('/__config'), expected, 'the page set the server config');
     };
     const allOk = (panels) => PANELS.every((p) => panels[p] === 'ok');
@@ -364,13 +374,7 @@ test('demo page: the adaptive per-host limit, charted from limit events and stat
     // Server latency through the form, no errors: the limit moves on latency alone.
     const faults = { latencyMs: 150, jitterMs: 60, errorRate: 0, rateLimitRate: 0, retryAfterSec: 1 };
     for (const [k, v] of Object.entries(faults)) await page.fill(`#${k}`, String(k.endsWith('Rate') ? v * 100 : v));
-    await page.waitForFunction(
-      (want) => {
-        const c = JSON.parse(document.querySelector('[data-testid="server-config"]').dataset.config ?? '{}');
-        return Object.entries(want).every(([k, v]) => c[k] === v);
-      },
-      faults,
-    );
+    await serverConfigShown(page, faults);
     assert.deepEqual(await api('/__config'), faults, 'the form set the server config');
 
     const loads = [];

@@ -96,6 +96,20 @@ async function stopWorkers(context, page) {
   await cdp.detach();
 }
 
+/**
+ * Whether the worker's Cache API store holds an entry for `url` (seen from the page).
+ * @param {import('playwright-core').Page} page
+ * @param {string} url
+ */
+function storedBySw(page, url) {
+  return page.evaluate(async (u) => {
+    for (const name of (await caches.keys()).filter((n) => n.includes('sw-demo'))) {
+      if ((await (await caches.open(name)).keys()).some((r) => r.url.endsWith(u))) return true;
+    }
+    return false;
+  }, url);
+}
+
 test('service worker: two tabs share the worker client, and the server never sees more than its per-host limit', { timeout: 90_000 }, async () => {
   await withBrowser(async ({ server, context, problems }) => {
     const run = newRun('tabs');
@@ -140,14 +154,7 @@ test('service worker: a stored answer is served while the server fails and while
     assert.equal(fresh.status, 200, JSON.stringify(fresh));
     assert.equal(typeof fresh.body.name, 'string');
     // The Cache API write may land after the answer; wait for it (bounded).
-    await until('the Cache API entry', () =>
-      page.evaluate(async (u) => {
-        for (const name of (await caches.keys()).filter((n) => n.includes('sw-demo'))) {
-          if ((await (await caches.open(name)).keys()).some((r) => r.url.endsWith(u))) return true;
-        }
-        return false;
-      }, url),
-    );
+    await until('the Cache API entry', () => storedBySw(page, url));
 
     // The server answers 503 (the fault knob): network-first falls back to the stored body.
     await setFaults(server, { errorRate: 1 });
@@ -250,14 +257,7 @@ async function askAfterOfflineRestart(query) {
     const url = `/api/user?run=${run}`;
     const fresh = await page.evaluate((u) => window.sw.get(u), url);
     assert.equal(fresh.status, 200, JSON.stringify(fresh));
-    await until('the Cache API entry', () =>
-      page.evaluate(async (u) => {
-        for (const name of (await caches.keys()).filter((n) => n.includes('sw-demo'))) {
-          if ((await (await caches.open(name)).keys()).some((r) => r.url.endsWith(u))) return true;
-        }
-        return false;
-      }, url),
-    );
+    await until('the Cache API entry', () => storedBySw(page, url));
     await server.stop();
     await stopWorkers(context, page);
     return { fresh, restarted: await page.evaluate((u) => window.sw.get(u), url) };
