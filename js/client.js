@@ -352,12 +352,13 @@ export class Client {
       rec.url = withFields(rec.url, this._fieldParam, o.fields);
       if (rec.template !== null) rec.template = new Request(rec.url, rec.template);
     }
-    // Firefox has no `Request.body`: any method but GET and HEAD may carry one.
-    const body = rec.template !== null && rec.method !== 'GET' && rec.method !== 'HEAD';
-    const format = o.compress ?? (body && this._compressOver !== undefined ? 'gzip' : undefined);
+    // Firefox has no `Request.body`: any method but GET and HEAD may carry one. Checked only
+    // when compression is asked for, so that other calls pay nothing here.
+    const over = this._compressOver;
+    const format =
+      o.compress ?? (over !== undefined && rec.template !== null && rec.method !== 'GET' && rec.method !== 'HEAD' ? 'gzip' : undefined);
     // A body whose size is known without reading it and is not over the threshold goes at once.
-    const size = 'body' in o.requestInit ? knownSize(o.requestInit.body) : Infinity;
-    if (format !== undefined && !rec.packed && !(size <= (o.compress ? 0 : this._compressOver))) {
+    if (format !== undefined && !rec.packed && !(('body' in o.requestInit ? knownSize(o.requestInit.body) : Infinity) <= (o.compress ? 0 : over))) {
       // The body is read and compressed first; the call joins the queue after.
       rec.packed = true;
       driver.hold(1);
@@ -372,7 +373,7 @@ export class Client {
         driver.drain();
       };
       const note = () => driver.notify({ type: 'uncompressed', url: rec.url, method: rec.method });
-      compressed(/** @type {Request} */ (rec.template), format, o.compress ? 0 : this._compressOver, note).then(
+      compressed(/** @type {Request} */ (rec.template), format, o.compress ? 0 : over, note).then(
         (request) =>
           done(() => {
             rec.template = request;
