@@ -2,7 +2,7 @@
 // npm run build: the publishable package in pkg/.
 // cargo (release, wasm32, the `npm` surface of src/npm.rs, no wasm-bindgen) -> wasm-opt -Oz
 // -> panic-only text blanked (scripts/strip-panic-text.mjs)
-// -> the JS driver (js/) bundled and minified by esbuild into one entry, and the small Node
+// -> the JS driver (js/) bundled and minified by esbuild (then terser) into one entry, and the small Node
 // entry (js/node.js) beside it -> types,
 // package.json (version from Cargo.toml) and README.
 import { execFileSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import { minifyModule } from './minify.mjs';
 import { stripPanicText } from './strip-panic-text.mjs';
 import { wasmOpt } from './wasm-opt.mjs';
 
@@ -37,7 +38,7 @@ if (!jsOnly) {
 }
 
 // One minified module: the driver, the option checks, the loader, the error class. Minified
-// as the JS peers in the size comparison were measured (esbuild --minify).
+// as the JS peers in the size comparison are measured (esbuild --minify, then terser).
 buildSync({
   entryPoints: [join(root, 'js/index.js')],
   outfile: join(pkg, 'index.js'),
@@ -52,6 +53,8 @@ buildSync({
   legalComments: 'none',
   logLevel: 'warning',
 });
+const entry = join(pkg, 'index.js');
+writeFileSync(entry, await minifyModule(readFileSync(entry, 'utf8')));
 // The Node entry (the `node` export condition): the entry above plus the wasm's bytes read
 // from disk. Not bundled: it imports ./index.js itself, so the package holds one driver.
 buildSync({
