@@ -60,6 +60,7 @@ pub async fn account(State(state): State<AppState>, req: Request, next: Next) ->
         .collect();
     // Stamped under the stats lock, so that the arrivals list is in time order even when
     // requests arrive together.
+    let arrived_ms = state.now_ms();
     let ticket = {
         let mut stats = lock(&state.stats);
         let arrival = Arrival {
@@ -112,6 +113,14 @@ pub async fn account(State(state): State<AppState>, req: Request, next: Next) ->
     };
     resp.headers_mut()
         .insert("x-request-count", HeaderValue::from(hit_count));
+    if params.flag("serverTiming") {
+        // What the server spent: the asked-for wait, and the whole handling of this request.
+        let took = state.now_ms() - arrived_ms;
+        let value = format!("wait;dur={delay:.1};desc=\"latency param\", app;dur={took:.1}");
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert("server-timing", v);
+        }
+    }
     guard.finish(resp.status().as_u16());
     resp
 }

@@ -9,13 +9,17 @@ use axum::response::{IntoResponse, Response};
 
 pub const EXPOSE_HEADERS: &str = "Retry-After, ETag, Last-Modified, Link, Cache-Control, Vary, Date, \
 Content-Length, Content-Type, RateLimit-Reset, RateLimit-Limit, RateLimit-Remaining, X-RateLimit-Reset, \
-X-Request-Count, X-Served-At";
+X-Request-Count, X-Served-At, Server-Timing";
 
 pub const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let origin = req.headers().get(header::ORIGIN).cloned();
     let mut resp = if req.method() == Method::OPTIONS {
+        if req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+            let run = crate::params::Params::parse(req.uri().query()).run();
+            crate::state::lock(&state.stats).preflight(&run);
+        }
         preflight(req.headers())
     } else {
         next.run(req).await
@@ -41,6 +45,8 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static(EXPOSE_HEADERS),
     );
+    // Resource Timing details (and `serverTiming`) for pages of other origins too.
+    h.insert("timing-allow-origin", HeaderValue::from_static("*"));
     if let Ok(v) = HeaderValue::from_str(&format!("{:.3}", state.now_ms())) {
         h.insert("x-served-at", v);
     }

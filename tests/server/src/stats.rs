@@ -12,6 +12,7 @@ pub const RECORDED_HEADERS: &[&str] = &[
     "authorization",
     "idempotency-key",
     "x-fetchlane-test",
+    "traceparent",
 ];
 
 /// One recorded API request.
@@ -44,6 +45,8 @@ struct RunStats {
     capacity_in_flight: u64,
     /// Highest `capacity_in_flight` seen.
     capacity_peak: u64,
+    /// CORS preflights (`OPTIONS` with `Access-Control-Request-Method`) for this run's URLs.
+    preflights: u64,
 }
 
 #[derive(Default)]
@@ -158,6 +161,11 @@ impl Stats {
         }
     }
 
+    /// A CORS preflight arrived for one of `run`'s URLs (it is answered, never counted as a hit).
+    pub fn preflight(&mut self, run: &str) {
+        self.run_mut(run).preflights += 1;
+    }
+
     pub fn clear_run(&mut self, run: &str) {
         self.runs.remove(run);
     }
@@ -198,6 +206,7 @@ impl Stats {
             "peakByHost": rs.peak_by_host,
             "inFlight": rs.in_flight,
             "aborted": rs.aborted,
+            "preflights": rs.preflights,
             "statuses": statuses,
             "capacityInFlight": rs.capacity_in_flight,
             "capacityPeak": rs.capacity_peak,

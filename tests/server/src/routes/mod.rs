@@ -13,6 +13,11 @@
 //!   `collections` (`/items`, `/users`, `/items/{id}`, `/users/{id}`, `/pages`) and `demo`
 //!   (every `/api/...` route but `/api/capacity`); lists filter each object, envelopes
 //!   (`{items: [...]}`, `{data: [...]}`) filter their items. See `crate::fields`.
+//! - `serverTiming=1` on any counted route adds `Server-Timing: wait;dur=<latency=>;desc="latency
+//!   param", app;dur=<ms the server held the request>`; every response has
+//!   `Timing-Allow-Origin: *`, so pages of another origin see Resource Timing details.
+//! - `traceparent` request headers are kept in the run's arrival records (`/__stats`), and
+//!   CORS preflights for a run's URLs are counted there as `preflights`.
 
 pub mod admin;
 pub mod basic;
