@@ -43,6 +43,7 @@ import {
   STORE_WRITE,
   STRATEGIES,
 } from './protocol.js';
+import { captureContext } from './context.js';
 import { Body, Op, first, linesOf, pairsOf, pairsOfLines } from './records.js';
 import { persistentStore } from './store.js';
 import { decodeUtf8, lengths, memoryF64, readString, wasm, writeStrings } from './wasm.js';
@@ -198,6 +199,8 @@ export function createDriver(config) {
   function register(rec, id) {
     dirty = true;
     rec.id = id;
+    // Where the caller stands now: its task or first attempt may start from another's turn.
+    rec.ctx = captureContext();
     rec.seq = ++seq;
     calls.set(id, rec);
     if (rec.signal !== undefined) rec.signal.addEventListener('abort', rec);
@@ -477,8 +480,11 @@ export function createDriver(config) {
     try {
       const request = attemptRequest(op, controller.signal, validator, bodyId);
       // Called as a plain function (`this` undefined: an unbound `window.fetch` works); the
-      // global fetch is looked up at call time, so that a page may replace it later.
-      sent = Promise.resolve(fetchFn !== undefined ? fetchFn(request) : fetch(request));
+      // global fetch is looked up at call time, so that a page may replace it later. In the
+      // caller's async context, where instrumentation of `fetch` looks for its parent span.
+      const send = () => (fetchFn !== undefined ? fetchFn(request) : fetch(request));
+      const ctx = op.opener?.ctx;
+      sent = Promise.resolve(ctx !== undefined ? ctx(send) : send());
     } catch (error) {
       sent = Promise.reject(error);
     }
@@ -789,7 +795,8 @@ export function createDriver(config) {
     let value;
     let then;
     try {
-      value = task(signal);
+      const ctx = rec.ctx;
+      value = ctx !== undefined ? ctx(() => task(signal)) : task(signal);
       then = value !== null && (typeof value === 'object' || typeof value === 'function') ? value.then : undefined;
     } catch (error) {
       taskDone(rec, false, error);

@@ -2,11 +2,16 @@
 // entry (./index.js, the same module, not a copy), whose default wasm source Node's `fetch`
 // cannot read (a file: URL), given the bytes of fetchlane_bg.wasm from the package directory.
 // Kept apart so that the browser bundle never imports `node:` modules.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFile } from 'node:fs/promises';
 import { createClient as create, init as load } from './index.js';
 
 // Everything else as the browser entry has it; the two declared below take precedence.
 export * from './index.js';
+
+// A queued task or request runs in its caller's async context (AsyncLocalStorage), as p-limit
+// guarantees: the driver captures it with this when a call is made (js/context.js).
+globalThis[Symbol.for('fetchlane.snapshot')] ??= AsyncLocalStorage.snapshot;
 
 const WASM = new URL('fetchlane_bg.wasm', import.meta.url);
 

@@ -110,6 +110,8 @@ export class Call {
     this.resolve = null;
     /** @type {((reason: unknown) => void) | null} */
     this.reject = null;
+    /** @type {(<T>(fn: () => T) => T) | undefined} Runs work in the caller's async context (js/context.js). */
+    this.ctx = undefined;
   }
 
   /** The caller's signal fired. */

@@ -113,3 +113,45 @@ test('schedule: a non-function task rejects with a TypeError', async () => {
   const c = await client();
   await assertRejects(c.schedule(42), (e) => assert(e instanceof TypeError, `got ${e && e.name}`));
 });
+
+// p-limit's "propagates async execution context properly", rewritten for `client.schedule`;
+// then the same for a request's transport, where fetch instrumentation looks for its span.
+test(
+  "schedule: a queued task runs in its caller's async context (AsyncLocalStorage)",
+  async () => {
+    const { AsyncLocalStorage } = await import('node:async_hooks');
+    const c = await client({ concurrency: 2 });
+    const store = new AsyncLocalStorage();
+    const seen = [];
+    const checkId = async (id) => {
+      await Promise.resolve();
+      seen.push([id, store.getStore()?.id]);
+    };
+    const startContext = async (id) => store.run({ id }, () => c.schedule(() => checkId(id)));
+    await Promise.all(Array.from({ length: 100 }, async (_, id) => startContext(id)));
+    assertEqual(seen.length, 100, 'tasks run');
+    for (const [id, got] of seen) assertEqual(got, id, `task ${id} saw the context of task ${got}`);
+  },
+  { needs: ['process'] },
+);
+
+test(
+  "schedule: a queued request's transport is called in its caller's async context",
+  async () => {
+    const { AsyncLocalStorage } = await import('node:async_hooks');
+    const store = new AsyncLocalStorage();
+    const seen = [];
+    const transport = (request) => {
+      seen.push([new URL(request.url).searchParams.get('i'), store.getStore()?.i]);
+      return fetch(request);
+    };
+    const c = await client({ concurrency: 1, fetch: transport, cache: false });
+    const run = runId('als');
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.run({ i: String(i) }, () => c.fetch(url('/echo', run, { i })))),
+    );
+    assertEqual(seen.length, 10, 'attempts');
+    for (const [i, got] of seen) assertEqual(got, i, `request ${i} was sent from the context of ${got}`);
+  },
+  { needs: ['process'] },
+);
