@@ -512,7 +512,13 @@ fn cors_preflight_not_counted() {
         .header("access-control-allow-methods")
         .unwrap()
         .contains("PATCH"));
-    assert_eq!(s.stats("cors")["total"], 0);
+    let st = s.stats("cors");
+    assert_eq!(st["total"], 0);
+    // Counted apart, so that a test can tell whether a request needed one.
+    assert_eq!(st["preflights"], 1);
+    // An OPTIONS without Access-Control-Request-Method is no preflight.
+    s.req("OPTIONS", "/items?run=cors", &[("Origin", "http://a.test")], "");
+    assert_eq!(s.stats("cors")["preflights"], 1);
 
     let r = s.req(
         "GET",
@@ -1170,4 +1176,26 @@ fn chunked_answers_have_no_content_length() {
         "{}",
         r.text()
     );
+}
+
+#[test]
+fn server_timing_timing_allow_origin_and_traceparent() {
+    let s = Server::start();
+    let r = s.get("/echo?run=st&latency=30&serverTiming=1");
+    assert_eq!(r.status, 200);
+    let st = r.header("server-timing").expect("Server-Timing with serverTiming=1");
+    assert!(st.starts_with("wait;dur=30.0;desc=\"latency param\", app;dur="), "{st}");
+    let app: f64 = st.rsplit("dur=").next().unwrap().parse().unwrap();
+    assert!(app >= 30.0, "the server held it at least the asked latency: {st}");
+    assert_eq!(r.header("timing-allow-origin"), Some("*"));
+    assert!(r.header("access-control-expose-headers").unwrap().contains("Server-Timing"));
+    let plain = s.get("/echo?run=st");
+    assert_eq!(plain.header("server-timing"), None);
+    assert_eq!(plain.header("timing-allow-origin"), Some("*"));
+
+    let parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    s.req("GET", "/echo?run=st", &[("traceparent", parent)], "");
+    let arrivals = s.stats("st")["arrivals"].as_array().unwrap().clone();
+    assert_eq!(arrivals[2]["headers"]["traceparent"], parent);
+    assert_eq!(arrivals[1]["headers"].get("traceparent"), None);
 }
