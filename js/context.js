@@ -3,6 +3,9 @@
 // that the task still sees its caller's context, and OpenTelemetry's context managers rely
 // on it: `AsyncLocalStorage` in Node, zone.js in a browser.
 
+/** Where the Node entry puts `AsyncLocalStorage.snapshot` (looked up once: every call reads it). */
+const SNAPSHOT = Symbol.for('fetchlane.snapshot');
+
 /**
  * A runner for the caller's async context, captured now: `AsyncLocalStorage.snapshot()` in
  * Node (the Node entry, js/node.js, installs it), zone.js's current zone in a browser.
@@ -10,7 +13,7 @@
  * @returns {(<T>(fn: () => T) => T) | undefined}
  */
 export function captureContext() {
-  const snapshot = /** @type {any} */ (globalThis)[Symbol.for('fetchlane.snapshot')];
+  const snapshot = /** @type {any} */ (globalThis)[SNAPSHOT];
   if (snapshot !== undefined) return snapshot();
   const zone = /** @type {any} */ (globalThis).Zone?.current;
   return zone === undefined ? undefined : (fn) => zone.run(fn);
