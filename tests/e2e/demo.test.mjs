@@ -167,6 +167,18 @@ function serverConfigShown(page, want) {
   );
 }
 
+/** Clicks `button`, waits for the run it starts to be counted, and returns its row's data. */
+async function runClicked(page, button) {
+  const before = Number(await page.getAttribute('body', 'data-runs'));
+  await page.click(button);
+  await page.waitForFunction(
+    (n) => Number(document.body.dataset.runs) > n && document.body.dataset.busy === 'false',
+    before,
+    { timeout: 180_000 },
+  );
+  return page.$eval('[data-testid="run-row"]', (row) => ({ ...row.dataset }));
+}
+
 /**
  * Serves the demo with the built package, opens it in Chromium, runs `body`, and always puts
  * the server's fault knobs back and closes the browser and the server.
@@ -201,18 +213,7 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
     };
     const panelStates = () =>
       page.$$eval('[data-testid^="panel-"]', (els) => Object.fromEntries(els.map((e) => [e.dataset.panel, e.dataset.state])));
-    const lastRow = () => page.$eval('[data-testid="run-row"]', (row) => ({ ...row.dataset }));
-    /** Clicks `button` and waits for the run it starts to be counted. */
-    const runVia = async (button) => {
-      const before = Number(await page.getAttribute('body', 'data-runs'));
-      await page.click(button);
-      await page.waitForFunction(
-        (n) => Number(document.body.dataset.runs) > n && document.body.dataset.busy === 'false',
-        before,
-        { timeout: 180_000 },
-      );
-      return { row: await lastRow(), panels: await panelStates() };
-    };
+    const runVia = async (button) => ({ row: await runClicked(page, button), panels: await panelStates() });
     const load = async (mode, scene = 'page') => {
       await page.check(`[data-testid="mode-${mode}"]`);
       await page.selectOption('[data-testid="scene"]', scene);
@@ -327,16 +328,7 @@ test('demo page: the adaptive per-host limit, charted from limit events and stat
     await page.goto(`${server.origin}/?autoload=0`);
     await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
 
-    const runVia = async (button) => {
-      const before = Number(await page.getAttribute('body', 'data-runs'));
-      await page.click(button);
-      await page.waitForFunction(
-        (n) => Number(document.body.dataset.runs) > n && document.body.dataset.busy === 'false',
-        before,
-        { timeout: 180_000 },
-      );
-      return page.$eval('[data-testid="run-row"]', (row) => ({ ...row.dataset }));
-    };
+    const runVia = (button) => runClicked(page, button);
     /** Waits for the client the form's last change made. */
     const clientWith = (adaptive, strategy) =>
       page.waitForFunction(
