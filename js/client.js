@@ -15,10 +15,11 @@ import {
 } from './options.js';
 import { compressed, knownSize } from './compress.js';
 import { callListener, createDriver, orNaN } from './driver.js';
-import { badArgument, fetchlaneError } from './errors.js';
+import { badArgument, describe, fetchlaneError } from './errors.js';
 import { fieldBatcher, withFields } from './fields.js';
 import { createLoader } from './loader.js';
 import { paginate } from './paginate.js';
+import { propagates, traceOf } from './observe.js';
 import { AS_JSON, AS_RESPONSE, AS_TASK, AS_TEXT, EVENT_NAMES, LANES, STRATEGIES } from './protocol.js';
 import { Call, linesOf } from './records.js';
 import { addHeaders, against, callerRequest, notAnInput, pageUrl, urlOf } from './request.js';
@@ -172,6 +173,8 @@ export class Client {
     this._fields = fieldBatcher(config.fields, (url, headers) => driver.answers(url, headers), () => driver.drain());
     this._fieldParam = config.fields.param;
     this._compressOver = config.compressOver;
+    this._propagate = config.propagate;
+    this._traceparent = config.traceparent;
     /** @type {Set<Call>} Calls whose bodies are being compressed. */
     this._packing = new Set();
     if (config.onEvent !== undefined) driver.on(null, config.onEvent);
@@ -273,6 +276,17 @@ export class Client {
     rec.template = template;
     rec.signal = o.signal;
     rec.opts = o;
+    const origins = this._propagate;
+    if (origins !== undefined && propagates(origins, rec.url)) {
+      // The parent is the caller's, so it is asked for now, in the caller's turn.
+      let trace = o.traceparent;
+      if (trace === undefined) {
+        const parent = this._traceparent?.();
+        trace = traceOf(parent == null ? undefined : String(parent)) ?? undefined;
+        if (trace === undefined) throw new TypeError(`fetchlane: options.traceparent() returned ${describe(parent)}, not a W3C traceparent`);
+      }
+      rec.trace = trace;
+    }
     return rec;
   }
 

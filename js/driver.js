@@ -44,7 +44,9 @@ import {
   STRATEGIES,
 } from './protocol.js';
 import { captureContext } from './context.js';
+import { measure, resourceTiming, serverTiming, traceparent } from './observe.js';
 import { Body, Op, first, linesOf, pairsOf, pairsOfLines } from './records.js';
+import { Sketch } from './sketch.js';
 import { persistentStore } from './store.js';
 import { decodeUtf8, lengths, memoryF64, readString, wasm, writeStrings } from './wasm.js';
 
@@ -162,6 +164,13 @@ export function createDriver(config) {
   const closeController = new AbortController();
   const closeSignal = closeController.signal;
   const fetchFn = config.fetch;
+  /** The Performance panel track of the User Timing measures (`null`: `timing` is off). */
+  const track = config.timing === false ? null : config.timing.track;
+  /** Latency and queue wait of requests answered from the network: overall, and by host. */
+  const latency = new Sketch();
+  const queueWait = new Sketch();
+  /** @type {Map<string, [Sketch, Sketch]>} */
+  const byHost = new Map();
   /** @type {[string, string][]} The client's headers (lower-case names, sorted). */
   const headerPairs = config.headers;
   const cache = config.cache;
@@ -232,6 +241,7 @@ export function createDriver(config) {
   function succeed(rec, value) {
     if (rec.state !== PENDING) return;
     rec.state = FULFILLED;
+    if (rec.via !== undefined) sample(rec);
     if (rec.group !== null) rec.group.settle(rec.index, true, value);
     else if (rec.resolve !== null) rec.resolve(value);
     else rec.value = value;
@@ -245,6 +255,7 @@ export function createDriver(config) {
   function fail(rec, error) {
     if (rec.state !== PENDING) return;
     rec.state = REJECTED;
+    if (rec.via !== undefined) sample(rec);
     if (rec.group !== null) rec.group.settle(rec.index, false, error);
     else if (rec.reject !== null) rec.reject(error);
     else rec.value = error;
@@ -369,7 +380,7 @@ export function createDriver(config) {
   function exec(code, a, b, c, d, e, f, g) {
     switch (code) {
       case RESOLVE_BODY:
-        return resolveBody(a, b, d);
+        return resolveBody(a, b, c, d);
       case EMIT:
         return emit(a, b, c, d, e, f, g);
       case RUN_TASK:
@@ -420,10 +431,16 @@ export function createDriver(config) {
         body.init = null;
         return;
       }
-      case CLOSE_OP:
-        release(ops.get(a));
+      case CLOSE_OP: {
+        const op = ops.get(a);
+        if (op === undefined) return;
+        // A body the driver still reads ends its network measure itself.
+        if (track !== null && op.since !== op.since) networkMeasure(op);
+        if (op.body?.via === op) op.body.via = undefined;
+        release(op);
         ops.delete(a);
         return;
+      }
       case LIMIT:
         driver.notify({ type: 'limit', host: hostName(a), limit: b, reason: LIMIT_REASONS[c] });
         return;
@@ -473,17 +490,44 @@ export function createDriver(config) {
     const op = ops.get(id);
     if (op === undefined) return;
     const controller = new AbortController();
+    const opener = op.opener;
+    const t = now();
+    if (op.first !== op.first) {
+      op.first = t;
+      if (track !== null && opener !== undefined) measure('fetchlane:queue', opener.t0, t, track, [['url', op.url], ['lane', opener.lane]]);
+    } else if (op.ended === op.ended) {
+      op.wait += t - op.ended;
+      if (track !== null) {
+        networkMeasure(op);
+        measure('fetchlane:retry-wait', op.ended, t, track, [['url', op.url], ['attempt', String(attempt)]]);
+      }
+    }
+    op.sentAt = op.since = t;
+    if (validator !== 0) {
+      // A 304 answers its callers with this stored body, through this op.
+      const body = bodies.get(bodyId);
+      if (body !== undefined) body.via = op;
+      op.body = body;
+    }
     op.controller = controller;
     op.attempt = attempt;
     op.pairs = null;
     let sent;
     try {
       const request = attemptRequest(op, controller.signal, validator, bodyId);
+      const trace = opener?.trace;
+      if (trace) {
+        try {
+          request.headers.set('traceparent', traceparent(trace));
+        } catch {
+          // A no-cors request cannot carry it.
+        }
+      }
       // Called as a plain function (`this` undefined: an unbound `window.fetch` works); the
       // global fetch is looked up at call time, so that a page may replace it later. In the
       // caller's async context, where instrumentation of `fetch` looks for its parent span.
       const send = () => (fetchFn !== undefined ? fetchFn(request) : fetch(request));
-      const ctx = op.opener?.ctx;
+      const ctx = opener?.ctx;
       sent = Promise.resolve(ctx !== undefined ? ctx(send) : send());
     } catch (error) {
       sent = Promise.reject(error);
@@ -525,6 +569,10 @@ export function createDriver(config) {
     }
     op.response = value;
     op.claimed = false;
+    stop(op);
+    op.status = value.status;
+    op.bytes = +(value.headers.get('content-length') ?? NaN);
+    op.st = value.headers.get('server-timing');
     let lines;
     if (op.full) {
       op.pairs = pairsOf(value.headers);
@@ -554,6 +602,7 @@ export function createDriver(config) {
   function transportFailed(id, op, attempt, controller, error) {
     if (stale(id, op, controller)) return;
     op.error = error;
+    stop(op);
     wasm.fl_failed(h, now(), id, attempt);
     fed();
   }
@@ -576,6 +625,7 @@ export function createDriver(config) {
     } else {
       why = abortReason ?? new Error('fetchlane: every caller of a shared request aborted');
     }
+    stop(op);
     op.controller.abort(why);
   }
 
@@ -591,6 +641,8 @@ export function createDriver(config) {
     const controller = op.controller;
     const response = op.response;
     op.response = undefined;
+    // Reading the body is network time too.
+    op.since = now();
     const read =
       response === undefined || op.claimed
         ? Promise.reject(new Error('fetchlane: no response to read'))
@@ -599,13 +651,19 @@ export function createDriver(config) {
       (bytes) => {
         if (stale(id, op, controller)) return;
         const r = /** @type {Response} */ (response);
-        bodies.set(bodyId, new Body(bytes, r.status, r.statusText, op.pairs ?? pairsOf(r.headers)));
+        const body = new Body(bytes, r.status, r.statusText, op.pairs ?? pairsOf(r.headers));
+        bodies.set(bodyId, body);
+        stop(op);
+        op.bytes = bytes.byteLength;
+        body.via = op;
+        op.body = body;
         wasm.fl_body(h, now(), id, attempt, bytes.byteLength);
         fed();
       },
       (error) => {
         if (stale(id, op, controller)) return;
         op.error = error;
+        stop(op);
         wasm.fl_body_failed(h, now(), id, attempt);
         fed();
       },
@@ -618,12 +676,15 @@ export function createDriver(config) {
    * RESOLVE_BODY: the caller gets its own copy of a buffered body, decoded as it asked.
    * @param {number} callId
    * @param {number} bodyId
+   * @param {number} source
    * @param {number} attempts
    */
-  function resolveBody(callId, bodyId, attempts) {
+  function resolveBody(callId, bodyId, source, attempts) {
     const rec = take(callId);
     if (rec === undefined) return;
     const body = bodies.get(bodyId);
+    // Network, dedupe and revalidated answers went through an op; cache hits did not.
+    if (source === 1 || source > 3) rec.via = body?.via;
     if (body === undefined) {
       fail(rec, fetchlaneError('network', rec.url, undefined, attempts, new Error('fetchlane: the buffered body is gone')));
       return;
@@ -668,6 +729,7 @@ export function createDriver(config) {
       cancel(response);
       return;
     }
+    rec.via = op;
     if (response === undefined) {
       fail(rec, fetchlaneError('network', rec.url, undefined, attempts, new Error('fetchlane: the response is gone')));
       return;
@@ -676,11 +738,15 @@ export function createDriver(config) {
       succeed(rec, response);
       return;
     }
+    // Reading the body is network time too (the op closes before it ends).
+    const o = /** @type {Op} */ (op);
+    o.since = now();
     // Without Content-Length the machine has not counted the bytes: read them here.
     const reading = response.headers.has('content-length')
       ? rec.as === AS_JSON ? response.json() : response.text()
       : response.arrayBuffer().then((buf) => {
           if (live) wasm.fl_count_bytes(h, buf.byteLength);
+          o.bytes = buf.byteLength;
           const text = decodeUtf8(buf);
           return rec.as === AS_JSON ? JSON.parse(text) : text;
         });
@@ -689,11 +755,15 @@ export function createDriver(config) {
     reading.then(
       (value) => {
         decoding--;
+        stop(o);
+        if (track !== null) networkMeasure(o);
         succeed(rec, rec.as === AS_JSON ? picked(rec, value) : value);
         decoded(rec, true);
       },
       (error) => {
         decoding--;
+        stop(o);
+        if (track !== null) networkMeasure(o);
         fail(rec, decodeFailure(rec, error, attempts));
         decoded(rec, false);
       },
@@ -709,6 +779,8 @@ export function createDriver(config) {
    */
   function decoded(rec, ok) {
     if (!live || closed) return;
+    // Its `settled` event names it (the call left `calls` when it was answered).
+    recent.set(rec.id, rec);
     wasm.fl_decoded(h, now(), rec.id, ok ? 1 : 0);
     fed();
   }
@@ -726,6 +798,7 @@ export function createDriver(config) {
     if (rec === undefined) return;
     const kind = KINDS[kindCode] ?? 'network';
     const op = opId === 0 ? undefined : ops.get(opId);
+    rec.via = op;
     let cause;
     let response;
     if (kind === 'abort') cause = abortCause(rec);
@@ -856,12 +929,94 @@ export function createDriver(config) {
     return readString(wasm.fl_scratch(len) >>> 0, len);
   }
 
-  /** `stats().hosts`: every host seen, with its current limit. */
+  /** `stats().hosts`: every host seen, with its current limit and percentiles. */
   function hostStats() {
-    /** @type {Record<string, { limit: number }>} */
+    /** @type {Record<string, object>} */
     const hosts = {};
-    for (let i = 0; wasm.fl_host(h, i) !== 0; i++) hosts[hostName(i)] = { limit: wasm.fl_host_limit(h, i) };
+    for (let i = 0; wasm.fl_host(h, i) !== 0; i++) {
+      const name = hostName(i);
+      const [l, q] = byHost.get(name) ?? [new Sketch(), new Sketch()];
+      hosts[name] = { limit: wasm.fl_host_limit(h, i), latency: l.summary(), queueWait: q.summary() };
+    }
     return hosts;
+  }
+
+  /**
+   * An attempt (or the reading of its body) leaves the network now: its time is added up.
+   * @param {Op} op
+   */
+  function stop(op) {
+    if (op.since !== op.since) return;
+    op.ended = now();
+    op.net += op.ended - op.since;
+    op.since = NaN;
+  }
+
+  /**
+   * A request answered through an op that reached the network settles: its latency and queue
+   * wait go into the sketches (overall and its host's).
+   * @param {import('./records.js').Call} rec
+   */
+  function sample(rec) {
+    const op = /** @type {Op} */ (rec.via);
+    if (op.first !== op.first) return;
+    let pair = byHost.get(rec.host);
+    if (pair === undefined) byHost.set(rec.host, (pair = [new Sketch(), new Sketch()]));
+    const total = now() - rec.t0;
+    const queued = Math.max(0, op.first - rec.t0);
+    latency.add(total);
+    pair[0].add(total);
+    queueWait.add(queued);
+    pair[1].add(queued);
+  }
+
+  /**
+   * The `fetchlane:network` measure of `op`'s last attempt: from its dispatch to the end of its
+   * body where the driver read it, else to its head (or to now: it never ended).
+   * @param {Op} op
+   */
+  function networkMeasure(op) {
+    if (op.shown === op.attempt || op.sentAt !== op.sentAt) return;
+    op.shown = op.attempt;
+    const props = [['url', op.url], ['attempt', String(op.attempt)]];
+    if (op.status !== 0) props.push(['status', String(op.status)]);
+    measure('fetchlane:network', op.sentAt, op.ended === op.ended ? op.ended : now(), track, props);
+  }
+
+  /**
+   * A `settled` event's `timing`. A request that went through an op has the op's split of
+   * the time (dedupe joins share it), `Server-Timing`, and its Resource Timing entry (looked
+   * up when first read: the browser adds it once the body is in); a cache hit has none of
+   * those fields, rather than zeroes.
+   * @param {import('./records.js').Call | undefined} rec
+   * @param {number} attempts
+   * @param {number} totalMs
+   * @param {unknown} source
+   * @param {number} t the event's time
+   */
+  function timingOf(rec, attempts, totalMs, source, t) {
+    /** @type {Record<string, unknown>} */
+    const timing = { totalMs, attempts, source };
+    const op = rec?.via;
+    if (rec?.trace) timing.traceId = rec.trace[0];
+    if (op === undefined) return timing;
+    if (op.first !== op.first) {
+      // Never dispatched: it waited in the queue all along.
+      timing.queuedMs = t - rec.t0;
+      return timing;
+    }
+    timing.queuedMs = Math.max(0, op.first - rec.t0);
+    timing.retryWaitMs = op.wait;
+    timing.networkMs = op.net + (op.since === op.since ? t - op.since : 0);
+    if (op.bytes === op.bytes) timing.bytes = op.bytes;
+    const st = serverTiming(op.st);
+    if (st !== undefined) timing.serverTiming = st;
+    let entry;
+    Object.defineProperty(timing, 'resource', {
+      enumerable: true,
+      get: () => (entry ??= resourceTiming(op.url, op.sentAt)),
+    });
+    return timing;
   }
 
   /**
@@ -894,6 +1049,7 @@ export function createDriver(config) {
         const kind = KINDS[code >> 4];
         if (kind !== undefined) event.error = kind;
         event.source = SOURCES[code & 15] ?? 'network';
+        event.timing = timingOf(rec, attempt, durationMs, event.source, time);
       } else if (type === 4) {
         event.source = SOURCES[code] ?? 'memory';
       } else if (type === 7) {
@@ -1052,8 +1208,9 @@ export function createDriver(config) {
      */
     submit(rec, host, lane, strategy, ttlMs, timeoutMs, totalTimeoutMs, dedupe, flags, group, key, headers) {
       writeStrings(rec.method, rec.url, host, key, headers);
+      rec.host = host;
       const id = wasm.fl_submit(
-        h, now(), lane, strategy, ttlMs, timeoutMs, totalTimeoutMs, dedupe, flags, group,
+        h, (rec.t0 = now()), lane, strategy, ttlMs, timeoutMs, totalTimeoutMs, dedupe, flags, group,
         lengths[0], lengths[1], lengths[2], lengths[3], lengths[4],
       );
       // Ids are u32 (a generation in the high bits); an i32 return reads negative above 2^31.
@@ -1202,6 +1359,8 @@ export function createDriver(config) {
         rateLimited: stat(9),
         bytes: stat(10),
         wasmMemory: wasm.memory.buffer.byteLength,
+        latency: latency.summary(),
+        queueWait: queueWait.summary(),
         hosts: hostStats(),
       };
     },

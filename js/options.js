@@ -16,6 +16,7 @@
 import { describe } from './errors.js';
 import { LANES, STRATEGIES } from './protocol.js';
 import { pageUrl } from './request.js';
+import { traceOf } from './observe.js';
 
 // ───────────────────────────── types ─────────────────────────────
 
@@ -97,6 +98,9 @@ import { pageUrl } from './request.js';
  * @property {false | { min: number, max: number, initial: number }} adaptive
  * @property {{ param: string, project: boolean }} fields
  * @property {number | undefined} compressOver
+ * @property {false | { track: string }} timing
+ * @property {Array<string | RegExp> | undefined} propagate origins (`URL.origin`) and patterns
+ * @property {(() => unknown) | undefined} traceparent
  */
 
 /**
@@ -112,6 +116,7 @@ import { pageUrl } from './request.js';
  * @property {string | undefined} key
  * @property {string[] | undefined} fields sorted, unique
  * @property {'gzip' | 'deflate' | undefined} compress
+ * @property {[string, string] | undefined} traceparent the parent's trace id and flags
  * @property {AbortSignal | undefined} signal `signal: null` gives `undefined`.
  * @property {Record<string, unknown>} requestInit The standard `RequestInit` keys the caller
  *   passed (not `undefined`), unchecked, for the `Request` constructor; never `signal`, which
@@ -460,20 +465,32 @@ function oneOf(values, fallback) {
 }
 
 /**
- * `false` (off) or an object checked against `table`.
+ * `false` (off) or an object checked against `table`; with `orTrue`, `true` too (every
+ * default of `table`).
  * @param {() => Table} table
+ * @param {boolean} [orTrue]
  * @returns {Option}
  */
-function falseOr(table) {
+function falseOr(table, orTrue) {
   return {
     default: false,
     read(value, path) {
       if (value === false) return false;
-      const object = asObject(value, path);
-      if (object === undefined) throw problem(TypeError, path, 'must be false or an object', value);
+      const object = orTrue && value === true ? {} : asObject(value, path);
+      if (object === undefined) throw problem(TypeError, path, orTrue ? 'must be a boolean or an object' : 'must be false or an object', value);
       return decode(table(), object, path);
     },
   };
+}
+
+/**
+ * `LaneInit.traceparent`: a W3C `traceparent` value, as its trace and flags.
+ * @type {(value: unknown, path: string) => [string, string]}
+ */
+function readTraceparent(value, path) {
+  const trace = traceOf(readString(value, path));
+  if (trace === null) throw problem(TypeError, path, 'must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>, ids not all zero)', value);
+  return trace;
 }
 
 /**
@@ -638,15 +655,30 @@ const CLIENT = {
     },
   },
   compressOver: integer(0, { max: MAX_COUNT }),
-  adaptive: {
-    default: false,
-    read(value, path) {
-      if (value === false) return false;
-      const object = value === true ? {} : asObject(value, path);
-      if (object === undefined) throw problem(TypeError, path, 'must be a boolean or an object', value);
-      return decode(ADAPTIVE, object, path);
-    },
+  adaptive: falseOr(() => ADAPTIVE, true),
+  timing: falseOr(() => TIMING, true),
+  propagate: {
+    read: (value, path) =>
+      readArray(value, path).map((item, i) => {
+        if (item instanceof RegExp) return item;
+        const at = index(path, i);
+        try {
+          return new URL(readString(item, at)).origin;
+        } catch (error) {
+          if (error instanceof TypeError && typeof item === 'string') throw problem(TypeError, at, 'must be an origin (an absolute URL) or a RegExp', item);
+          throw error;
+        }
+      }),
   },
+  traceparent: callback(),
+};
+
+/**
+ * `TimingOptions` (`ClientOptions.timing`).
+ * @satisfies {Table}
+ */
+const TIMING = {
+  track: text('fetchlane'),
 };
 
 /**
@@ -711,6 +743,7 @@ const LANE_INIT = {
   key: text(),
   fields: { read: readFieldList },
   compress: oneOf(['gzip', 'deflate']),
+  traceparent: { read: readTraceparent },
 };
 
 /**

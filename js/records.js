@@ -112,6 +112,14 @@ export class Call {
     this.reject = null;
     /** @type {(<T>(fn: () => T) => T) | undefined} Runs work in the caller's async context (js/context.js). */
     this.ctx = undefined;
+    /** When a request was handed to the machine (`performance.now()`): its queue wait starts. */
+    this.t0 = 0;
+    /** A request's `host:port`, for the per-host latency sketches. */
+    this.host = '';
+    /** @type {[traceId: string, flags: string] | null} Its trace, where `traceparent` goes out. */
+    this.trace = null;
+    /** @type {Op | undefined} The op whose network time answered it (none: a cache hit). */
+    this.via = undefined;
   }
 
   /** The caller's signal fired. */
@@ -146,6 +154,29 @@ export class Op {
     this.error = undefined;
     /** The drain in which a timeout last aborted its attempt (0: never). */
     this.timedOutIn = 0;
+    // Where its time goes (`performance.now()` times; NaN: not yet), for `settled` timings,
+    // the latency sketches and the User Timing measures.
+    /** When its first attempt was dispatched. */
+    this.first = NaN;
+    /** When the current attempt was dispatched. */
+    this.sentAt = NaN;
+    /** Since when it is on the network (an attempt waiting for its head, or its body being read). */
+    this.since = NaN;
+    /** When it last left the network. */
+    this.ended = NaN;
+    /** Network time so far, and time between attempts so far. */
+    this.net = 0;
+    this.wait = 0;
+    /** Response body bytes: what was read, else `Content-Length` (NaN: unknown). */
+    this.bytes = NaN;
+    /** The last response's status (0: none). */
+    this.status = 0;
+    /** @type {string | null} The last response's `Server-Timing` header. */
+    this.st = null;
+    /** The attempt whose `fetchlane:network` measure was made. */
+    this.shown = 0;
+    /** @type {Body | undefined} The body whose `via` it is (read by it, or revalidated by it). */
+    this.body = undefined;
   }
 }
 
@@ -162,6 +193,8 @@ export class Body {
     this.status = status;
     this.statusText = statusText;
     this.headers = headers;
+    /** @type {Op | undefined} The op that read it from the network, or revalidates it, while that op is open. */
+    this.via = undefined;
     /** @type {ResponseInit | null} Shared by every Response made from this body. */
     this.init = null;
     /** @type {string | null} The body as text, decoded once. */

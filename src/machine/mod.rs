@@ -673,7 +673,8 @@ impl Machine {
                 let op = c.as_ref().map_or(0, |c| c.op);
                 let attempts = self.ops.get(op).map_or(0, |o| o.attempts);
                 let status = self.ops.get(op).map_or(0, |o| o.status);
-                self.settle_err(call, c.as_ref(), now, kind, status, attempts, 0);
+                // The op goes with it: the driver reads the call's timing off it.
+                self.settle_err(call, c.as_ref(), now, kind, status, attempts, op);
                 self.leave_op(now, op, call);
             }
         }

@@ -121,6 +121,16 @@ test('events: a settled answer carries its attempts and last status, for json() 
   );
 });
 
+test('events: a json() answer read from the live Response (no cache) settles later, and its event still names it', async () => {
+  const run = runId('settled-url');
+  const c = await client();
+  const settled = [];
+  c.on('settled', (e) => settled.push(e));
+  const target = url('/echo', run);
+  await c.json(target, { lane: 'critical' });
+  assertEqual(settled.map((e) => [e.url, e.method, e.lane]), [[new URL(target, location.href).href, 'GET', 'critical']]);
+});
+
 test('stats: bytes counts answers without Content-Length, read by json() or through the cache', async () => {
   const run = runId('bytes-chunked');
   const c = await client({});

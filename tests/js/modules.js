@@ -11,6 +11,8 @@ export const modules = [
   './schedule.test.js',
   './errors.test.js',
   './events.test.js',
+  './observe.test.js',
+  './sketch.test.js',
   './resilience.test.js',
   './dedupe.test.js',
   './dedupe-scale.test.js',
