@@ -46,7 +46,7 @@ import {
 import { captureContext } from './context.js';
 import { measure, resourceTiming, serverTiming, traceparent } from './observe.js';
 import { Body, Op, first, linesOf, pairsOf, pairsOfLines } from './records.js';
-import { Sketch } from './sketch.js';
+import { add, summary } from './sketch.js';
 import { persistentStore } from './store.js';
 import { decodeUtf8, lengths, memoryF64, readString, wasm, writeStrings } from './wasm.js';
 
@@ -166,11 +166,12 @@ export function createDriver(config) {
   const fetchFn = config.fetch;
   /** The Performance panel track of the User Timing measures (`null`: `timing` is off). */
   const track = config.timing === false ? null : config.timing.track;
-  /** Latency and queue wait of requests answered from the network: overall, and by host. */
-  const latency = new Sketch();
-  const queueWait = new Sketch();
-  /** @type {Map<string, [Sketch, Sketch]>} */
-  const byHost = new Map();
+  /**
+   * Latency and queue wait sketches (js/sketch.js) of the requests answered through the
+   * network, by host (`null`: all of them).
+   * @type {Map<string | null, [number[], number[]]>}
+   */
+  const sketches = new Map();
   /** @type {[string, string][]} The client's headers (lower-case names, sorted). */
   const headerPairs = config.headers;
   const cache = config.cache;
@@ -935,8 +936,7 @@ export function createDriver(config) {
     const hosts = {};
     for (let i = 0; wasm.fl_host(h, i) !== 0; i++) {
       const name = hostName(i);
-      const [l, q] = byHost.get(name) ?? [new Sketch(), new Sketch()];
-      hosts[name] = { limit: wasm.fl_host_limit(h, i), latency: l.summary(), queueWait: q.summary() };
+      hosts[name] = { limit: wasm.fl_host_limit(h, i), ...percentiles(name) };
     }
     return hosts;
   }
@@ -960,14 +960,21 @@ export function createDriver(config) {
   function sample(rec) {
     const op = /** @type {Op} */ (rec.via);
     if (op.first !== op.first) return;
-    let pair = byHost.get(rec.host);
-    if (pair === undefined) byHost.set(rec.host, (pair = [new Sketch(), new Sketch()]));
-    const total = now() - rec.t0;
-    const queued = Math.max(0, op.first - rec.t0);
-    latency.add(total);
-    pair[0].add(total);
-    queueWait.add(queued);
-    pair[1].add(queued);
+    for (const key of [null, rec.host]) {
+      let pair = sketches.get(key);
+      if (pair === undefined) sketches.set(key, (pair = [[], []]));
+      add(pair[0], now() - rec.t0);
+      add(pair[1], Math.max(0, op.first - rec.t0));
+    }
+  }
+
+  /**
+   * `latency` and `queueWait` of `stats()`, of one host or (`null`) of all.
+   * @param {string | null} host
+   */
+  function percentiles(host) {
+    const [latency, queueWait] = sketches.get(host) ?? [[], []];
+    return { latency: summary(latency), queueWait: summary(queueWait) };
   }
 
   /**
@@ -995,27 +1002,29 @@ export function createDriver(config) {
    * @param {number} t the event's time
    */
   function timingOf(rec, attempts, totalMs, source, t) {
-    /** @type {Record<string, unknown>} */
-    const timing = { totalMs, attempts, source };
     const op = rec?.via;
-    if (rec?.trace) timing.traceId = rec.trace[0];
-    if (op === undefined) return timing;
-    if (op.first !== op.first) {
-      // Never dispatched: it waited in the queue all along.
-      timing.queuedMs = t - rec.t0;
-      return timing;
+    /** @type {Record<string, unknown>} */
+    let timing = { totalMs, attempts, source };
+    if (op !== undefined) {
+      if (op.first !== op.first) {
+        // Never dispatched: it waited in the queue all along.
+        timing.queuedMs = t - rec.t0;
+      } else {
+        let entry;
+        timing = {
+          ...timing,
+          queuedMs: Math.max(0, op.first - rec.t0),
+          retryWaitMs: op.wait,
+          networkMs: op.net + (op.since === op.since ? t - op.since : 0),
+          get resource() {
+            return (entry ??= resourceTiming(op.url, op.sentAt));
+          },
+        };
+        if (op.bytes === op.bytes) timing.bytes = op.bytes;
+        if (op.st !== null) timing.serverTiming = serverTiming(op.st);
+      }
     }
-    timing.queuedMs = Math.max(0, op.first - rec.t0);
-    timing.retryWaitMs = op.wait;
-    timing.networkMs = op.net + (op.since === op.since ? t - op.since : 0);
-    if (op.bytes === op.bytes) timing.bytes = op.bytes;
-    const st = serverTiming(op.st);
-    if (st !== undefined) timing.serverTiming = st;
-    let entry;
-    Object.defineProperty(timing, 'resource', {
-      enumerable: true,
-      get: () => (entry ??= resourceTiming(op.url, op.sentAt)),
-    });
+    if (rec?.trace) timing.traceId = rec.trace[0];
     return timing;
   }
 
@@ -1359,8 +1368,7 @@ export function createDriver(config) {
         rateLimited: stat(9),
         bytes: stat(10),
         wasmMemory: wasm.memory.buffer.byteLength,
-        latency: latency.summary(),
-        queueWait: queueWait.summary(),
+        ...percentiles(null),
         hosts: hostStats(),
       };
     },

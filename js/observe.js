@@ -3,9 +3,6 @@
 // measures where a request's time went (queue, retry wait, network); this module only speaks
 // the browser's formats.
 
-/** `00-<trace id>-<parent id>-<flags>`, lower-case hex, as W3C Trace Context writes it. */
-const TRACEPARENT = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
-
 /**
  * `n` random bytes as lower-case hex.
  * @param {number} n
@@ -14,15 +11,15 @@ const randomHex = (n) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (
 
 /**
  * The trace a request joins: the trace id and flags of `parent` (a `traceparent` value), or
- * of a new sampled trace. `null` for a value that is not one (version ff, all-zero ids).
+ * of a new sampled trace. `null` for a value that is not one: W3C Trace Context's
+ * `version-traceid-parentid-flags` in lower-case hex, version not ff, ids not all zero.
  * @param {string | undefined} parent
  * @returns {[traceId: string, flags: string] | null}
  */
 export function traceOf(parent) {
   if (parent === undefined) return [randomHex(16), '01'];
-  const m = TRACEPARENT.exec(parent);
-  if (m === null || m[1] === 'ff' || /^0+$/.test(m[2]) || /^0+$/.test(m[3])) return null;
-  return [m[2], m[4]];
+  const m = /^(?!ff)[\da-f]{2}-(?!0{32})([\da-f]{32})-(?!0{16})[\da-f]{16}-([\da-f]{2})$/.exec(parent);
+  return m && [m[1], m[2]];
 }
 
 /**
@@ -60,21 +57,15 @@ export function measure(name, start, end, track, properties) {
 
 /**
  * The `Server-Timing` header's metrics: `name;dur=1.2;desc="x", …`.
- * @param {string | null} header
- * @returns {Array<{ name: string, duration: number, description: string }> | undefined}
+ * @param {string} header
+ * @returns {Array<{ name: string, duration: number, description: string }>}
  */
-export function serverTiming(header) {
-  return header?.split(',').map((metric) => {
-    const [name, ...params] = metric.split(';');
-    const out = { name: name.trim(), duration: 0, description: '' };
-    for (const p of params) {
-      const [key, value = ''] = p.split('=').map((x) => x.trim());
-      if (key === 'dur') out.duration = +value || 0;
-      else if (key === 'desc') out.description = value.replace(/^"(.*)"$/, '$1');
-    }
-    return out;
-  });
-}
+export const serverTiming = (header) =>
+  header.split(',').map((metric) => ({
+    name: metric.split(';')[0].trim(),
+    duration: +(/;\s*dur\s*=\s*"?([\d.]+)/.exec(metric)?.[1] ?? 0),
+    description: /;\s*desc\s*=\s*("?)(.*?)\1\s*(;|$)/.exec(metric)?.[2] ?? '',
+  }));
 
 /**
  * The Resource Timing entry of the attempt to `url` that started at `sentAt`: the latest entry

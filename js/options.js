@@ -494,6 +494,21 @@ function readTraceparent(value, path) {
 }
 
 /**
+ * An absolute URL (a string or a `URL`).
+ * @param {unknown} value
+ * @param {string} path
+ * @returns {URL}
+ */
+function absoluteUrl(value, path) {
+  const text = value instanceof URL ? value.href : readString(value, path);
+  try {
+    return new URL(text);
+  } catch {
+    throw problem(TypeError, path, 'must be an absolute URL', value);
+  }
+}
+
+/**
  * Headers (anything the `Headers` constructor takes), as `[name, value]` pairs.
  * @param {readonly [string, string][]} fallback the default
  * @returns {Option}
@@ -615,16 +630,7 @@ const CACHE = {
  */
 const CLIENT = {
   // An absolute URL.
-  baseUrl: {
-    read(value, path) {
-      const base = value instanceof URL ? value.href : readString(value, path);
-      try {
-        return new URL(base).href;
-      } catch {
-        throw problem(TypeError, path, 'must be an absolute URL', value);
-      }
-    },
-  },
+  baseUrl: { read: (value, path) => absoluteUrl(value, path).href },
   concurrency: limit(6),
   perHost: limit(6),
   rateLimits: {
@@ -657,18 +663,9 @@ const CLIENT = {
   compressOver: integer(0, { max: MAX_COUNT }),
   adaptive: falseOr(() => ADAPTIVE, true),
   timing: falseOr(() => TIMING, true),
+  // Origins, and patterns of them.
   propagate: {
-    read: (value, path) =>
-      readArray(value, path).map((item, i) => {
-        if (item instanceof RegExp) return item;
-        const at = index(path, i);
-        try {
-          return new URL(readString(item, at)).origin;
-        } catch (error) {
-          if (error instanceof TypeError && typeof item === 'string') throw problem(TypeError, at, 'must be an origin (an absolute URL) or a RegExp', item);
-          throw error;
-        }
-      }),
+    read: (value, path) => readArray(value, path).map((item, i) => (item instanceof RegExp ? item : absoluteUrl(item, index(path, i)).origin)),
   },
   traceparent: callback(),
 };

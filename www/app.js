@@ -89,6 +89,7 @@ const state = {
   offs: [],
   serverConfig: null,
   limits: null, // the per-host limit chart's data (see `resetLimits`)
+  latency: null, // the latency table's samples (see `resetLatency`)
 };
 let transportRun = null; // the `run` tag fetchlane's transport adds
 let transportBytes = 0; // body bytes the transport received (Content-Length)
@@ -151,8 +152,12 @@ async function makeClient() {
   };
   if (settings.adaptive) options.adaptive = true;
   state.limits = null;
+  state.latency = null;
   renderLimits();
-  const client = await createClient(options);
+  renderLatency();
+  // Each request is also a measure on the "fetchlane" track of the Performance panel, and its
+  // `settled` event carries `timing` (the latency table).
+  const client = await createClient({ ...options, timing: true });
   if (gen !== state.clientGen) {
     // A later option change made a newer client while this one was being created: that one
     // is the page's; this one must not leak.
@@ -160,6 +165,7 @@ async function makeClient() {
     return state.clientReady;
   }
   resetLimits(gen, options.adaptive === true);
+  resetLatency(gen);
   state.offs = EVENT_TYPES.map((type) => client.on(type, (e) => onClientEvent(gen, e)));
   state.offs.push(client.on('limit', (e) => onLimitEvent(gen, e)));
   state.client = client;
@@ -167,12 +173,14 @@ async function makeClient() {
   $('client-info').textContent =
     `Client #${gen}: concurrency ${options.concurrency}, retries ${settings.retry ? `up to ${RETRY.limit}` : 'off'}, ` +
     `cache ${settings.strategy === 'off' ? 'off' : settings.strategy}, dedupe ${settings.dedupe ? 'on' : 'off'}, ` +
-    `adaptive per-host limit ${options.adaptive ? 'on' : 'off (fixed at perHost)'}; ` +
+    `adaptive per-host limit ${options.adaptive ? 'on' : 'off (fixed at perHost)'}, ` +
+    'timing on (the Performance panel\'s "fetchlane" track); ' +
     `client.loader ${typeof client.loader === 'function' ? 'available' : 'not in this build (hand-rolled batching)'}.`;
   $('client-info').dataset.adaptive = String(!!options.adaptive);
   renderStats();
   return client;
 }
+
 const ensureClient = async () => state.client ?? (await state.clientReady);
 
 // ───────────────────────────── runs and records ─────────────────────────────
@@ -338,6 +346,10 @@ async function runPromiseAll(run) {
 function onClientEvent(gen, e) {
   if (gen !== state.clientGen) return;
   if (e.type === 'start') seedLimits(e.url, e.time);
+  if (e.type === 'settled') {
+    addLatencySample(gen, e);
+    scheduleStats();
+  }
   const run = state.eventRun;
   if (!run) return;
   const key = `fl${gen}:${e.id}`;
@@ -777,6 +789,7 @@ function renderStats() {
   const dl = $('stats');
   if (!c) {
     dl.replaceChildren(h('dt', {}, 'client'), h('dd', {}, 'starting…'));
+    renderLatency();
     return;
   }
   const s = c.stats();
@@ -793,6 +806,7 @@ function renderStats() {
   dl.dataset.client = String(state.clientGen);
   seedLimits(null, performance.now(), s.hosts);
   renderLimits();
+  renderLatency(s);
 }
 setInterval(() => state.client && (state.busy || state.client.activeCount || state.client.pendingCount) && renderStats(), 500);
 
@@ -961,6 +975,160 @@ function renderLimits() {
           h('li', {}, h('i', { class: 'swatch', style: `background:${LIMIT_COLORS[i % LIMIT_COLORS.length]}` }), host)))]
       : []),
   );
+}
+
+// ── latency per endpoint (the `timing` of each `settled` event; the client's own percentiles below)
+
+/** Samples kept per endpoint: the table's percentiles and averages are over the last ones. */
+const LATENCY_WINDOW = 200;
+/** The `timing.source` values of cache hits: no request went out, so no queue or network time. */
+const HIT_SOURCES = new Set(['memory', 'persistent']);
+/** A latency in ms: one decimal below 10 ms (a memory hit takes well under one), '–' for none. */
+const fmtLat = (ms) => (!Number.isFinite(ms) ? '–' : ms < 0.05 ? '< 0.1 ms' : ms < 10 ? `${ms.toFixed(1)} ms` : fmtMs(ms));
+
+/** Starts the table afresh for client `gen`, as its `stats()` starts afresh. */
+function resetLatency(gen) {
+  if (gen !== state.clientGen) return; // a newer client is on its way
+  state.latency = { gen, endpoints: new Map() };
+  renderLatency();
+}
+
+/** The endpoint a URL belongs to: its path without the query (`/api/team?ids=1,2` → `/api/team`),
+ * after the host when it is not this page's. */
+function endpointOf(url) {
+  try {
+    const u = new URL(url, location.href);
+    return u.origin === location.origin ? u.pathname : `${u.host}${u.pathname}`;
+  } catch {
+    return String(url);
+  }
+}
+
+/**
+ * One sample from a `settled` event's `timing`. `queue` (queuedMs + retryWaitMs) and `network`
+ * (networkMs) are set only when the event reports network time: cache hits have none, and
+ * they stay out of the split.
+ * @returns {{ total: number, hit: boolean, queue?: number, network?: number }}
+ */
+function latencySample(e) {
+  const t = e.timing;
+  const hit = HIT_SOURCES.has(t.source);
+  if (t.networkMs === undefined) return { total: t.totalMs, hit };
+  return { total: t.totalMs, hit, queue: t.queuedMs + t.retryWaitMs, network: t.networkMs };
+}
+
+/** Adds a `settled` event of client `gen` to its endpoint's window. */
+function addLatencySample(gen, e) {
+  const L = state.latency;
+  if (!L || L.gen !== gen) return;
+  const s = latencySample(e);
+  const key = endpointOf(e.url);
+  let samples = L.endpoints.get(key);
+  if (!samples) L.endpoints.set(key, (samples = []));
+  samples.push(s);
+  if (samples.length > LATENCY_WINDOW) samples.splice(0, samples.length - LATENCY_WINDOW);
+}
+
+/** The q-quantile (0 < q ≤ 1) of ascending numbers, by nearest rank; undefined for none. */
+function quantile(sorted, q) {
+  if (!sorted.length) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** The mean of some numbers; undefined for none. */
+const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+
+/**
+ * What an endpoint's row shows, from its window: p50 and p95 of every answer's total (cache
+ * hits included: that is what the callers waited), the hits, and the average queue wait and
+ * network time of the answers that went out.
+ */
+function endpointLatency(samples) {
+  const totals = samples.map((s) => s.total).sort((a, b) => a - b);
+  const out = samples.filter((s) => s.network !== undefined);
+  return {
+    count: samples.length,
+    hits: samples.filter((s) => s.hit).length,
+    p50: quantile(totals, 0.5),
+    p95: quantile(totals, 0.95),
+    sent: out.length,
+    queue: mean(out.map((s) => s.queue)),
+    network: mean(out.map((s) => s.network)),
+  };
+}
+
+/** The average split into queue wait and network, as a bar on `scale` ms and as text. */
+function latencySplit(r, scale) {
+  if (r.network === undefined) return h('span', { class: 'small muted' }, r.hits ? 'cache hits only' : 'no network time reported');
+  const pct = (ms) => `${Math.max(0, (ms / scale) * 100).toFixed(1)}%`;
+  const text = `${fmtLat(r.queue)} queue + ${fmtLat(r.network)} network`;
+  return h('div', { class: 'lat-split', title: `Average of ${r.sent} request${r.sent === 1 ? '' : 's'} sent: ${text}` },
+    h('div', { class: 'lat-bar', 'aria-hidden': 'true' },
+      h('i', { class: 'lat-queue', style: `width:${pct(r.queue)}` }),
+      h('i', { class: 'lat-net', style: `width:${pct(r.network)}` })),
+    h('span', { class: 'small' }, text));
+}
+
+/** One row of the table. */
+function latencyRow(endpoint, r, scale) {
+  const round = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : '');
+  return h('tr', {
+    'data-testid': 'latency-row', 'data-endpoint': endpoint, 'data-count': r.count, 'data-hits': r.hits,
+    'data-p50': round(r.p50), 'data-p95': round(r.p95), 'data-queue': round(r.queue), 'data-network': round(r.network),
+  },
+  h('th', { scope: 'row' }, h('code', {}, endpoint)),
+  h('td', { class: 'num' }, String(r.count)),
+  h('td', { class: 'num' }, fmtLat(r.p50)),
+  h('td', { class: 'num' }, fmtLat(r.p95)),
+  h('td', {}, latencySplit(r, scale)),
+  h('td', { class: 'num' }, String(r.hits)),
+  );
+}
+
+/** A message across the table, in place of its rows. */
+const latencyNote = (...text) => h('tr', {}, h('td', { colspan: 6, class: 'muted' }, text));
+
+/** `stats().latency` or `.queueWait` as text: p50 and p95 over `count` requests. */
+function percentilesText(name, d) {
+  return d.count ? `${name} p50 ${fmtLat(d.p50)}, p95 ${fmtLat(d.p95)} (${d.count})` : `${name}: no request yet`;
+}
+
+/** The client's own line under the table (none before its first `stats()`). */
+function renderLatencyOverall(s) {
+  const el = $('latency-overall');
+  if (s === undefined) {
+    el.replaceChildren();
+    return;
+  }
+  el.dataset.latencyP50 = String(s.latency.p50 ?? '');
+  el.dataset.latencyP95 = String(s.latency.p95 ?? '');
+  el.dataset.queueP50 = String(s.queueWait.p50 ?? '');
+  el.dataset.queueP95 = String(s.queueWait.p95 ?? '');
+  el.replaceChildren(
+    h('code', {}, 'client.stats()'), `, client #${state.clientGen}, every request since it was made: `,
+    percentilesText('latency', s.latency), '; ', percentilesText('queue wait', s.queueWait), '.',
+  );
+}
+
+/** Paints the latency table from the samples, and the client's line from `s` (its `stats()`). */
+function renderLatency(s) {
+  const L = state.latency;
+  const table = $('latency');
+  const body = $('latency-body');
+  renderLatencyOverall(s);
+  if (!L) {
+    table.dataset.endpoints = '0';
+    body.replaceChildren(latencyNote('Making a client…'));
+    return;
+  }
+  const rows = [...L.endpoints].map(([endpoint, samples]) => [endpoint, endpointLatency(samples)]).sort(([a], [b]) => a.localeCompare(b));
+  table.dataset.endpoints = String(rows.length);
+  if (!rows.length) {
+    body.replaceChildren(latencyNote('No request settled yet: load the scene with fetchlane.'));
+    return;
+  }
+  const scale = Math.max(1, ...rows.map(([, r]) => (r.queue ?? 0) + (r.network ?? 0)));
+  body.replaceChildren(...rows.map(([endpoint, r]) => latencyRow(endpoint, r, scale)));
 }
 
 // ── event log

@@ -238,6 +238,17 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
     const coldStats = await api(`/__stats?run=${encodeURIComponent(cold.row.run)}`);
     assert.equal(coldStats.total, coldHits, 'the page shows the server-side count');
     assert.ok(coldHits >= 11, `fetchlane made its requests (${coldHits})`);
+    // The latency panel: a row per endpoint from the settled events' timing, the client's
+    // percentiles under it, and the requests as measures on the Performance panel's track.
+    const latency = await page.evaluate(() => ({
+      rows: [...document.querySelectorAll('[data-testid="latency-row"]')].map((r) => ({ ...r.dataset })),
+      overall: { ...document.querySelector('[data-testid="latency-overall"]').dataset },
+      tracks: [...new Set(performance.getEntriesByName('fetchlane:network').map((m) => m.detail.devtools.track))],
+    }));
+    assert.ok(latency.rows.length >= 3, `latency rows: ${JSON.stringify(latency.rows)}`);
+    assert.ok(latency.rows.some((r) => Number(r.network) > 0 && Number(r.p95) >= Number(r.p50)), 'a row splits queue and network');
+    assert.ok(Number(latency.overall.latencyP50) > 0, `stats().latency shown: ${JSON.stringify(latency.overall)}`);
+    assert.deepEqual(latency.tracks, ['fetchlane'], 'the network measures are on the fetchlane track');
     assert.ok(Number(cold.row.deduped ?? 1) >= 1, 'identical GETs were de-duplicated');
     totals.fetchlane = cold.row;
     await t.test('waterfall: bars are keyboard operable and show details', async () => {

@@ -14,6 +14,8 @@ import {
   type EventOf,
   type FetchlaneEvent,
   type GroupProgress,
+  type Percentiles,
+  type RequestTiming,
   type LaneInit,
   type Loader,
   type RequestLike,
@@ -219,6 +221,25 @@ async function main(): Promise<void> {
   const card: { name: string } = await fieldsClient.json<{ name: string }>('/product/42', { fields: ['name'] });
   await fieldsClient.fetch('/upload', { method: 'POST', body: '{}', compress: 'gzip' });
   fieldsClient.on('uncompressed', (e) => console.log(e.url, e.method, card.name));
+  // observability
+  const traced = await createClient({
+    timing: { track: 'api' },
+    propagate: ['https://api.example.com', new URL('https://cdn.example.com/x'), /\.example\.org$/],
+    traceparent: () => undefined,
+  });
+  await createClient({ timing: true });
+  await traced.json('/user/1', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+  const latency: Percentiles = traced.stats().latency;
+  const hostWait: number | undefined = traced.stats().hosts['api.example.com']?.queueWait.p95;
+  console.log(latency.p50, latency.p95, latency.p99, latency.count, traced.stats().queueWait.count, hostWait);
+  traced.on('settled', (e) => {
+    const t: RequestTiming = e.timing;
+    const network: number | undefined = t.networkMs;
+    const ttfb: number | undefined = t.resource && t.resource.responseStart - t.resource.requestStart;
+    const source: 'network' | 'memory' | 'persistent' | 'dedupe' | 'revalidated' = t.source;
+    console.log(t.totalMs, t.attempts, t.queuedMs, t.retryWaitMs, network, t.bytes, t.traceId, ttfb, source);
+    for (const m of t.serverTiming ?? []) console.log(m.name, m.duration, m.description);
+  });
 
   // events
   const offRetry = client.on('retry', (e) => {
@@ -322,6 +343,14 @@ async function main(): Promise<void> {
   await client.json('/product/42', { fields: 'name' });
   // @ts-expect-error only gzip and deflate
   await client.fetch('/upload', { method: 'POST', body: '{}', compress: 'br' });
+  // @ts-expect-error the track is a string
+  await createClient({ timing: { track: 1 } });
+  // @ts-expect-error propagate is a list of origins
+  await createClient({ propagate: 'https://api.example.com' });
+  // @ts-expect-error traceparent() gives the parent's header value
+  await createClient({ traceparent: () => 42 });
+  // @ts-expect-error timings are read-only
+  client.on('settled', (e) => (e.timing.networkMs = 0));
   // @ts-expect-error adaptive bounds are numbers
   await createClient({ adaptive: { min: '1' } });
   // @ts-expect-error a limit event has no url
