@@ -62,11 +62,12 @@ pub mod web;
 #[cfg(feature = "web")]
 pub use client::{
     BatchUrl, BodyAs, CacheConfig, Client, Config, ConfigError, Error, ErrorKind, Event, EventType, GroupOptions,
-    ItemKey, Loader, LoaderConfig, NextPage, Pages, PaginateOptions, PersistConfig, Progress, RateLimit,
-    RequestOptions, ScheduleOptions, Stats, Strategy,
+    HostStats, ItemKey, Loader, LoaderConfig, NextPage, Pages, PaginateOptions, Percentiles, PersistConfig, Progress,
+    RateLimit, RequestOptions, ScheduleOptions, Stats, Strategy,
 };
 pub use core::lane::Lane;
 pub use core::retry_policy::RetryPolicy;
+pub use core::timing::Timing;
 
 // talc in place of Rust's default dlmalloc: 2.7 KiB less gzipped wasm and less memory per
 // queued request (5138 -> 3690 B), with `schedule` overhead unchanged, measured against a

@@ -9,6 +9,7 @@ use web_sys::{Headers, Response, ResponseInit};
 
 use super::error::{Error, ErrorKind};
 use super::options::BodyAs;
+use crate::core::timing::Stopwatch;
 
 /// A response read to the end: status, headers and the body's bytes (kept as a JS
 /// `ArrayBuffer`, outside wasm memory).
@@ -19,6 +20,9 @@ pub(crate) struct Buffered {
     /// Lower-case names, in the order the browser lists them.
     pub headers: Vec<(String, String)>,
     pub body: js_sys::ArrayBuffer,
+    /// The network time of the op that read it, as of the end of the read (none: it came
+    /// from the Cache API).
+    pub clock: Option<Stopwatch>,
 }
 
 /// The `(name, value)` pairs of a `Headers` object.
@@ -46,6 +50,7 @@ impl Buffered {
             status_text: response.status_text(),
             headers: header_pairs(&response.headers()),
             body: body.unchecked_into(),
+            clock: None,
         })
     }
 

@@ -31,11 +31,13 @@ use super::group::GroupState;
 use super::oneshot::Slot;
 use super::options::{BodyAs, RequestOptions};
 use super::request::host_of;
-use super::stats::Stats;
+use super::stats::{HostStats, Stats};
 use super::store::PersistentStore;
 use crate::core::hash::HashMap;
 use crate::core::lane::Lane;
-use crate::machine::{AbortReason, Command, EventKind, Machine, Submit, Validator};
+use crate::core::sketch::Sketch;
+use crate::core::timing::{Stopwatch, Timing};
+use crate::machine::{AbortReason, Command, EventKind, Machine, Source, Submit, Validator};
 use crate::web::abort::{self, Listener};
 use crate::web::clock::{now_ms, random, wall_ms};
 use crate::web::timer::Timer;
@@ -48,6 +50,10 @@ pub(crate) struct CallInfo {
     url: Rc<str>,
     method: Rc<str>,
     lane: Lane,
+    /// When it was made (`now_ms`): its queue wait starts.
+    called_ms: f64,
+    /// Where its time went, once it was answered through an op (none: a cache hit).
+    timing: Cell<Option<Timing>>,
 }
 
 /// Where a call's outcome goes.
@@ -116,6 +122,10 @@ struct OpRec {
     error: Option<JsValue>,
     /// The drain in which a timeout last aborted its attempt (0: never).
     timed_out_in: u64,
+    /// Where its time goes.
+    clock: Stopwatch,
+    /// The stored body its conditional attempt revalidates (a 304 answers with it).
+    revalidates: Option<u32>,
 }
 
 struct State {
@@ -142,6 +152,10 @@ struct State {
     close_reason: Option<JsValue>,
     closed: bool,
     finished: bool,
+    /// Latency and queue wait of the requests answered through the network: of all, and by
+    /// host.
+    latency: (Sketch, Sketch),
+    latency_by_host: HashMap<Rc<str>, (Sketch, Sketch)>,
 }
 
 /// One client's machine and everything its commands need.
@@ -234,6 +248,8 @@ impl Driver {
                 close_reason: None,
                 closed: false,
                 finished: false,
+                latency: Default::default(),
+                latency_by_host: HashMap::default(),
             }),
             this: this.clone(),
             transport: config.transport.clone(),
@@ -254,7 +270,14 @@ impl Driver {
     fn info(&self, url: &str, method: &str, lane: Lane) -> Rc<CallInfo> {
         let mut s = self.state.borrow_mut();
         s.seq += 1;
-        Rc::new(CallInfo { seq: s.seq, url: Rc::from(url), method: Rc::from(method), lane })
+        Rc::new(CallInfo {
+            seq: s.seq,
+            url: Rc::from(url),
+            method: Rc::from(method),
+            lane,
+            called_ms: now_ms(),
+            timing: Cell::new(None),
+        })
     }
 
     // ---- events in -------------------------------------------------------------------
@@ -501,7 +524,46 @@ impl Driver {
     }
 
     pub fn stats(&self) -> Stats {
-        self.state.borrow().machine.counters()
+        let s = self.state.borrow();
+        let empty = (Sketch::default(), Sketch::default());
+        let hosts = s
+            .machine
+            .host_limits()
+            .map(|(host, limit)| {
+                let (latency, queue_wait) = s.latency_by_host.get(host).unwrap_or(&empty);
+                HostStats {
+                    host: host.to_owned(),
+                    limit,
+                    latency: latency.summary(),
+                    queue_wait: queue_wait.summary(),
+                }
+            })
+            .collect();
+        Stats {
+            counters: s.machine.counters(),
+            latency: s.latency.0.summary(),
+            queue_wait: s.latency.1.summary(),
+            hosts,
+        }
+    }
+
+    /// A request was answered (or failed) through an op with `clock` (none: a cache hit, or
+    /// no op): its timing is kept for its `settled` event, and a request that reached the
+    /// network adds its latency and queue wait to the sketches.
+    fn answered(&self, info: &CallInfo, clock: Option<Stopwatch>) {
+        let Some(clock) = clock else { return };
+        let now = now_ms();
+        info.timing.set(Some(clock.timing(info.called_ms, now)));
+        let Some(first) = clock.first_ms() else { return };
+        let (total, queued) = (now - info.called_ms, (first - info.called_ms).max(0.0));
+        let mut s = self.state.borrow_mut();
+        let host: Rc<str> = Rc::from(host_of(&info.url));
+        let s = &mut *s;
+        let by_host = s.latency_by_host.entry(host).or_default();
+        for (latency, queue_wait) in [&mut s.latency, by_host] {
+            latency.add(total);
+            queue_wait.add(queued);
+        }
     }
 
     /// Resolves when nothing is queued or running.
@@ -622,6 +684,8 @@ impl Driver {
                         headers: Vec::new(),
                         error: None,
                         timed_out_in: 0,
+                        clock: Stopwatch::default(),
+                        revalidates: None,
                     },
                 );
             }
@@ -638,7 +702,7 @@ impl Driver {
                     }
                 }
             }
-            Command::ResolveBody { call, body, attempts, .. } => self.resolve_body(call, body, attempts),
+            Command::ResolveBody { call, body, source, attempts } => self.resolve_body(call, body, source, attempts),
             Command::ResolveResponse { call, op, attempts, .. } => self.resolve_response(call, op, attempts),
             Command::Reject { call, kind, status, attempts, op } => self.reject(call, kind, status, attempts, op),
             Command::RunTask { call } => self.run_task(call),
@@ -687,6 +751,10 @@ impl Driver {
             o.controller = Some(controller.clone());
             o.attempt = attempt;
             o.headers.clear();
+            o.clock.start(now_ms());
+            if let Some((_, body)) = validator {
+                o.revalidates = Some(body);
+            }
             let init = RequestInit::new();
             init.set_signal(Some(&controller.signal()));
             let request = match &o.template {
@@ -743,6 +811,12 @@ impl Driver {
         {
             let mut s = self.state.borrow_mut();
             if let Some(o) = s.ops.get_mut(&op) {
+                o.clock.stop(now_ms());
+                o.clock.bytes = pairs
+                    .iter()
+                    .find(|(n, _)| n == "content-length")
+                    .and_then(|(_, v)| v.trim().parse::<f64>().ok())
+                    .unwrap_or(f64::NAN);
                 o.response = Some(response);
                 o.claimed = false;
                 o.headers = pairs;
@@ -760,6 +834,7 @@ impl Driver {
             let mut s = self.state.borrow_mut();
             if let Some(o) = s.ops.get_mut(&op) {
                 o.error = Some(error);
+                o.clock.stop(now_ms());
             }
             s.machine.transport_failed(now_ms(), op, attempt);
         }
@@ -779,6 +854,7 @@ impl Driver {
                 .unwrap_or_else(|| js_error("fetchlane: every caller of a shared request aborted")),
         };
         let Some(o) = s.ops.get_mut(&op) else { return };
+        o.clock.stop(now_ms());
         if matches!(reason, AbortReason::Timeout | AbortReason::TotalTimeout) {
             o.error = Some(why.clone());
             o.timed_out_in = drains;
@@ -794,6 +870,8 @@ impl Driver {
         let (response, token, controller, url) = {
             let mut s = self.state.borrow_mut();
             let Some(o) = s.ops.get_mut(&op) else { return };
+            // Reading the body is network time too.
+            o.clock.resume(now_ms());
             let response = o.response.take().filter(|_| !o.claimed);
             (response, o.token, o.controller.clone(), o.url.clone())
         };
@@ -811,7 +889,10 @@ impl Driver {
                 match read {
                     Ok(mut b) => {
                         let len = b.len() as u64;
-                        if let Some(o) = s.ops.get(&op) {
+                        if let Some(o) = s.ops.get_mut(&op) {
+                            o.clock.stop(now_ms());
+                            o.clock.bytes = len as f64;
+                            b.clock = Some(o.clock);
                             if !o.headers.is_empty() {
                                 b.headers = o.headers.clone();
                             }
@@ -822,6 +903,7 @@ impl Driver {
                     Err(e) => {
                         if let Some(o) = s.ops.get_mut(&op) {
                             o.error = e.cause;
+                            o.clock.stop(now_ms());
                         }
                         s.machine.body_failed(now_ms(), op, attempt);
                     }
@@ -881,11 +963,19 @@ impl Driver {
         }
     }
 
-    fn resolve_body(&self, call: u32, body: u32, attempts: u32) {
+    fn resolve_body(&self, call: u32, body: u32, source: Source, attempts: u32) {
         let Some(rec) = self.take(call) else { return };
         let Waiting::Request { body_as, .. } = &rec.waiting else { return };
         let body_as = *body_as;
         let buffered = self.state.borrow().bodies.get(&body).cloned();
+        // Network and dedupe answers carry the clock of the op that read them; a 304 the
+        // clock of the op that revalidated; a cache hit none.
+        let clock = match source {
+            Source::Network | Source::Dedupe => buffered.as_ref().and_then(|b| b.clock),
+            Source::Revalidated => self.state.borrow().ops.values().find(|o| o.revalidates == Some(body)).map(|o| o.clock),
+            Source::Memory | Source::Persistent => None,
+        };
+        self.answered(&rec.info, clock);
         let result = match buffered {
             Some(b) => b.decode(body_as, &rec.info.url).map_err(|e| self.decode_failure(&rec, e, attempts)),
             None => Err(Error::new(ErrorKind::Network, &rec.info.url)
@@ -902,12 +992,15 @@ impl Driver {
     }
 
     fn resolve_response(&self, call: u32, op: u32, attempts: u32) {
-        let response = {
+        let (response, mut clock) = {
             let mut s = self.state.borrow_mut();
-            s.ops.get_mut(&op).and_then(|o| {
-                o.claimed = true;
-                o.response.clone()
-            })
+            match s.ops.get_mut(&op) {
+                Some(o) => {
+                    o.claimed = true;
+                    (o.response.clone(), Some(o.clock))
+                }
+                None => (None, None),
+            }
         };
         let Some(rec) = self.take(call) else {
             if let Some(r) = response {
@@ -930,6 +1023,8 @@ impl Driver {
             return;
         };
         if body_as == BodyAs::Response {
+            // The caller reads the body: the network time ends at the head.
+            self.answered(&rec.info, clock);
             if let Waiting::Request { sink, .. } = rec.waiting {
                 self.settle(sink, Ok(response.into()));
             }
@@ -937,9 +1032,18 @@ impl Driver {
         }
         let d = self.rc();
         self.state.borrow_mut().decoding += 1;
+        if let Some(c) = clock.as_mut() {
+            // The op closes before the read ends: its clock runs on here.
+            c.resume(now_ms());
+        }
         spawn_local(async move {
             let url = rec.info.url.clone();
+            let info = rec.info.clone();
             let result = decode(response, body_as, &url).await.map_err(|e| d.decode_failure(&rec, e, attempts));
+            if let Some(c) = clock.as_mut() {
+                c.stop(now_ms());
+            }
+            d.answered(&rec.info, clock);
             let ok = result.is_ok();
             if let Waiting::Request { sink, .. } = rec.waiting {
                 d.settle(sink, result);
@@ -947,6 +1051,8 @@ impl Driver {
             {
                 let mut s = d.state.borrow_mut();
                 s.decoding -= 1;
+                // Its `settled` event names it (the call left `calls` when it was answered).
+                s.recent.insert(call, info);
                 s.machine.decoded(now_ms(), call, ok);
             }
             d.drain();
@@ -956,6 +1062,8 @@ impl Driver {
     fn reject(&self, call: u32, kind: ErrorKind, status: u16, attempts: u32, op: u32) {
         let Some(rec) = self.take(call) else { return };
         let mut e = error_of(kind, &rec.info.url, status, attempts);
+        let clock = self.state.borrow().ops.get(&op).map(|o| o.clock);
+        self.answered(&rec.info, clock);
         {
             let mut s = self.state.borrow_mut();
             let drains = s.drains;
@@ -1059,6 +1167,7 @@ impl Driver {
             error: e.error,
             source,
             duration_ms: e.duration_ms,
+            timing: (kind == EventType::Settled).then(|| info.as_ref().and_then(|i| i.timing.get()).unwrap_or_default()),
             cause,
             ..Event::of(kind, 0.0)
         });

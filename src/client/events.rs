@@ -8,6 +8,7 @@ use core::cell::{Cell, RefCell};
 
 use crate::core::error::ErrorKind;
 use crate::core::lane::Lane;
+use crate::core::timing::Timing;
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +98,10 @@ pub struct Event {
     pub source: Option<&'static str>,
     /// `settled`: ms from `queued` to settled.
     pub duration_ms: Option<f64>,
+    /// `settled`: where its time went (`timing` in JS, whose `totalMs`, `attempts` and
+    /// `source` are [`Event::duration_ms`], [`Event::attempt`] and [`Event::source`] here).
+    /// Every part is `None` for a cache hit.
+    pub timing: Option<Timing>,
     /// `cache-error`: what the store threw.
     pub cause: Option<wasm_bindgen::JsValue>,
     /// `limit`: the host (`host:port`) whose limit changed.
@@ -123,6 +128,7 @@ impl Event {
             error: None,
             source: None,
             duration_ms: None,
+            timing: None,
             cause: None,
             host: None,
             limit: None,

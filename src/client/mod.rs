@@ -39,7 +39,7 @@ pub use group::{GroupOptions, Progress};
 pub use loader::{BatchUrl, ItemKey, Loader, LoaderConfig};
 pub use options::{BodyAs, RequestOptions};
 pub use paginate::{NextPage, PaginateOptions, Pages};
-pub use stats::Stats;
+pub use stats::{HostStats, Percentiles, Stats};
 
 use crate::core::hash::HashSet;
 use crate::core::lane::Lane;

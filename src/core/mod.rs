@@ -18,6 +18,9 @@
 //! - [`retry_policy`]: which failures are retried, and how long to wait before the next attempt.
 //! - [`scheduler`]: the scheduler as a pure state machine: permits, lanes, host limits, time
 //!   gates.
+//! - [`sketch`]: latency percentiles from bounded memory (log-linear buckets, 1.6 % error).
+//! - [`timing`]: where a request's time went (queue, retry wait, network), from the driver's
+//!   clock readings.
 //! - `hash`, `text` (crate-private): FNV-keyed hash maps; panic-free substring helpers.
 
 pub mod adaptive;
@@ -34,5 +37,7 @@ pub mod rate_window;
 pub mod retry_after;
 pub mod retry_policy;
 pub mod scheduler;
+pub mod sketch;
 pub mod str_map;
 pub(crate) mod text;
+pub mod timing;
