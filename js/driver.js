@@ -437,7 +437,7 @@ export function createDriver(config) {
         if (op === undefined) return;
         // A body the driver still reads ends its network measure itself.
         if (track !== null && op.since !== op.since) networkMeasure(op);
-        if (op.body?.via === op) op.body.via = undefined;
+        if (op.viaBody?.via === op) op.viaBody.via = undefined;
         release(op);
         ops.delete(a);
         return;
@@ -508,7 +508,7 @@ export function createDriver(config) {
       // A 304 answers its callers with this stored body, through this op.
       const body = bodies.get(bodyId);
       if (body !== undefined) body.via = op;
-      op.body = body;
+      op.viaBody = body;
     }
     op.controller = controller;
     op.attempt = attempt;
@@ -571,8 +571,8 @@ export function createDriver(config) {
     op.response = value;
     op.claimed = false;
     stop(op);
-    op.status = value.status;
-    op.bytes = +(value.headers.get('content-length') ?? NaN);
+    op.lastStatus = value.status;
+    op.bodyBytes = +(value.headers.get('content-length') ?? NaN);
     op.st = value.headers.get('server-timing');
     let lines;
     if (op.full) {
@@ -655,9 +655,9 @@ export function createDriver(config) {
         const body = new Body(bytes, r.status, r.statusText, op.pairs ?? pairsOf(r.headers));
         bodies.set(bodyId, body);
         stop(op);
-        op.bytes = bytes.byteLength;
+        op.bodyBytes = bytes.byteLength;
         body.via = op;
-        op.body = body;
+        op.viaBody = body;
         wasm.fl_body(h, now(), id, attempt, bytes.byteLength);
         fed();
       },
@@ -747,7 +747,7 @@ export function createDriver(config) {
       ? rec.as === AS_JSON ? response.json() : response.text()
       : response.arrayBuffer().then((buf) => {
           if (live) wasm.fl_count_bytes(h, buf.byteLength);
-          o.bytes = buf.byteLength;
+          o.bodyBytes = buf.byteLength;
           const text = decodeUtf8(buf);
           return rec.as === AS_JSON ? JSON.parse(text) : text;
         });
@@ -960,7 +960,7 @@ export function createDriver(config) {
   function sample(rec) {
     const op = /** @type {Op} */ (rec.via);
     if (op.first !== op.first) return;
-    for (const key of [null, rec.host]) {
+    for (const key of [null, rec.hostKey]) {
       let pair = sketches.get(key);
       if (pair === undefined) sketches.set(key, (pair = [[], []]));
       add(pair[0], now() - rec.t0);
@@ -986,7 +986,7 @@ export function createDriver(config) {
     if (op.shown === op.attempt || op.sentAt !== op.sentAt) return;
     op.shown = op.attempt;
     const props = [['url', op.url], ['attempt', String(op.attempt)]];
-    if (op.status !== 0) props.push(['status', String(op.status)]);
+    if (op.lastStatus !== 0) props.push(['status', String(op.lastStatus)]);
     measure('fetchlane:network', op.sentAt, op.ended === op.ended ? op.ended : now(), track, props);
   }
 
@@ -1020,7 +1020,7 @@ export function createDriver(config) {
             return (entry ??= resourceTiming(op.url, op.sentAt));
           },
         };
-        if (op.bytes === op.bytes) timing.bytes = op.bytes;
+        if (op.bodyBytes === op.bodyBytes) timing.bytes = op.bodyBytes;
         if (op.st !== null) timing.serverTiming = serverTiming(op.st);
       }
     }
@@ -1217,7 +1217,7 @@ export function createDriver(config) {
      */
     submit(rec, host, lane, strategy, ttlMs, timeoutMs, totalTimeoutMs, dedupe, flags, group, key, headers) {
       writeStrings(rec.method, rec.url, host, key, headers);
-      rec.host = host;
+      rec.hostKey = host;
       const id = wasm.fl_submit(
         h, (rec.t0 = now()), lane, strategy, ttlMs, timeoutMs, totalTimeoutMs, dedupe, flags, group,
         lengths[0], lengths[1], lengths[2], lengths[3], lengths[4],

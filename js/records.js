@@ -115,7 +115,7 @@ export class Call {
     /** When a request was handed to the machine (`performance.now()`): its queue wait starts. */
     this.t0 = 0;
     /** A request's `host:port`, for the per-host latency sketches. */
-    this.host = '';
+    this.hostKey = '';
     /** @type {[traceId: string, flags: string] | null} Its trace, where `traceparent` goes out. */
     this.trace = null;
     /** @type {Op | undefined} The op whose network time answered it (none: a cache hit). */
@@ -168,15 +168,15 @@ export class Op {
     this.net = 0;
     this.wait = 0;
     /** Response body bytes: what was read, else `Content-Length` (NaN: unknown). */
-    this.bytes = NaN;
+    this.bodyBytes = NaN;
     /** The last response's status (0: none). */
-    this.status = 0;
+    this.lastStatus = 0;
     /** @type {string | null} The last response's `Server-Timing` header. */
     this.st = null;
     /** The attempt whose `fetchlane:network` measure was made. */
     this.shown = 0;
     /** @type {Body | undefined} The body whose `via` it is (read by it, or revalidated by it). */
-    this.body = undefined;
+    this.viaBody = undefined;
   }
 }
 
