@@ -14,8 +14,9 @@ import * as cache from './scenarios/cache.js';
 import * as memory from './scenarios/memory.js';
 import * as adaptive from './scenarios/adaptive.js';
 import * as lighter from './scenarios/lighter.js';
+import * as timing from './scenarios/timing.js';
 
-export const scenarios = [overhead, fanout, dashboard, dedup, batching, ratelimit, cache, memory, adaptive, lighter];
+export const scenarios = [overhead, fanout, dashboard, dedup, batching, ratelimit, cache, memory, adaptive, lighter, timing];
 
 /** Measured resolution of performance.now() (coarser when the page is not cross-origin isolated). */
 function timerResolutionMs() {
