@@ -141,3 +141,19 @@ test('stats: bytes counts answers without Content-Length, read by json() or thro
   const text = await cached.text(url('/chunked', run, { items: 50 }));
   assertEqual(cached.stats().bytes, new TextEncoder().encode(text).length, 'a body read for the cache');
 });
+
+test('events: a request aborted in flight reports one attempt, with dedupe on or off', async () => {
+  const run = runId('abort-attempts');
+  for (const dedupe of [true, false]) {
+    const c = await client({ dedupe });
+    const settled = [];
+    c.on('settled', (e) => settled.push(e));
+    const controller = new AbortController();
+    const pending = c.fetch(url('/hang', run, { dedupe }), { signal: controller.signal });
+    await sleep(50);
+    controller.abort();
+    const error = await assertRejects(pending);
+    assertEqual([error.kind, error.attempts], ['abort', 1], `the error, dedupe ${dedupe}`);
+    assertEqual([settled[0].error, settled[0].attempt], ['abort', 1], `the settled event, dedupe ${dedupe}`);
+  }
+});
