@@ -9,7 +9,10 @@ import { root } from './server.mjs';
 export function wasmOpt(input, output, extra = []) {
   execFileSync(join(root, 'node_modules/.bin/wasm-opt'), [
     // Merging near-identical functions (generic copies) before -Oz, and -Oz until it stops
-    // shrinking, take 0.3 KiB off the gzipped download.
+    // shrinking, take 0.3 KiB off the gzipped download. -O3 first (its inlining exposes more to
+    // fold), then --flatten and --rereloop (control flow rebuilt from scratch, often with fewer
+    // blocks and branches), then -Oz and a second merge: 0.2 KiB more.
+    '--merge-similar-functions', '-O3', '--flatten', '--rereloop', '-Oz',
     '--merge-similar-functions', '-Oz', '--converge', ...extra, '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
     '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue',
     input, '-o', output,
