@@ -254,7 +254,10 @@ pub extern "C" fn fl_retry(
     let p = RetryPolicy {
         limit: if limit >= 0.0 { limit as u32 } else { 0 },
         methods: methods.split(',').filter(|m| !m.is_empty()).map(String::from).collect(),
-        status_codes: statuses.split(',').filter_map(|s| s.parse::<u16>().ok()).collect(),
+        status_codes: statuses
+            .split(',')
+            .filter_map(|s| u16::try_from(crate::core::text::parse_u64(s)?).ok())
+            .collect(),
         backoff: crate::core::backoff::Backoff {
             base_ms: backoff_ms,
             factor,

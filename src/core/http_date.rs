@@ -50,7 +50,7 @@ fn digits(s: &str, min: usize, max: usize) -> Option<u32> {
     if s.len() < min || s.len() > max || !all_digits(s) {
         return None;
     }
-    s.parse().ok()
+    crate::core::text::parse_u64(s).map(|n| n as u32)
 }
 
 const WEEKDAYS: [(&str, &str); 7] = [
