@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run build: the publishable package in pkg/.
 // cargo (release, wasm32, the `npm` surface of src/npm.rs, no wasm-bindgen) -> wasm-opt -Oz
-// -> panic-only text blanked (scripts/strip-panic-text.mjs)
+// -> panic locations and panic-only text blanked (scripts/strip-panic-locations.mjs,
+// scripts/strip-panic-text.mjs)
 // -> the JS driver (js/) bundled and minified by esbuild (then terser) into one entry, and the small Node
 // entry (js/node.js) beside it -> types,
 // package.json (version from Cargo.toml) and README.
@@ -11,6 +12,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { minifyModule } from './minify.mjs';
+import { stripPanicLocations } from './strip-panic-locations.mjs';
 import { stripPanicText } from './strip-panic-text.mjs';
 import { wasmOpt } from './wasm-opt.mjs';
 
@@ -34,6 +36,8 @@ if (!jsOnly) {
   wasmOpt(join(root, 'target/wasm32-unknown-unknown/release/fetchlane.wasm'), wasm, [
     '--strip-debug', '--strip-producers', '--strip-target-features',
   ]);
+  // Locations first: they are found by the file names that stripPanicText blanks.
+  if (stripPanicLocations(wasm) === 0) throw new Error('build: no panic locations found to blank');
   stripPanicText(wasm);
 }
 

@@ -253,8 +253,10 @@ pub extern "C" fn fl_retry(
     // Every field comes from the driver (js/options.js fills the defaults).
     let p = RetryPolicy {
         limit: if limit >= 0.0 { limit as u32 } else { 0 },
-        methods: methods.split(',').filter(|m| !m.is_empty()).map(String::from).collect(),
-        status_codes: statuses.split(',').filter_map(|s| s.parse::<u16>().ok()).collect(),
+        methods: crate::core::text::split(methods, b',').filter(|m| !m.is_empty()).map(String::from).collect(),
+        status_codes: crate::core::text::split(statuses, b',')
+            .filter_map(|s| u16::try_from(crate::core::text::parse_u64(s)?).ok())
+            .collect(),
         backoff: crate::core::backoff::Backoff {
             base_ms: backoff_ms,
             factor,

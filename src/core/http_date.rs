@@ -23,7 +23,7 @@ pub fn parse_http_date(value: &str) -> Option<f64> {
             return None;
         }
         let second = tokens.next()?;
-        if second.contains('-') {
+        if crate::core::text::find(second, "-").is_some() {
             parse_rfc850_rest(second, &mut tokens)?
         } else {
             parse_imf_rest(second, &mut tokens)?
@@ -50,7 +50,7 @@ fn digits(s: &str, min: usize, max: usize) -> Option<u32> {
     if s.len() < min || s.len() > max || !all_digits(s) {
         return None;
     }
-    s.parse().ok()
+    crate::core::text::parse_u64(s).map(|n| n as u32)
 }
 
 const WEEKDAYS: [(&str, &str); 7] = [
@@ -98,7 +98,7 @@ struct DateParts {
 
 /// `HH:MM:SS`, two digits each.
 fn parse_time(s: &str) -> Option<(u32, u32, u32)> {
-    let mut it = s.split(':');
+    let mut it = crate::core::text::split(s, b':');
     let h = digits(it.next()?, 2, 2)?;
     let m = digits(it.next()?, 2, 2)?;
     let sec = digits(it.next()?, 2, 2)?;
@@ -138,7 +138,7 @@ fn parse_rfc850_rest<'a>(
     date: &str,
     rest: &mut impl Iterator<Item = &'a str>,
 ) -> Option<DateParts> {
-    let mut it = date.split('-');
+    let mut it = crate::core::text::split(date, b'-');
     let day = digits(it.next()?, 1, 2)?;
     let month = month(it.next()?)?;
     let year_str = it.next()?;

@@ -50,7 +50,7 @@ fn until(at_ms: f64, now_ms: f64) -> f64 {
 /// `digits ["." digits]`, nothing else: rejects signs, exponents, `inf`, `NaN` and trailing
 /// junk, all of which `str::parse::<f64>` would accept or half-accept.
 fn parse_delta_seconds(s: &str) -> Option<f64> {
-    let (int, frac) = match s.split_once('.') {
+    let (int, frac) = match crate::core::text::split_once(s, ".") {
         Some((int, frac)) => (int, Some(frac)),
         None => (s, None),
     };

@@ -47,6 +47,54 @@ pub fn split_once<'a>(s: &'a str, separator: &str) -> Option<(&'a str, &'a str)>
     Some((part(s, 0, i), part(s, i + separator.len(), s.len())))
 }
 
+/// The pieces of `s` between each ASCII `separator`, as `str::split` with a `char` gives them,
+/// by a plain byte scan (a `char` pattern links core's searcher, `memchr` and UTF-8 encoding).
+pub fn split(s: &str, separator: u8) -> Split<'_> {
+    Split {
+        rest: Some(s),
+        separator,
+    }
+}
+
+/// The iterator of [`split`].
+pub struct Split<'a> {
+    rest: Option<&'a str>,
+    separator: u8,
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.bytes().position(|b| b == self.separator) {
+            Some(i) => {
+                self.rest = Some(part(rest, i + 1, rest.len()));
+                Some(part(rest, 0, i))
+            }
+            None => self.rest.take(),
+        }
+    }
+}
+
+/// `s` as a decimal `u64`, as `str::parse::<u64>` reads it (an optional `+`, then one or more
+/// ASCII digits; `None` past `u64::MAX`). One loop for every integer the wasm parses, instead
+/// of core's parser instantiated for each integer type.
+pub fn parse_u64(s: &str) -> Option<u64> {
+    let digits = s.strip_prefix("+").unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(n)
+}
+
 /// `s[start..end]`, for offsets found by scanning for ASCII or for a whole needle, which are
 /// always char boundaries; a range that is not gives `""` instead of a panic.
 pub fn part(s: &str, start: usize, end: usize) -> &str {
@@ -75,6 +123,29 @@ mod tests {
         for (s, from, to) in cases {
             let expected = if from.is_empty() { s.to_owned() } else { s.replace(from, to) };
             assert_eq!(replace(s, from, to), expected, "replace({s:?}, {from:?}, {to:?})");
+        }
+    }
+
+    #[test]
+    fn split_agrees_with_std() {
+        let cases = ["", ",", "a", "a,b", ",a,,b,", "é,ü", "a\nb\n"];
+        for h in cases {
+            for sep in [b',', b'\n'] {
+                let ours: Vec<&str> = split(h, sep).collect();
+                let std: Vec<&str> = h.split(char::from(sep)).collect();
+                assert_eq!(ours, std, "split({h:?}, {sep})");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_u64_agrees_with_std() {
+        let cases = [
+            "", "+", "-", "0", "+0", "-0", "007", "42", "+42", "-42", " 1", "1 ", "1a", "١",
+            "18446744073709551615", "18446744073709551616", "99999999999999999999999", "++1",
+        ];
+        for s in cases {
+            assert_eq!(parse_u64(s), s.parse::<u64>().ok(), "parse_u64({s:?})");
         }
     }
 

@@ -376,7 +376,7 @@ impl Machine {
         }
         self.adapt_ended(now, op, status == 429 || status == 503);
         if (200..300).contains(&status) || status == 304 {
-            match headers::find(block, "content-length").and_then(|v| v.parse::<u64>().ok()) {
+            match headers::find(block, "content-length").and_then(crate::core::text::parse_u64) {
                 Some(n) => self.counters.bytes += n,
                 // Chunked: the bytes count once they are read (`body`, or the driver's own read).
                 None => {

@@ -3,7 +3,7 @@
 
 use crate::prelude::*;
 
-use crate::core::text::split_once;
+use crate::core::text::{split, split_once};
 
 /// Header pairs with lower-case names.
 pub type HeaderList = Vec<(String, String)>;
@@ -11,7 +11,7 @@ pub type HeaderList = Vec<(String, String)>;
 /// Parses a header block; lines without a colon are skipped.
 pub fn parse(block: &str) -> HeaderList {
     let mut out = Vec::new();
-    for line in block.split('\n') {
+    for line in split(block, b'\n') {
         if let Some((name, value)) = split_once(line, ":") {
             out.push((name.trim().to_ascii_lowercase(), String::from(value.trim())));
         }
@@ -21,7 +21,7 @@ pub fn parse(block: &str) -> HeaderList {
 
 /// The first value of `name` (lower case) in a block, without parsing the rest.
 pub fn find<'a>(block: &'a str, name: &str) -> Option<&'a str> {
-    block.split('\n').find_map(|line| {
+    split(block, b'\n').find_map(|line| {
         let (n, v) = split_once(line, ":")?;
         if n.trim().eq_ignore_ascii_case(name) {
             Some(v.trim())

@@ -53,7 +53,7 @@ impl CacheControl {
         while !rest.is_empty() {
             let (item, tail) = split_item(rest);
             rest = tail;
-            match item.split_once('=') {
+            match crate::core::text::split_once(item, "=") {
                 Some((name, arg)) => self.add(name.trim(), Some(arg.trim())),
                 None => self.add(item.trim(), None),
             }

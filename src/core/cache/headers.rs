@@ -17,7 +17,7 @@ pub(super) fn delta_seconds(s: &str) -> Option<f64> {
     } else if significant.is_empty() {
         0
     } else {
-        significant.parse::<u64>().ok()?.min(MAX_DELTA_SECONDS)
+        crate::core::text::parse_u64(significant)?.min(MAX_DELTA_SECONDS)
     };
     Some(n as f64)
 }
