@@ -985,7 +985,7 @@ export function createDriver(config) {
   function networkMeasure(op) {
     if (op.shown === op.attempt || op.sentAt !== op.sentAt) return;
     op.shown = op.attempt;
-    const props = [['url', op.url], ['attempt', String(op.attempt)]];
+    const props = [['url', op.url], ['lane', op.opener?.lane ?? 'normal'], ['attempt', String(op.attempt)]];
     if (op.lastStatus !== 0) props.push(['status', String(op.lastStatus)]);
     measure('fetchlane:network', op.sentAt, op.ended === op.ended ? op.ended : now(), track, props);
   }

@@ -46,6 +46,7 @@ test('timing: a request held 200 ms by the limiter has a queue measure of 200 ±
   assertEqual(network[0].startTime, queue.startTime + queue.duration, 'network starts where the queue ends');
   assertEqual(prop(network[0], 'status'), '200');
   assertEqual(prop(network[0], 'attempt'), '1');
+  assertEqual(prop(network[0], 'lane'), 'normal');
 });
 
 test('timing: a retried request has a retry-wait measure between its two network measures, on the track it names', async () => {
