@@ -1,10 +1,13 @@
-//! Middleware for API routes: records arrivals and in-flight counts, applies `latency=`, and injects
-//! the demo faults configured through `/__config` on `/api/*` routes.
+//! Middleware for API routes: records arrivals and in-flight counts, applies `latency=`, applies
+//! the run's `/__faults` rules (see `crate::faults`), and injects the demo faults configured
+//! through `/__config` on `/api/*` routes.
 
+use crate::conn::ConnHandle;
+use crate::faults::{Applied, Mode};
 use crate::params::Params;
 use crate::state::{lock, AppState};
 use crate::stats::{Arrival, Ticket, RECORDED_HEADERS};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -60,20 +63,25 @@ pub async fn account(State(state): State<AppState>, req: Request, next: Next) ->
         .collect();
     // Stamped under the stats lock, so that the arrivals list is in time order even when
     // requests arrive together.
+    // The run's fault rules are consulted under the same lock, so that a `count` is used up in
+    // arrival order.
     let arrived_ms = state.now_ms();
-    let ticket = {
+    let (ticket, fault) = {
         let mut stats = lock(&state.stats);
+        let now = state.now_ms();
+        let fault = lock(&state.faults).take(&run, &path, now);
         let arrival = Arrival {
             path: path.clone(),
             method: req.method().to_string(),
-            t: state.now_ms(),
+            t: now,
             query: params.raw.clone(),
             host,
             headers,
             status: None,
             aborted: false,
+            fault: fault.map(|f| f.mode.label()),
         };
-        stats.arrive(&run, arrival)
+        (stats.arrive(&run, arrival), fault)
     };
     let hit_count = ticket.hit_count;
     let guard = InFlight {
@@ -97,19 +105,37 @@ pub async fn account(State(state): State<AppState>, req: Request, next: Next) ->
         tokio::time::sleep(Duration::from_secs_f64(delay.min(MAX_LATENCY_MS) / 1000.0)).await;
     }
 
-    let mut resp = match demo {
-        Some(cfg) if cfg.error_rate > 0.0 && state.random() < cfg.error_rate => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"error": "injected failure"})),
-        )
-            .into_response(),
-        Some(cfg) if cfg.rate_limit_rate > 0.0 && state.random() < cfg.rate_limit_rate => (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, cfg.retry_after_sec.to_string())],
-            Json(json!({"error": "rate limited"})),
-        )
-            .into_response(),
-        _ => next.run(req).await,
+    let mut resp = match fault {
+        Some(Applied {
+            mode: Mode::Status(code),
+            retry_after_sec,
+        }) => fault_response(code, retry_after_sec),
+        Some(Applied {
+            mode: Mode::Drop | Mode::Down,
+            ..
+        }) => return drop_connection(&req, guard),
+        Some(Applied {
+            mode: Mode::DropAfter,
+            ..
+        }) => {
+            let kill = connection(&req);
+            let _ = next.run(req).await;
+            return drop_with(kill, guard);
+        }
+        None => match demo {
+            Some(cfg) if cfg.error_rate > 0.0 && state.random() < cfg.error_rate => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"error": "injected failure"})),
+            )
+                .into_response(),
+            Some(cfg) if cfg.rate_limit_rate > 0.0 && state.random() < cfg.rate_limit_rate => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, cfg.retry_after_sec.to_string())],
+                Json(json!({"error": "rate limited"})),
+            )
+                .into_response(),
+            _ => next.run(req).await,
+        },
     };
     resp.headers_mut()
         .insert("x-request-count", HeaderValue::from(hit_count));
@@ -123,4 +149,47 @@ pub async fn account(State(state): State<AppState>, req: Request, next: Next) ->
     }
     guard.finish(resp.status().as_u16());
     resp
+}
+
+/// The answer of a `/__faults` status rule.
+fn fault_response(code: u16, retry_after_sec: Option<u64>) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let mut resp = (
+        status,
+        Json(json!({"error": "injected fault", "fault": code.to_string()})),
+    )
+        .into_response();
+    if let Some(secs) = retry_after_sec {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
+
+/// The kill switch of the request's connection (absent only when not served by `main`).
+pub fn connection(req: &Request) -> Option<ConnHandle> {
+    req.extensions()
+        .get::<ConnectInfo<ConnHandle>>()
+        .map(|ConnectInfo(k)| k.clone())
+}
+
+fn drop_connection(req: &Request, guard: InFlight) -> Response {
+    drop_with(connection(req), guard)
+}
+
+/// Reset the connection instead of answering; the arrival is recorded as aborted, no status.
+fn drop_with(kill: Option<ConnHandle>, guard: InFlight) -> Response {
+    let body = json!({"error": "this connection should have been dropped"});
+    match kill {
+        Some(k) => {
+            k.kill();
+            drop(guard);
+            // Never sent: the first write on a killed connection fails.
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+        }
+        None => {
+            guard.finish(500);
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+        }
+    }
 }

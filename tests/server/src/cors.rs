@@ -1,5 +1,10 @@
 //! Outermost middleware: answers CORS preflights (uncounted) and adds CORS + `X-Served-At` headers
 //! to every response.
+//!
+//! Preflights echo `Access-Control-Request-Headers` back as allowed, so any request header
+//! (`Content-Type: application/json`, `Idempotency-Key`, `Content-Encoding`, …) passes. While
+//! the run has a `down` fault (`/__faults`), its preflights are counted and then the connection
+//! is reset instead of answering.
 
 use crate::state::AppState;
 use axum::extract::{Request, State};
@@ -19,6 +24,12 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
         if req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
             let run = crate::params::Params::parse(req.uri().query()).run();
             crate::state::lock(&state.stats).preflight(&run);
+            let down = crate::state::lock(&state.faults).down(&run, state.now_ms());
+            if let Some(kill) = down.then(|| crate::accounting::connection(&req)).flatten() {
+                kill.kill();
+                // Never sent: the first write on a killed connection fails.
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
         }
         preflight(req.headers())
     } else {

@@ -4,9 +4,11 @@
 
 mod accounting;
 mod args;
+mod conn;
 mod cors;
 mod data;
 mod decode;
+mod faults;
 mod fields;
 mod params;
 mod routes;
@@ -14,7 +16,6 @@ mod state;
 mod static_files;
 mod stats;
 
-use axum::serve::ListenerExt;
 use std::io::{Read, Write};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -79,16 +80,21 @@ async fn run(args: args::Args) -> i32 {
     println!("fetchlane-test-server listening on http://{shown_host}:{port}");
     let _ = std::io::stdout().flush();
 
-    let app = routes::router(state::AppState::new(args.statics));
+    let state = state::AppState::new(args.statics);
+    let app = routes::router(state.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let servers: Vec<_> = listeners
         .into_iter()
         .map(|listener| {
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
+            // TCP_NODELAY on; connections the `drop` faults can reset (see `conn`).
+            let listener = conn::KillableListener {
+                listener,
+                registry: state.conns.clone(),
+            };
             let mut stop = stop_rx.clone();
-            let app = app.clone();
+            let app = app
+                .clone()
+                .into_make_service_with_connect_info::<conn::ConnHandle>();
             tokio::spawn(async move {
                 let shutdown = async move {
                     let _ = stop.wait_for(|s| *s).await;

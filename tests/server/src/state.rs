@@ -1,5 +1,7 @@
-//! Shared server state: clock, request stats, per-key endpoint state, demo fault config and PRNG.
+//! Shared server state: clock, request stats, per-key endpoint state, demo fault config, the
+//! per-run fault schedule (`crate::faults`) and PRNG.
 
+use crate::faults::Faults;
 use crate::stats::Stats;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -80,6 +82,11 @@ pub struct Inner {
     pub stats: Mutex<Stats>,
     pub keys: Mutex<KeyState>,
     pub config: Mutex<FaultConfig>,
+    /// Per-run fault rules (`/__faults`). Taken inside the stats lock by the accounting
+    /// middleware, never the other way round.
+    pub faults: Mutex<Faults>,
+    /// Open connections, for closing them when a drop rule is added (`crate::conn`).
+    pub conns: crate::conn::Registry,
     pub prng: Mutex<Prng>,
     pub statics: Vec<(String, std::path::PathBuf)>,
 }
@@ -107,6 +114,8 @@ impl AppState {
             stats: Mutex::new(Stats::default()),
             keys: Mutex::new(KeyState::default()),
             config: Mutex::new(FaultConfig::default()),
+            faults: Mutex::new(Faults::default()),
+            conns: crate::conn::Registry::default(),
             prng: Mutex::new(Prng::new(Prng::DEFAULT_SEED)),
             statics,
         }))
@@ -121,17 +130,21 @@ impl AppState {
         lock(&self.prng).next_f64()
     }
 
-    /// Clear one run's stats and endpoint state.
+    /// Clear one run's stats, endpoint state and fault rules.
     pub fn reset_run(&self, run: &str) {
         lock(&self.stats).clear_run(run);
         lock(&self.keys).clear_run(run);
+        let now = self.now_ms();
+        lock(&self.faults).clear_run(run, now);
     }
 
-    /// Clear everything, including the fault config and the PRNG seed.
+    /// Clear everything, including the fault config, every run's fault rules and the PRNG seed.
     pub fn reset_all(&self) {
         lock(&self.stats).clear_all();
         *lock(&self.keys) = KeyState::default();
         *lock(&self.config) = FaultConfig::default();
+        let now = self.now_ms();
+        lock(&self.faults).clear_all(now);
         *lock(&self.prng) = Prng::new(Prng::DEFAULT_SEED);
     }
 }

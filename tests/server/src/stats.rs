@@ -1,6 +1,7 @@
 //! Per-run request accounting: hits, arrivals, in-flight counts and their peaks (overall and per Host),
-//! requests whose client went away before the answer (`aborted`), and the `/api/capacity`
-//! in-flight counter with its peak.
+//! requests whose client went away before the answer (`aborted`), the `/api/capacity`
+//! in-flight counter with its peak, and the deliveries of the outbox collector
+//! (`collected`, see `crate::routes::outbox`).
 
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -26,8 +27,79 @@ pub struct Arrival {
     pub headers: Vec<(String, String)>,
     /// Status it was answered with; `None` while in flight or if the client went away.
     pub status: Option<u16>,
-    /// The client went away before the answer was sent (an aborted fetch closes its connection).
+    /// The client went away before the answer was sent (an aborted fetch closes its connection),
+    /// or a `drop` fault reset the connection.
     pub aborted: bool,
+    /// The `/__faults` mode applied to it (`"503"`, `"drop"`, …), if any.
+    pub fault: Option<String>,
+}
+
+/// One request to the outbox collector (`/collect/{name}`).
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub t: f64,
+    pub method: String,
+    /// The body was a JSON array: each element is one delivered item.
+    pub batch: bool,
+    /// One per delivered item, in order; `None` for an item without a key.
+    pub keys: Vec<Option<String>>,
+    /// The request's `Idempotency-Key` header.
+    pub idempotency_key: Option<String>,
+    /// Body size after decompression.
+    pub bytes: usize,
+    /// Body size on the wire.
+    pub bytes_received: usize,
+    pub content_encoding: Option<String>,
+    pub content_type: Option<String>,
+    /// The body (JSON when it parses, else text), when small enough to keep.
+    pub body: Option<Value>,
+}
+
+/// Everything one collector name received in one run.
+#[derive(Default)]
+struct Collected {
+    requests: Vec<Delivery>,
+}
+
+impl Collected {
+    fn keys(&self) -> impl Iterator<Item = &Option<String>> {
+        self.requests.iter().flat_map(|d| d.keys.iter())
+    }
+
+    fn to_json(&self) -> Value {
+        let keys: Vec<&Option<String>> = self.keys().collect();
+        // First-seen order (serde_json keeps insertion order here).
+        let mut counts = Map::new();
+        for k in keys.iter().copied().flatten() {
+            let n = counts.get(k).and_then(Value::as_u64).unwrap_or(0);
+            counts.insert(k.clone(), json!(n + 1));
+        }
+        let duplicates: Vec<&String> = counts
+            .iter()
+            .filter(|(_, n)| n.as_u64() > Some(1))
+            .map(|(k, _)| k)
+            .collect();
+        let requests: Vec<Value> = self
+            .requests
+            .iter()
+            .map(|d| {
+                json!({
+                    "t": d.t, "method": d.method, "batch": d.batch, "items": d.keys.len(),
+                    "keys": d.keys, "idempotencyKey": d.idempotency_key, "bytes": d.bytes,
+                    "bytesReceived": d.bytes_received, "contentEncoding": d.content_encoding,
+                    "contentType": d.content_type, "body": d.body,
+                })
+            })
+            .collect();
+        json!({
+            "keys": keys,
+            "counts": counts,
+            "duplicates": duplicates,
+            "missing": keys.iter().filter(|k| k.is_none()).count(),
+            "items": keys.len(),
+            "requests": requests,
+        })
+    }
 }
 
 #[derive(Default)]
@@ -47,6 +119,8 @@ struct RunStats {
     capacity_peak: u64,
     /// CORS preflights (`OPTIONS` with `Access-Control-Request-Method`) for this run's URLs.
     preflights: u64,
+    /// Outbox collector deliveries by collector name.
+    collected: BTreeMap<String, Collected>,
 }
 
 #[derive(Default)]
@@ -161,6 +235,26 @@ impl Stats {
         }
     }
 
+    /// Record a delivery to the collector `name`. Returns the keys of this delivery that had
+    /// been delivered before (earlier in the same batch included), in order.
+    pub fn collect(&mut self, run: &str, name: &str, delivery: Delivery) -> Vec<String> {
+        let c = self
+            .run_mut(run)
+            .collected
+            .entry(name.to_string())
+            .or_default();
+        let mut seen: std::collections::HashSet<&str> =
+            c.keys().flatten().map(String::as_str).collect();
+        let mut again = Vec::new();
+        for k in delivery.keys.iter().flatten() {
+            if !seen.insert(k.as_str()) {
+                again.push(k.clone());
+            }
+        }
+        c.requests.push(delivery);
+        again
+    }
+
     /// A CORS preflight arrived for one of `run`'s URLs (it is answered, never counted as a hit).
     pub fn preflight(&mut self, run: &str) {
         self.run_mut(run).preflights += 1;
@@ -194,7 +288,7 @@ impl Stats {
                 json!({
                     "path": a.path, "method": a.method, "t": a.t, "query": a.query,
                     "host": a.host, "headers": headers, "status": a.status,
-                    "aborted": a.aborted,
+                    "aborted": a.aborted, "fault": a.fault,
                 })
             })
             .collect();
@@ -211,6 +305,11 @@ impl Stats {
             "capacityInFlight": rs.capacity_in_flight,
             "capacityPeak": rs.capacity_peak,
             "arrivals": arrivals,
+            "collected": rs
+                .collected
+                .iter()
+                .map(|(name, c)| (name.clone(), c.to_json()))
+                .collect::<Map<String, Value>>(),
         })
     }
 }

@@ -1199,3 +1199,803 @@ fn server_timing_timing_allow_origin_and_traceparent() {
     assert_eq!(arrivals[2]["headers"]["traceparent"], parent);
     assert_eq!(arrivals[1]["headers"].get("traceparent"), None);
 }
+
+// ---- Outbox collector (`/collect/{name}`) and per-run faults (`/__faults`) ----
+
+fn post_json(s: &Server, path: &str, key: Option<&str>, body: &str) -> Resp {
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(k) = key {
+        headers.push(("Idempotency-Key", k));
+    }
+    s.req("POST", path, &headers, body)
+}
+
+fn collected(s: &Server, run: &str, name: &str) -> Value {
+    s.stats(run)["collected"][name].clone()
+}
+
+fn strs(v: &Value) -> Vec<Option<String>> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().map(String::from))
+        .collect()
+}
+
+fn some(keys: &[&str]) -> Vec<Option<String>> {
+    keys.iter().map(|k| Some(k.to_string())).collect()
+}
+
+/// Adds fault rules to `run`; panics unless accepted.
+fn set_faults(s: &Server, run: &str, rules: &str) -> Value {
+    let r = s.post(&format!("/__faults?run={run}"), rules);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+/// What a raw client gets for one request: the bytes read until EOF, and the error that ended
+/// the exchange (a reset can come while the request is still being written).
+fn raw_exchange(port: u16, req: &str) -> (Vec<u8>, Option<std::io::ErrorKind>, Duration) {
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = Instant::now();
+    if let Err(e) = c.write_all(req.as_bytes()) {
+        return (Vec::new(), Some(e.kind()), started.elapsed());
+    }
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) => return (got, None, started.elapsed()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => return (got, Some(e.kind()), started.elapsed()),
+        }
+    }
+}
+
+/// Asserts that the server closes the connection of this request without a byte of answer.
+fn assert_dropped(s: &Server, method: &str, path: &str, headers: &str, body: &str) {
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+        s.host(),
+        body.len()
+    );
+    let (got, err, took) = raw_exchange(s.port, &req);
+    assert!(
+        got.is_empty(),
+        "{method} {path}: expected no answer, got {:?}",
+        String::from_utf8_lossy(&got)
+    );
+    // A reset (SO_LINGER 0), neither a plain close nor a timeout.
+    assert!(
+        matches!(
+            err,
+            Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe)
+        ),
+        "{method} {path}: {err:?}"
+    );
+    assert!(took < Duration::from_secs(3), "{method} {path}: {took:?}");
+}
+
+#[test]
+fn collect_records_keys_in_order_with_duplicates() {
+    let s = Server::start();
+    for (key, body) in [
+        ("k1", r#"{"n":1}"#),
+        ("k2", r#"{"n":2}"#),
+        ("k1", r#"{"n":1}"#),
+    ] {
+        let r = post_json(&s, "/collect/a?run=c", Some(key), body);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("content-type"), Some("application/json"));
+    }
+    let j = post_json(&s, "/collect/a?run=c", Some("k2"), "{}").json();
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["name"], "a");
+    assert_eq!(j["items"], 1);
+    assert_eq!(strs(&j["keys"]), some(&["k2"]));
+    assert_eq!(strs(&j["duplicates"]), some(&["k2"]), "seen before");
+    // No key: still a delivery, recorded as null.
+    let j = post_json(&s, "/collect/a?run=c", None, "{}").json();
+    assert_eq!(j["keys"], serde_json::json!([null]));
+    // Another name and another run are kept apart.
+    post_json(&s, "/collect/b?run=c", Some("k1"), "{}");
+    post_json(&s, "/collect/a?run=other", Some("k9"), "{}");
+
+    let st = s.stats("c");
+    let a = &st["collected"]["a"];
+    assert_eq!(
+        strs(&a["keys"]),
+        vec![
+            Some("k1".into()),
+            Some("k2".into()),
+            Some("k1".into()),
+            Some("k2".into()),
+            None
+        ]
+    );
+    assert_eq!(a["counts"], serde_json::json!({"k1": 2, "k2": 2}));
+    let order: Vec<&String> = a["counts"].as_object().unwrap().keys().collect();
+    assert_eq!(order, ["k1", "k2"], "first-delivery order");
+    assert_eq!(strs(&a["duplicates"]), some(&["k1", "k2"]));
+    assert_eq!(
+        (a["items"].as_u64(), a["missing"].as_u64()),
+        (Some(5), Some(1))
+    );
+    let reqs = a["requests"].as_array().unwrap();
+    assert_eq!(reqs.len(), 5);
+    assert_eq!(reqs[0]["body"], serde_json::json!({"n": 1}));
+    assert_eq!(reqs[0]["batch"], false);
+    assert_eq!(reqs[0]["method"], "POST");
+    assert_eq!(reqs[0]["idempotencyKey"], "k1");
+    assert_eq!(reqs[0]["bytes"], 7);
+    assert_eq!(reqs[0]["bytesReceived"], 7);
+    assert_eq!(reqs[0]["contentEncoding"], Value::Null);
+    assert_eq!(reqs[0]["contentType"], "application/json");
+    let ts: Vec<f64> = reqs.iter().map(|r| r["t"].as_f64().unwrap()).collect();
+    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "time order {ts:?}");
+    assert_eq!(strs(&st["collected"]["b"]["keys"]), some(&["k1"]));
+    assert_eq!(st["collected"]["b"]["duplicates"], serde_json::json!([]));
+    assert_eq!(strs(&collected(&s, "other", "a")["keys"]), some(&["k9"]));
+    // The collector's requests are ordinary arrivals too; the old fields are all there.
+    assert_eq!(st["hits"]["/collect/a"], 5);
+    assert_eq!(st["arrivals"][0]["headers"]["idempotency-key"], "k1");
+    assert_eq!(st["arrivals"][0]["fault"], Value::Null);
+    for field in [
+        "total",
+        "peak",
+        "peakByHost",
+        "inFlight",
+        "aborted",
+        "preflights",
+        "statuses",
+    ] {
+        assert!(st.get(field).is_some(), "{field}");
+    }
+    assert_eq!(s.stats("nobody")["collected"], serde_json::json!({}));
+
+    // PUT works too; `status=` picks the success status; a reset forgets the run.
+    let r = s.req(
+        "PUT",
+        "/collect/a?run=c&status=201",
+        &[("Idempotency-Key", "k3")],
+        "x",
+    );
+    assert_eq!((r.status, r.json()["keys"][0].as_str()), (201, Some("k3")));
+    assert_eq!(
+        collected(&s, "c", "a")["requests"][5]["body"],
+        "x",
+        "text body"
+    );
+    let r = s.req("POST", "/collect/a?run=c&status=204", &[], "");
+    assert_eq!((r.status, r.body.len()), (204, 0));
+    assert_eq!(s.get("/collect/a?run=c").status, 405);
+    s.post("/__reset?run=c", "");
+    assert_eq!(s.stats("c")["collected"], serde_json::json!({}));
+    assert_eq!(strs(&collected(&s, "other", "a")["keys"]), some(&["k9"]));
+}
+
+#[test]
+fn collect_batches_take_keys_from_elements() {
+    let s = Server::start();
+    let batch = r#"[{"idempotencyKey":"b1","body":1},{"idempotencyKey":"b2"},{"x":1},"str",{"idempotencyKey":"b1"}]"#;
+    // The header is recorded on the request, never used as a batch's keys.
+    let r = post_json(&s, "/collect/q?run=b", Some("h1,h2"), batch);
+    assert_eq!(r.status, 200);
+    let j = r.json();
+    assert_eq!(j["items"], 5);
+    assert_eq!(
+        strs(&j["keys"]),
+        vec![
+            Some("b1".into()),
+            Some("b2".into()),
+            None,
+            None,
+            Some("b1".into())
+        ]
+    );
+    assert_eq!(
+        strs(&j["duplicates"]),
+        some(&["b1"]),
+        "repeated within the batch"
+    );
+
+    // A gzip batch: decoded first; sizes on the wire and decoded.
+    let plain = r#"[{"idempotencyKey":"b3"},{"idempotencyKey":"b2"}]"#;
+    let wire = gzip(plain.as_bytes());
+    let r = s.req_bytes(
+        "POST",
+        "/collect/q?run=b",
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", "gzip"),
+        ],
+        &wire,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(strs(&r.json()["duplicates"]), some(&["b2"]));
+    // An empty batch delivers nothing but is still a request.
+    assert_eq!(
+        post_json(&s, "/collect/q?run=b", None, "[]").json()["items"],
+        0
+    );
+
+    let q = collected(&s, "b", "q");
+    assert_eq!(
+        strs(&q["keys"]),
+        vec![
+            Some("b1".into()),
+            Some("b2".into()),
+            None,
+            None,
+            Some("b1".into()),
+            Some("b3".into()),
+            Some("b2".into())
+        ]
+    );
+    assert_eq!(q["counts"], serde_json::json!({"b1": 2, "b2": 2, "b3": 1}));
+    assert_eq!(strs(&q["duplicates"]), some(&["b1", "b2"]));
+    assert_eq!(
+        (q["items"].as_u64(), q["missing"].as_u64()),
+        (Some(7), Some(2))
+    );
+    let reqs = q["requests"].as_array().unwrap();
+    assert_eq!(reqs.len(), 3);
+    assert_eq!(reqs[0]["batch"], true);
+    assert_eq!(reqs[0]["items"], 5);
+    assert_eq!(reqs[0]["idempotencyKey"], "h1,h2");
+    assert_eq!(reqs[0]["body"][0]["body"], 1);
+    assert_eq!(reqs[1]["contentEncoding"], "gzip");
+    assert_eq!(reqs[1]["bytes"], plain.len());
+    assert_eq!(reqs[1]["bytesReceived"], wire.len());
+    assert_eq!(reqs[2]["items"], 0);
+    // Bodies over 4 KiB are not kept.
+    let big = format!(
+        r#"[{{"idempotencyKey":"big","pad":"{}"}}]"#,
+        "p".repeat(5000)
+    );
+    post_json(&s, "/collect/q?run=b", None, &big);
+    let q = collected(&s, "b", "q");
+    assert_eq!(q["requests"][3]["body"], Value::Null);
+    assert_eq!(q["requests"][3]["keys"][0], "big");
+}
+
+#[test]
+fn collect_cors_and_keepalive_headers() {
+    let s = Server::start();
+    let origin = "http://localhost:9000";
+    let r = s.req(
+        "OPTIONS",
+        "/collect/x?run=cc",
+        &[
+            ("Origin", origin),
+            ("Access-Control-Request-Method", "POST"),
+            (
+                "Access-Control-Request-Headers",
+                "content-type, idempotency-key, content-encoding",
+            ),
+        ],
+        "",
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("access-control-allow-origin"), Some(origin));
+    assert_eq!(
+        r.header("access-control-allow-headers"),
+        Some("content-type, idempotency-key, content-encoding")
+    );
+    assert!(r
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
+    let wire = gzip(br#"{"a":1}"#);
+    let r = s.req_bytes(
+        "POST",
+        "/collect/x?run=cc",
+        &[
+            ("Origin", origin),
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", "gzip"),
+            ("Idempotency-Key", "ck"),
+            ("Sec-Fetch-Mode", "cors"),
+        ],
+        &wire,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("access-control-allow-origin"), Some(origin));
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    let st = s.stats("cc");
+    assert_eq!(st["preflights"], 1);
+    assert_eq!(strs(&st["collected"]["x"]["keys"]), some(&["ck"]));
+    assert_eq!(st["collected"]["x"]["requests"][0]["body"]["a"], 1);
+}
+
+#[test]
+fn fault_status_by_count_with_retry_after() {
+    let s = Server::start();
+    let j = set_faults(
+        &s,
+        "f",
+        r#"{"mode": "503", "path": "/collect/a", "count": 2, "retryAfterSec": 3}"#,
+    );
+    assert_eq!(j["run"], "f");
+    let rule = &j["faults"][0];
+    assert_eq!(rule["mode"], "503");
+    assert_eq!(rule["path"], "/collect/a");
+    assert_eq!(
+        (rule["count"].as_u64(), rule["remaining"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(rule["forMs"], Value::Null);
+    assert_eq!(rule["msLeft"], Value::Null);
+    assert_eq!(rule["retryAfterSec"], 3);
+    assert_eq!(rule["applied"], 0);
+
+    for i in 0..2 {
+        let r = post_json(&s, "/collect/a?run=f", Some("k1"), "{}");
+        assert_eq!(r.status, 503, "attempt {i}");
+        assert_eq!(r.header("retry-after"), Some("3"));
+        assert_eq!(r.json()["fault"], "503");
+        assert!(r.header("access-control-allow-origin").is_some());
+        if i == 0 {
+            let listed = s.get("/__faults?run=f").json();
+            assert_eq!(listed["faults"][0]["remaining"], 1);
+            assert_eq!(listed["faults"][0]["applied"], 1);
+        }
+    }
+    // Another path of the run is not matched.
+    assert_eq!(
+        post_json(&s, "/collect/b?run=f", Some("k9"), "{}").status,
+        200
+    );
+    let r = post_json(&s, "/collect/a?run=f", Some("k1"), "{}");
+    assert_eq!((r.status, r.header("retry-after")), (200, None));
+    assert_eq!(
+        s.get("/__faults?run=f").json()["faults"],
+        serde_json::json!([])
+    );
+
+    let st = s.stats("f");
+    assert_eq!(
+        strs(&st["collected"]["a"]["keys"]),
+        some(&["k1"]),
+        "only the delivery"
+    );
+    let arr = st["arrivals"].as_array().unwrap();
+    let seen: Vec<(Value, Value)> = arr
+        .iter()
+        .map(|a| (a["status"].clone(), a["fault"].clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (503.into(), "503".into()),
+            (503.into(), "503".into()),
+            (200.into(), Value::Null),
+            (200.into(), Value::Null)
+        ]
+    );
+    assert_eq!(st["statuses"]["503"], 2);
+    assert_eq!(st["hits"]["/collect/a"], 3, "attempts are counted");
+
+    // 429 without Retry-After, a 400, and a status as a number; a prefix path.
+    set_faults(
+        &s,
+        "g",
+        r#"[{"mode": "429", "path": "/collect/*", "count": 1}, {"mode": 400, "count": 1}]"#,
+    );
+    let r = post_json(&s, "/collect/z?run=g", Some("x"), "{}");
+    assert_eq!((r.status, r.header("retry-after")), (429, None));
+    let r = s.get("/items?ids=1&run=g");
+    assert_eq!(r.status, 400, "the second rule matches every path");
+    assert_eq!(s.get("/items?ids=1&run=g").status, 200);
+}
+
+#[test]
+fn fault_for_a_time_and_with_latency() {
+    let s = Server::start();
+    let j = set_faults(
+        &s,
+        "t",
+        r#"{"mode": "429", "forMs": 1000, "retryAfterSec": 1}"#,
+    );
+    let left = j["faults"][0]["msLeft"].as_f64().unwrap();
+    assert!(left > 500.0 && left <= 1000.0, "{left}");
+    let started = Instant::now();
+    let mut refused = 0;
+    while started.elapsed() < Duration::from_millis(400) {
+        let r = s.get("/items?ids=1&run=t");
+        assert_eq!((r.status, r.header("retry-after")), (429, Some("1")));
+        refused += 1;
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert!(refused >= 3);
+    thread::sleep(Duration::from_millis(1100).saturating_sub(started.elapsed()));
+    assert_eq!(s.get("/items?ids=1&run=t").status, 200, "expired");
+    assert_eq!(
+        s.get("/__faults?run=t").json()["faults"],
+        serde_json::json!([])
+    );
+
+    // count and forMs together: whichever runs out first (here the time).
+    set_faults(&s, "t2", r#"{"mode": "503", "forMs": 500, "count": 100}"#);
+    assert_eq!(s.get("/echo?run=t2").status, 503);
+    thread::sleep(Duration::from_millis(600));
+    assert_eq!(s.get("/echo?run=t2").status, 200);
+
+    // latency= still applies before the fault's answer.
+    set_faults(&s, "t3", r#"{"mode": "503", "count": 1}"#);
+    let started = Instant::now();
+    let r = post_json(&s, "/collect/a?run=t3&latency=200", Some("k"), "{}");
+    assert_eq!(r.status, 503);
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn fault_drop_resets_the_connection() {
+    let s = Server::start();
+    set_faults(
+        &s,
+        "d",
+        r#"{"mode": "drop", "path": "/collect/a", "count": 2}"#,
+    );
+    let headers = "Content-Type: application/json\r\nIdempotency-Key: k1\r\n";
+    assert_dropped(&s, "POST", "/collect/a?run=d", headers, r#"{"n":1}"#);
+    // On a keep-alive connection too, and without reading the body.
+    assert_dropped(
+        &s,
+        "POST",
+        "/collect/a?run=d",
+        headers,
+        &"x".repeat(100_000),
+    );
+    let r = post_json(&s, "/collect/a?run=d", Some("k1"), r#"{"n":1}"#);
+    assert_eq!(r.status, 200, "count used up");
+
+    let st = s.stats("d");
+    assert_eq!(strs(&st["collected"]["a"]["keys"]), some(&["k1"]));
+    assert_eq!(st["collected"]["a"]["duplicates"], serde_json::json!([]));
+    let arr = st["arrivals"].as_array().unwrap();
+    assert_eq!(arr.len(), 3, "every attempt is an arrival");
+    for a in &arr[..2] {
+        assert_eq!(
+            (&a["status"], &a["aborted"], &a["fault"]),
+            (&Value::Null, &Value::Bool(true), &Value::from("drop"))
+        );
+        assert_eq!(a["headers"]["idempotency-key"], "k1");
+    }
+    assert_eq!(
+        (&arr[2]["status"], &arr[2]["aborted"]),
+        (&200.into(), &false.into())
+    );
+    assert_eq!(st["aborted"], 2);
+    assert_eq!(st["inFlight"], 0);
+    assert_eq!(st["hits"]["/collect/a"], 3);
+}
+
+#[test]
+fn fault_drop_after_delivers_then_resets() {
+    let s = Server::start();
+    set_faults(
+        &s,
+        "da",
+        r#"{"mode": "drop-after", "path": "/collect/a", "count": 1}"#,
+    );
+    let headers = "Content-Type: application/json\r\nIdempotency-Key: k1\r\n";
+    assert_dropped(&s, "POST", "/collect/a?run=da", headers, r#"{"n":1}"#);
+    // The client retries with the same key: the collector saw it twice.
+    let r = post_json(&s, "/collect/a?run=da", Some("k1"), r#"{"n":1}"#);
+    assert_eq!(r.status, 200);
+    assert_eq!(strs(&r.json()["duplicates"]), some(&["k1"]));
+    let st = s.stats("da");
+    let a = &st["collected"]["a"];
+    assert_eq!(strs(&a["keys"]), some(&["k1", "k1"]));
+    assert_eq!(a["counts"]["k1"], 2);
+    assert_eq!(strs(&a["duplicates"]), some(&["k1"]));
+    assert_eq!(st["arrivals"][0]["fault"], "drop-after");
+    assert_eq!(st["arrivals"][0]["aborted"], true);
+    assert_eq!(st["arrivals"][0]["status"], Value::Null);
+}
+
+#[test]
+fn fault_down_drops_every_path_and_preflight_of_the_run_only() {
+    let s = Server::start();
+    let j = set_faults(&s, "dn", r#"{"mode": "down", "path": "/ignored"}"#);
+    assert_eq!(j["faults"][0]["mode"], "down");
+    assert_eq!(j["faults"][0]["remaining"], Value::Null);
+    assert_dropped(
+        &s,
+        "POST",
+        "/collect/a?run=dn",
+        "Idempotency-Key: k\r\n",
+        "{}",
+    );
+    assert_dropped(&s, "GET", "/items?ids=1&run=dn", "", "");
+    assert_dropped(
+        &s,
+        "OPTIONS",
+        "/collect/a?run=dn",
+        "Origin: http://a.test\r\nAccess-Control-Request-Method: POST\r\n",
+        "",
+    );
+    // Other runs, requests without a run, and the control routes still answer.
+    assert_eq!(
+        post_json(&s, "/collect/a?run=up", Some("k"), "{}").status,
+        200
+    );
+    assert_eq!(s.get("/items?ids=1").status, 200);
+    let r = s.req(
+        "OPTIONS",
+        "/collect/a?run=up",
+        &[
+            ("Origin", "http://a.test"),
+            ("Access-Control-Request-Method", "POST"),
+        ],
+        "",
+    );
+    assert_eq!(r.status, 204);
+    let st = s.stats("dn");
+    assert_eq!(st["total"], 2);
+    assert_eq!(st["preflights"], 1, "a dropped preflight is still counted");
+    assert_eq!(st["aborted"], 2);
+    assert_eq!(st["arrivals"][1]["fault"], "down");
+    assert_eq!(st["collected"], serde_json::json!({}));
+
+    // Cleared: back up.
+    let r = s.req("DELETE", "/__faults?run=dn", &[], "");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"ok": true, "run": "dn", "cleared": 1})
+    );
+    assert_eq!(
+        post_json(&s, "/collect/a?run=dn", Some("k"), "{}").status,
+        200
+    );
+
+    // down with a count: only that many requests (preflights do not use it up).
+    set_faults(&s, "dn2", r#"{"mode": "down", "count": 1}"#);
+    assert_dropped(
+        &s,
+        "OPTIONS",
+        "/echo?run=dn2",
+        "Origin: http://a.test\r\nAccess-Control-Request-Method: PUT\r\n",
+        "",
+    );
+    assert_dropped(&s, "GET", "/echo?run=dn2", "", "");
+    assert_eq!(s.get("/echo?run=dn2").status, 200);
+}
+
+#[test]
+fn faults_are_per_run_and_cleared_by_reset() {
+    let s = Server::start();
+    set_faults(&s, "A", r#"{"mode": "503", "path": "/collect/a"}"#);
+    set_faults(&s, "A", r#"{"mode": "drop", "path": "/items"}"#);
+    assert_eq!(
+        s.get("/__faults?run=A").json()["faults"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        s.get("/__faults?run=B").json()["faults"],
+        serde_json::json!([])
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            post_json(&s, "/collect/a?run=A", Some("k"), "{}").status,
+            503
+        );
+        assert_eq!(
+            post_json(&s, "/collect/a?run=B", Some("k"), "{}").status,
+            200
+        );
+        assert_eq!(post_json(&s, "/collect/a", Some("k"), "{}").status, 200);
+    }
+    assert_eq!(s.stats("A")["statuses"]["503"], 3);
+    assert_eq!(
+        strs(&collected(&s, "B", "a")["keys"]),
+        some(&["k", "k", "k"])
+    );
+    assert_eq!(s.stats("B")["arrivals"][0]["fault"], Value::Null);
+
+    // /__reset?run=A forgets A's rules, not B's.
+    set_faults(&s, "B", r#"{"mode": "429"}"#);
+    s.post("/__reset?run=A", "");
+    assert_eq!(
+        s.get("/__faults?run=A").json()["faults"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        post_json(&s, "/collect/a?run=A", Some("k"), "{}").status,
+        200
+    );
+    assert_eq!(
+        post_json(&s, "/collect/a?run=B", Some("k"), "{}").status,
+        429
+    );
+    // DELETE without run, like /__reset without run, clears every run's rules.
+    set_faults(&s, "C", r#"{"mode": "429"}"#);
+    let r = s.req("DELETE", "/__faults", &[], "").json();
+    assert_eq!(r["cleared"], 2);
+    assert_eq!(
+        post_json(&s, "/collect/a?run=B", Some("k"), "{}").status,
+        200
+    );
+    set_faults(&s, "C", r#"{"mode": "429"}"#);
+    s.post("/__reset", "");
+    assert_eq!(s.get("/echo?run=C").status, 200);
+}
+
+#[test]
+fn bad_fault_rules_are_refused() {
+    let s = Server::start();
+    for bad in [
+        "not json",
+        r#""drop""#,
+        r#"{}"#,
+        r#"{"mode": "200"}"#,
+        r#"{"mode": "teapot"}"#,
+        r#"{"mode": "drop", "forms": 100}"#,
+        r#"{"mode": "drop", "count": -1}"#,
+        r#"{"mode": "drop", "forMs": "100"}"#,
+        r#"{"mode": "drop", "path": "items"}"#,
+        r#"[{"mode": "drop"}, {"mode": "nope"}]"#,
+    ] {
+        let r = s.post("/__faults?run=bad", bad);
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+        assert!(r.json()["error"].is_string(), "{bad}");
+    }
+    assert_eq!(
+        s.get("/__faults?run=bad").json()["faults"],
+        serde_json::json!([])
+    );
+    assert_eq!(s.get("/echo?run=bad").status, 200, "nothing was added");
+    // The rules may come gzip-compressed, like /__config.
+    let wire = gzip(br#"{"mode": "503", "count": 1}"#);
+    let r = s.req_bytes(
+        "POST",
+        "/__faults?run=bad",
+        &[("Content-Encoding", "gzip")],
+        &wire,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(s.get("/echo?run=bad").status, 503);
+}
+
+/// Reads one answer (with `Content-Length`) from a keep-alive connection.
+fn read_answer(c: &mut TcpStream) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            c.read(&mut byte).unwrap(),
+            1,
+            "connection closed mid-answer"
+        );
+        raw.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&raw).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .map_or(0, |(_, v)| v.parse().unwrap());
+    let mut body = vec![0u8; len];
+    c.read_exact(&mut body).unwrap();
+    (status, headers, body)
+}
+
+fn keep_alive_get(s: &Server, path: &str) -> TcpStream {
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(c, "GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", s.host()).unwrap();
+    c
+}
+
+fn closed_by_server(c: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 16];
+    c.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    matches!(c.read(&mut buf), Ok(0))
+}
+
+#[test]
+fn drop_rules_close_keep_alive_connections() {
+    let s = Server::start();
+    // An idle keep-alive connection, and one whose request is still being handled.
+    let mut idle = keep_alive_get(&s, "/items?ids=1&run=ka");
+    let (status, headers, _) = read_answer(&mut idle);
+    assert_eq!(status, 200);
+    assert!(
+        !headers.iter().any(|(k, _)| k == "connection"),
+        "{headers:?}"
+    );
+    let mut busy = keep_alive_get(&s, "/echo?run=ka&latency=1500");
+    wait_until("busy request never arrived", || {
+        s.stats("ka")["inFlight"] == 1
+    });
+
+    // A status rule leaves connections alone.
+    set_faults(&s, "other", r#"{"mode": "503"}"#);
+    assert!(!closed_by_server(&mut idle), "idle connection kept");
+    write!(
+        idle,
+        "GET /items?ids=2&run=ka HTTP/1.1\r\nHost: {}\r\n\r\n",
+        s.host()
+    )
+    .unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(read_answer(&mut idle).0, 200, "still usable");
+
+    // A drop rule (for any run) closes idle connections at once and busy ones after their
+    // answer, which is sent whole, with `Connection: close`.
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let rule = r#"{"mode": "drop", "path": "/nothing", "forMs": 60000}"#;
+    write!(
+        c,
+        "POST /__faults?run=other HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\r\n{rule}",
+        s.host(),
+        rule.len()
+    )
+    .unwrap();
+    let (status, headers, _) = read_answer(&mut c);
+    assert_eq!(status, 200);
+    assert!(
+        headers.contains(&("connection".into(), "close".into())),
+        "{headers:?}"
+    );
+    assert!(closed_by_server(&mut c));
+    assert!(closed_by_server(&mut idle), "idle connection closed");
+    busy.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let (status, headers, body) = read_answer(&mut busy);
+    assert_eq!(status, 200);
+    assert!(
+        headers.contains(&("connection".into(), "close".into())),
+        "{headers:?}"
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["path"],
+        "/echo"
+    );
+    assert!(
+        closed_by_server(&mut busy),
+        "busy connection closed after its answer"
+    );
+    // Every answer says `Connection: close` while the rule is in force, whatever the run.
+    for path in ["/items?ids=1&run=ka", "/__stats?run=ka", "/t/missing"] {
+        let mut c = keep_alive_get(&s, path);
+        let (_, headers, _) = read_answer(&mut c);
+        assert!(
+            headers.contains(&("connection".into(), "close".into())),
+            "{path}"
+        );
+        assert!(closed_by_server(&mut c), "{path}");
+    }
+    s.req("DELETE", "/__faults?run=other", &[], "");
+    let mut again = keep_alive_get(&s, "/items?ids=1&run=ka");
+    let (status, headers, _) = read_answer(&mut again);
+    assert_eq!(status, 200);
+    assert!(
+        !headers.iter().any(|(k, _)| k == "connection"),
+        "cleared: {headers:?}"
+    );
+    assert!(!closed_by_server(&mut again), "keep-alive is back");
+    assert_eq!(s.stats("ka")["aborted"], 0, "no answer was cut");
+}

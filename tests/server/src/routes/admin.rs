@@ -1,6 +1,20 @@
-//! Uncounted control routes: `/__stats`, `/__reset`, `/__config`.
+//! Uncounted control routes: `/__stats`, `/__reset`, `/__config`, `/__faults`.
+//!
+//! - `GET /__stats?run=ID`: the run's accounting (`crate::stats`), including `collected`
+//!   (`crate::routes::outbox`).
+//! - `POST /__reset?run=ID`: clear one run (stats, endpoint state, fault rules); without `run`,
+//!   everything, the `/__config` knobs too.
+//! - `GET`/`POST /__config`: global demo fault knobs for `/api/*`.
+//! - `POST /__faults?run=ID` with a rule object or an array of rules (see `crate::faults`):
+//!   adds them to the run, answers `{"run", "faults": [rule…]}` (the rules in force); a bad
+//!   rule is a 400 `{"error"}` and adds nothing. `GET /__faults?run=ID` answers the same
+//!   listing. A listed rule: `{id, mode, path, count, remaining, forMs, msLeft, retryAfterSec,
+//!   applied}` (`remaining`: requests left of `count`; `msLeft`: time left of `forMs`; `null`
+//!   when not given). `DELETE /__faults?run=ID` removes the run's rules, without `run` every
+//!   run's: `{"ok": true, "run", "cleared": n}`.
 
 use super::json;
+use crate::faults;
 use crate::params::Params;
 use crate::state::{lock, AppState, FaultConfig};
 use axum::body::Bytes;
@@ -16,6 +30,54 @@ pub fn routes() -> Router<AppState> {
         .route("/__stats", get(stats))
         .route("/__reset", post(reset))
         .route("/__config", get(get_config).post(set_config))
+        .route(
+            "/__faults",
+            get(get_faults).post(add_faults).delete(clear_faults),
+        )
+}
+
+fn faults_json(state: &AppState, run: &str) -> Value {
+    let now = state.now_ms();
+    json!({"run": run, "faults": lock(&state.faults).listing(run, now)})
+}
+
+async fn get_faults(State(state): State<AppState>, p: Params) -> Response {
+    json(StatusCode::OK, faults_json(&state, &p.run()))
+}
+
+async fn add_faults(State(state): State<AppState>, p: Params, body: Bytes) -> Response {
+    let specs = match serde_json::from_slice::<Value>(&body)
+        .map_err(|e| format!("body must be JSON: {e}"))
+        .and_then(|v| faults::parse(&v))
+    {
+        Ok(s) => s,
+        Err(e) => return json(StatusCode::BAD_REQUEST, json!({"error": e})),
+    };
+    let run = p.run();
+    let now = state.now_ms();
+    // A dropped request must come on a new connection, or the browser resends it unseen
+    // (see `crate::conn`): close the idle ones now; `Connection: close` does the rest.
+    if specs.iter().any(|s| s.mode.drops()) {
+        state.conns.close_idle();
+    }
+    lock(&state.faults).add(&run, specs, now);
+    json(StatusCode::OK, faults_json(&state, &run))
+}
+
+/// `?run=ID` clears one run's rules; no `run` clears every run's.
+async fn clear_faults(State(state): State<AppState>, p: Params) -> Response {
+    let now = state.now_ms();
+    let cleared = {
+        let mut faults = lock(&state.faults);
+        match p.get("run") {
+            Some(run) => faults.clear_run(run, now),
+            None => faults.clear_all(now),
+        }
+    };
+    json(
+        StatusCode::OK,
+        json!({"ok": true, "run": p.get("run"), "cleared": cleared}),
+    )
 }
 
 async fn stats(State(state): State<AppState>, p: Params) -> Response {

@@ -1,7 +1,8 @@
 //! Router assembly: API routes (counted in stats), `/__` admin routes, static fallback, CORS.
 //! The API routes and what they do are listed in each module's doc comment: `basic`, `retry`,
 //! `collections`, `cache`, `capacity` (`/api/capacity`, a server with a knee and a refusal
-//! threshold), `demo`.
+//! threshold), `demo`, `outbox` (`/collect/{name}`, the outbox collector that records
+//! idempotency keys per run). The `/__` control routes are in `admin`.
 //!
 //! Cross-cutting behaviour:
 //! - request bodies: a `POST`/`PUT`/`PATCH` with `Content-Encoding: gzip` or `deflate` (zlib) is
@@ -18,6 +19,11 @@
 //!   `Timing-Allow-Origin: *`, so pages of another origin see Resource Timing details.
 //! - `traceparent` request headers are kept in the run's arrival records (`/__stats`), and
 //!   CORS preflights for a run's URLs are counted there as `preflights`.
+//! - per-run faults (`/__faults`, see `crate::faults`): a run's counted requests can be made to
+//!   answer a status (503, 429 with `Retry-After`, …) or to have their connection reset
+//!   (`drop`, `drop-after`, `down`), for a time or for a number of requests; other runs are
+//!   untouched. Applied by the accounting middleware, after `latency=`. While a drop rule is
+//!   in force, every answer has `Connection: close` (see `crate::conn` for why).
 
 pub mod admin;
 pub mod basic;
@@ -25,10 +31,11 @@ pub mod cache;
 pub mod capacity;
 pub mod collections;
 pub mod demo;
+pub mod outbox;
 pub mod retry;
 
 use crate::state::AppState;
-use crate::{accounting, cors, decode, static_files};
+use crate::{accounting, conn, cors, decode, static_files};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -44,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cache::routes())
         .merge(capacity::routes())
         .merge(demo::routes())
+        .merge(outbox::routes())
         // Inner to accounting: a 400/415 for a bad compressed body is still an arrival.
         .route_layer(from_fn(decode::decompress))
         .route_layer(from_fn_with_state(state.clone(), accounting::account));
@@ -53,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(static_files::serve_static)
         .layer(DefaultBodyLimit::max(decode::MAX_BODY))
         .layer(from_fn_with_state(state.clone(), cors::cors))
+        .layer(from_fn_with_state(state.clone(), conn::keep_alive))
         .with_state(state)
 }
 
