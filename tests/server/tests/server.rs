@@ -94,6 +94,17 @@ impl Resp {
     }
 }
 
+/// The status and the headers (lower-case names) of a raw HTTP/1.1 answer's head.
+fn parse_head(head: &str) -> (u16, Vec<(String, String)>) {
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers)
+}
+
 /// Minimal HTTP/1.1 client: one request per connection (`Connection: close`).
 fn request(
     port: u16,
@@ -123,19 +134,7 @@ fn request(
         .position(|w| w == b"\r\n\r\n")
         .expect("header end");
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
+    let (status, headers) = parse_head(&head);
     let body = raw[split + 4..].to_vec();
     Resp {
         status,
@@ -1879,19 +1878,7 @@ fn read_answer(c: &mut TcpStream) -> (u16, Vec<(String, String)>, Vec<u8>) {
         raw.push(byte[0]);
     }
     let head = String::from_utf8_lossy(&raw).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
+    let (status, headers) = parse_head(&head);
     let len: usize = headers
         .iter()
         .find(|(k, _)| k == "content-length")
