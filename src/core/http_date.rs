@@ -16,7 +16,7 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// against the date. Out-of-range fields (day past the month's end, hour ≥ 24, minute ≥ 60,
 /// second > 60) give `None`. Surrounding whitespace is ignored.
 pub fn parse_http_date(value: &str) -> Option<f64> {
-    let mut tokens = value.split_ascii_whitespace();
+    let mut tokens = crate::core::text::split_ascii_whitespace(value);
     let first = tokens.next()?;
     let parts = if let Some(weekday) = first.strip_suffix(',') {
         if !is_weekday(weekday) {

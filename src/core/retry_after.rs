@@ -19,7 +19,7 @@ const RESET_TIMESTAMP_THRESHOLD: f64 = 1_000_000_000.0;
 /// the Unix epoch (`Date.now()`). A date in the past gives `Some(0.0)`. Garbage, negative
 /// numbers and empty values give `None`. Surrounding whitespace is ignored.
 pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
-    let value = value.trim();
+    let value = crate::core::text::trim(value);
     if let Some(seconds) = parse_delta_seconds(value) {
         return Some(seconds * MS_PER_SECOND);
     }
@@ -34,7 +34,7 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
 /// from `now_ms` (ms since the Unix epoch); a timestamp in the past gives `Some(0.0)`. Garbage,
 /// negative numbers and empty values give `None`. Surrounding whitespace is ignored.
 pub fn parse_rate_limit_reset(value: &str, now_ms: f64) -> Option<f64> {
-    let seconds = parse_delta_seconds(value.trim())?;
+    let seconds = parse_delta_seconds(crate::core::text::trim(value))?;
     if seconds > RESET_TIMESTAMP_THRESHOLD {
         Some(until(seconds * MS_PER_SECOND, now_ms))
     } else {

@@ -56,6 +56,13 @@ pub fn split(s: &str, separator: u8) -> Split<'_> {
     }
 }
 
+/// The non-empty pieces of `s` between runs of ASCII whitespace, as
+/// `str::split_ascii_whitespace` gives them.
+pub fn split_ascii_whitespace(s: &str) -> impl Iterator<Item = &str> {
+    // Separator 0 stands for any ASCII whitespace (NUL itself separates nothing here).
+    Split { rest: Some(s), separator: 0 }.filter(|piece| !piece.is_empty())
+}
+
 /// The iterator of [`split`].
 pub struct Split<'a> {
     rest: Option<&'a str>,
@@ -67,7 +74,11 @@ impl<'a> Iterator for Split<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
-        match rest.bytes().position(|b| b == self.separator) {
+        let separator = self.separator;
+        match rest
+            .bytes()
+            .position(|b| if separator == 0 { b.is_ascii_whitespace() } else { b == separator })
+        {
             Some(i) => {
                 self.rest = Some(part(rest, i + 1, rest.len()));
                 Some(part(rest, 0, i))
@@ -75,6 +86,45 @@ impl<'a> Iterator for Split<'a> {
             None => self.rest.take(),
         }
     }
+}
+
+/// The byte length of the whitespace `char` (`char::is_whitespace`) that `s` starts with
+/// (`end` false) or ends with (true), 0 for none. `s` is whole UTF-8, so a whitespace encoding
+/// at either end is a whole `char`.
+fn space_at(s: &[u8], end: bool) -> usize {
+    // The first or last `k` bytes as one big-endian number (0 if `s` is shorter).
+    let edge = |k: usize| {
+        let w = if end { s.len().checked_sub(k).and_then(|i| s.get(i..)) } else { s.get(..k) };
+        w.map_or(0, |w| w.iter().fold(0u32, |n, &b| n << 8 | u32::from(b)))
+    };
+    if matches!(edge(1), 0x09..=0x0D | 0x20) {
+        1
+    } else if matches!(edge(2), 0xC285 | 0xC2A0) {
+        // U+0085, U+00A0
+        2
+    } else if matches!(
+        edge(3),
+        // U+1680, U+2000 to U+200A, U+2028, U+2029, U+202F, U+205F, U+3000
+        0xE19A80 | 0xE28080..=0xE2808A | 0xE280A8 | 0xE280A9 | 0xE280AF | 0xE2819F | 0xE38080
+    ) {
+        3
+    } else {
+        0
+    }
+}
+
+/// `s` without leading and trailing whitespace, as `str::trim` gives it, by a byte scan (which
+/// links no UTF-8 decoding and no `char` pattern matching).
+pub fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let (mut start, mut end) = (0, b.len());
+    while let n @ 1.. = space_at(b.get(start..end).unwrap_or_default(), false) {
+        start += n;
+    }
+    while let n @ 1.. = space_at(b.get(start..end).unwrap_or_default(), true) {
+        end -= n;
+    }
+    part(s, start, end)
 }
 
 /// `s` as a decimal `u64`, as `str::parse::<u64>` reads it (an optional `+`, then one or more
@@ -104,6 +154,7 @@ pub fn part(s: &str, start: usize, end: usize) -> &str {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use alloc::format;
 
     #[test]
     fn find_agrees_with_std() {
@@ -139,6 +190,14 @@ mod tests {
     }
 
     #[test]
+    fn split_ascii_whitespace_agrees_with_std() {
+        for h in ["", " ", "a", " a  b\t\r\nc \x0C", "\x0Ba\x0B", "a\0b", "é ü"] {
+            let ours: Vec<&str> = split_ascii_whitespace(h).collect();
+            assert_eq!(ours, h.split_ascii_whitespace().collect::<Vec<_>>(), "{h:?}");
+        }
+    }
+
+    #[test]
     fn parse_u64_agrees_with_std() {
         let cases = [
             "", "+", "-", "0", "+0", "-0", "007", "42", "+42", "-42", " 1", "1 ", "1a", "١",
@@ -146,6 +205,24 @@ mod tests {
         ];
         for s in cases {
             assert_eq!(parse_u64(s), s.parse::<u64>().ok(), "parse_u64({s:?})");
+        }
+    }
+
+    #[test]
+    fn trim_agrees_with_std() {
+        let spaces: Vec<char> = (0..=0x3000u32).filter_map(char::from_u32).filter(|c| c.is_whitespace()).collect();
+        let others = ['a', 'é', '\u{1681}', '\u{200B}', '\u{2030}', '\u{3001}', '\u{FEFF}', '\u{0B}', '\u{1F}'];
+        let mut cases: Vec<String> = vec![String::new()];
+        for &w in &spaces {
+            for &o in &others {
+                cases.push(format!("{w}{o}{w}"));
+                cases.push(format!("{w}{w}{o} {o}{w}"));
+                cases.push(format!("{o}{w}"));
+                cases.push(format!("{w}"));
+            }
+        }
+        for s in &cases {
+            assert_eq!(trim(s), s.trim(), "trim({s:?})");
         }
     }
 

@@ -3,7 +3,7 @@
 
 use crate::prelude::*;
 
-use crate::core::text::{split, split_once};
+use crate::core::text::{split, split_once, trim};
 
 /// Header pairs with lower-case names.
 pub type HeaderList = Vec<(String, String)>;
@@ -13,7 +13,7 @@ pub fn parse(block: &str) -> HeaderList {
     let mut out = Vec::new();
     for line in split(block, b'\n') {
         if let Some((name, value)) = split_once(line, ":") {
-            out.push((name.trim().to_ascii_lowercase(), String::from(value.trim())));
+            out.push((trim(name).to_ascii_lowercase(), String::from(trim(value))));
         }
     }
     out
@@ -23,8 +23,8 @@ pub fn parse(block: &str) -> HeaderList {
 pub fn find<'a>(block: &'a str, name: &str) -> Option<&'a str> {
     split(block, b'\n').find_map(|line| {
         let (n, v) = split_once(line, ":")?;
-        if n.trim().eq_ignore_ascii_case(name) {
-            Some(v.trim())
+        if trim(n).eq_ignore_ascii_case(name) {
+            Some(trim(v))
         } else {
             None
         }

@@ -182,9 +182,11 @@ impl Machine {
 
     /// Hands the commands decided so far to `f`, in the order they were decided.
     pub fn drain_commands(&mut self, mut f: impl FnMut(Command)) {
-        for c in self.out.drain(..) {
+        // Commands are `Copy`: read in place, then cleared (`drain` links range checks).
+        for &c in &self.out {
             f(c);
         }
+        self.out.clear();
     }
 
     /// How many commands wait.

@@ -66,11 +66,8 @@ impl Timers {
     /// Drops the deadlines `live` says no longer matter, once the heap holds many of them
     /// (requests that settled long before their timeouts).
     pub fn compact(&mut self, live: impl Fn(TimerKind, u32, u32) -> bool) {
-        let kept: Vec<_> = self
-            .heap
-            .drain()
-            .filter(|Reverse((_, k, o, s))| live(*k, *o, *s))
-            .collect();
-        self.heap = kept.into_iter().collect();
+        let mut kept = core::mem::take(&mut self.heap).into_vec();
+        kept.retain(|Reverse((_, k, o, s))| live(*k, *o, *s));
+        self.heap = BinaryHeap::from(kept);
     }
 }

@@ -5,6 +5,7 @@ use crate::prelude::*;
 use alloc::borrow::Cow;
 
 use super::headers::{delta_seconds, values};
+use crate::core::text::part;
 
 /// Parsed `Cache-Control` directives, from a response or a request.
 ///
@@ -54,8 +55,8 @@ impl CacheControl {
             let (item, tail) = split_item(rest);
             rest = tail;
             match crate::core::text::split_once(item, "=") {
-                Some((name, arg)) => self.add(name.trim(), Some(arg.trim())),
-                None => self.add(item.trim(), None),
+                Some((name, arg)) => self.add(crate::core::text::trim(name), Some(crate::core::text::trim(arg))),
+                None => self.add(crate::core::text::trim(item), None),
             }
         }
     }
@@ -128,13 +129,26 @@ fn unquote(arg: &str) -> Option<Cow<'_, str>> {
     let Some(inner) = arg.strip_prefix('"') else {
         return Some(Cow::Borrowed(arg));
     };
+    // By bytes, copying the runs between backslashes: `\\` and `"` are ASCII, so never inside a
+    // multi-byte char, and the char a backslash escapes starts the next run.
+    let bytes = inner.as_bytes();
     let mut out = String::new();
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push(chars.next()?),
-            '"' => return chars.as_str().is_empty().then_some(Cow::Owned(out)),
-            c => out.push(c),
+    let (mut start, mut i) = (0, 0);
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => {
+                out.push_str(part(inner, start, i));
+                start = i + 1;
+                if start == bytes.len() {
+                    return None;
+                }
+                i += 2;
+            }
+            b'"' => {
+                out.push_str(part(inner, start, i));
+                return (i + 1 == bytes.len()).then_some(Cow::Owned(out));
+            }
+            _ => i += 1,
         }
     }
     None

@@ -62,7 +62,7 @@ fn server_lifetime_ms(
 /// minutes fast would make every short-lived response stale on arrival.
 pub fn current_age_ms(headers: &[(String, String)], response_time_ms: f64, now_ms: f64) -> f64 {
     let age = first(headers, "age")
-        .and_then(|v| delta_seconds(v.trim()))
+        .and_then(|v| delta_seconds(crate::core::text::trim(v)))
         .unwrap_or(0.0);
     age * MS_PER_SECOND + (now_ms - response_time_ms).max(0.0)
 }

@@ -27,7 +27,7 @@ const KEPT_ON_304: [&str; 10] = [
 /// (RFC 9110 §13.1.3). Either header makes a cross-origin request non-simple, so the pipeline
 /// pays a CORS preflight for it.
 pub fn conditional_header(stored: &[(String, String)]) -> Option<(&'static str, String)> {
-    let present = |name| first(stored, name).map(str::trim).filter(|v| !v.is_empty());
+    let present = |name| first(stored, name).map(crate::core::text::trim).filter(|v| !v.is_empty());
     if let Some(etag) = present("etag") {
         return Some(("if-none-match", etag.to_owned()));
     }

@@ -20,7 +20,7 @@ pub struct VaryNames {
 pub fn vary_names(headers: &[(String, String)]) -> VaryNames {
     let mut vary = VaryNames::default();
     for value in values(headers, "vary") {
-        for name in split(value, b',').map(str::trim) {
+        for name in split(value, b',').map(crate::core::text::trim) {
             if name == "*" {
                 vary.star = true;
             } else if !name.is_empty() {
@@ -53,7 +53,7 @@ pub fn vary_key(names: &[String], request_headers: &[(String, String)]) -> Strin
                 key.push('=');
                 present = true;
             }
-            for element in split(value, b',').map(str::trim).filter(|e| !e.is_empty()) {
+            for element in split(value, b',').map(crate::core::text::trim).filter(|e| !e.is_empty()) {
                 if !first_element {
                     key.push(',');
                 }
