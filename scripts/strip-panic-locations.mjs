@@ -12,20 +12,8 @@
 // pattern), followed by a plausible line and column.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-// As in scripts/strip-panic-text.mjs: paths of Rust sources (the toolchain's, the registry's, ours).
-const PATHS = /(?:\/rustc\/[0-9a-f]{40}\/library|(?:\/[A-Za-z0-9_.+-]+)+\/\.cargo\/registry\/src\/[A-Za-z0-9_.+-]+|src)\/[A-Za-z0-9_./-]*?\.rs/g;
-
-/** Reads a LEB128 unsigned integer at `i`; returns [value, next index]. */
-function leb(bytes, i) {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    const b = bytes[i++];
-    value += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (b < 0x80) return [value, i];
-  }
-}
+// The source-path pattern and the LEB128 reader of scripts/strip-panic-text.mjs.
+import { PATHS, leb } from './strip-panic-text.mjs';
 
 /** The active data segments of a module: `{ addr, data }` (data a view into `bytes`). */
 function dataSegments(bytes) {

@@ -22,10 +22,10 @@ PIECES.push(DIGITS);
 // Paths of Rust sources: the toolchain's, the registry's and ours.
 // Path characters only (no spaces, quotes or colons), so that a match cannot reach back into
 // a neighbouring string of the data section, where strings lie end to end.
-const PATHS = /(?:\/rustc\/[0-9a-f]{40}\/library|(?:\/[A-Za-z0-9_.+-]+)+\/\.cargo\/registry\/src\/[A-Za-z0-9_.+-]+|src)\/[A-Za-z0-9_./-]*?\.rs/g;
+export const PATHS = /(?:\/rustc\/[0-9a-f]{40}\/library|(?:\/[A-Za-z0-9_.+-]+)+\/\.cargo\/registry\/src\/[A-Za-z0-9_.+-]+|src)\/[A-Za-z0-9_./-]*?\.rs/g;
 
 /** Reads a LEB128 unsigned integer at `i`; returns [value, next index]. */
-function leb(bytes, i) {
+export function leb(bytes, i) {
   let value = 0;
   let shift = 0;
   for (;;) {
