@@ -46,7 +46,7 @@ import {
 import { captureContext } from './context.js';
 import { measure, resourceTiming, serverTiming, traceparent } from './observe.js';
 import { Body, Op, first, linesOf, pairsOf, pairsOfLines } from './records.js';
-import { add, summary } from './sketch.js';
+import { add, sketch, summary } from './sketch.js';
 import { persistentStore } from './store.js';
 import { decodeUtf8, lengths, memoryF64, readString, wasm, writeStrings } from './wasm.js';
 
@@ -169,7 +169,7 @@ export function createDriver(config) {
   /**
    * Latency and queue wait sketches (js/sketch.js) of the requests answered through the
    * network, by host (`null`: all of them).
-   * @type {Map<string | null, [number[], number[]]>}
+   * @type {Map<string | null, [Uint32Array, Uint32Array]>}
    */
   const sketches = new Map();
   /** @type {[string, string][]} The client's headers (lower-case names, sorted). */
@@ -962,7 +962,7 @@ export function createDriver(config) {
     if (op.first !== op.first) return;
     for (const key of [null, rec.hostKey]) {
       let pair = sketches.get(key);
-      if (pair === undefined) sketches.set(key, (pair = [[], []]));
+      if (pair === undefined) sketches.set(key, (pair = [sketch(), sketch()]));
       add(pair[0], now() - rec.t0);
       add(pair[1], Math.max(0, op.first - rec.t0));
     }
@@ -973,7 +973,7 @@ export function createDriver(config) {
    * @param {string | null} host
    */
   function percentiles(host) {
-    const [latency, queueWait] = sketches.get(host) ?? [[], []];
+    const [latency, queueWait] = sketches.get(host) ?? [sketch(), sketch()];
     return { latency: summary(latency), queueWait: summary(queueWait) };
   }
 

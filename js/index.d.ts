@@ -596,7 +596,7 @@ export interface HostStats {
 
 /**
  * Nearest-rank percentiles in ms from a bounded sketch: each within 1.1 % of the exact value
- * (values under 1 µs read 0), in at most about 2 000 counters however many samples; NaN
+ * (values under 1 µs read 0), in 1 313 counters (5 KiB) however many samples; NaN
  * while `count` is 0.
  */
 export interface Percentiles {
