@@ -10,6 +10,7 @@ import {
   groupOptions,
   laneInit,
   loaderOptions,
+  outboxOptions,
   paginateOptions,
   scheduleOptions,
 } from './options.js';
@@ -18,6 +19,7 @@ import { callListener, createDriver, orNaN } from './driver.js';
 import { badArgument, describe, fetchlaneError } from './errors.js';
 import { fieldBatcher, withFields } from './fields.js';
 import { createLoader } from './loader.js';
+import { createOutbox } from './outbox.js';
 import { paginate } from './paginate.js';
 import { propagates, traceOf } from './observe.js';
 import { AS_JSON, AS_RESPONSE, AS_TASK, AS_TEXT, EVENT_NAMES, LANES, STRATEGIES } from './protocol.js';
@@ -177,6 +179,8 @@ export class Client {
     this._traceparent = config.traceparent;
     /** @type {Set<Call>} Calls whose bodies are being compressed. */
     this._packing = new Set();
+    /** @type {Map<string, { outbox: object, close: () => void }>} */
+    this._outboxes = new Map();
     if (config.onEvent !== undefined) driver.on(null, config.onEvent);
     if (orphans !== null) orphans.register(this, driver);
   }
@@ -710,8 +714,28 @@ export class Client {
     return this._driver.on(type, listener);
   }
 
+  /**
+   * The outbox `name` (one per name and client; `opts` count the first time): requests stored
+   * in IndexedDB and delivered in the background lane, each once by its idempotency key.
+   * @param {string} name
+   * @param {object} [opts] OutboxOptions
+   */
+  outbox(name, opts) {
+    if (typeof name !== 'string' || name === '') throw badArgument('outbox(name) needs a non-empty string', name);
+    if (this._driver.closed) throw fetchlaneError('closed', '', undefined, 0);
+    let made = this._outboxes.get(name);
+    if (made === undefined) {
+      const o = outboxOptions(opts);
+      if (typeof indexedDB === 'undefined') throw new TypeError('fetchlane: outbox() needs IndexedDB, which this runtime does not have');
+      made = createOutbox(this, this._driver, name, o, this._baseUrl, this._headerPairs);
+      this._outboxes.set(name, made);
+    }
+    return made.outbox;
+  }
+
   /** Aborts all queued and running work, frees the wasm side; later calls reject with kind `closed`. */
   close() {
+    for (const made of this._outboxes.values()) made.close();
     this._driver.close();
   }
 }

@@ -138,6 +138,14 @@ import { traceOf } from './observe.js';
  */
 
 /**
+ * The normalized `OutboxOptions`.
+ * @typedef {object} OutboxConfig
+ * @property {string} idempotencyHeader
+ * @property {number} maxAgeMs
+ * @property {{ backoffMs: number, factor: number, maxBackoffMs: number, jitter: boolean }} retry
+ */
+
+/**
  * The normalized `LoaderOptions`.
  * @typedef {object} LoaderConfig
  * @property {string | ((keys: unknown[]) => unknown)} url The absolute batch URL template (still
@@ -754,6 +762,28 @@ const GROUP = {
 };
 
 /**
+ * `OutboxOptions`.
+ * @satisfies {Table}
+ */
+const OUTBOX = {
+  idempotencyHeader: text('Idempotency-Key'),
+  // Seven days.
+  maxAgeMs: ms({ default: 604800000 }),
+  retry: { default: {}, read: (value, path) => decode(OUTBOX_RETRY, asObject(value, path) ?? {}, path) },
+};
+
+/**
+ * `OutboxOptions.retry`: the wait between attempts at the head item (`Retry-After` wins).
+ * @satisfies {Table}
+ */
+const OUTBOX_RETRY = {
+  backoffMs: nonNegative(1000),
+  factor: RETRY.factor,
+  maxBackoffMs: nonNegative(300000),
+  jitter: bool(true),
+};
+
+/**
  * `ScheduleOptions`.
  * @satisfies {Table}
  */
@@ -986,6 +1016,16 @@ export function groupOptions(raw) {
 export function scheduleOptions(raw) {
   const object = asObject(raw, 'opts') ?? {};
   return /** @type {ScheduleConfig} */ (/** @type {unknown} */ (decode(SCHEDULE, object, 'opts')));
+}
+
+/**
+ * `client.outbox(name, opts)` options.
+ * @param {unknown} raw `undefined` or `null` for all defaults.
+ * @returns {OutboxConfig}
+ */
+export function outboxOptions(raw) {
+  const object = asObject(raw, 'opts') ?? {};
+  return /** @type {OutboxConfig} */ (/** @type {unknown} */ (decode(OUTBOX, object, 'opts')));
 }
 
 /** Stands in for `{keys}` while the template goes through the URL parser. */

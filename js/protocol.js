@@ -34,7 +34,7 @@ export const LIMIT_REASONS = [undefined, 'latency', 'overload', 'probe', 'remeas
 export const RETRY_REASONS = [undefined, 'status', 'network', 'timeout'];
 
 /** The event types `on` accepts, in the order its error message lists them. */
-export const EVENT_NAMES = [...EVENT_TYPES.slice(1), 'limit', 'uncompressed'];
+export const EVENT_NAMES = [...EVENT_TYPES.slice(1), 'limit', 'uncompressed', 'outbox-sent', 'outbox-retry', 'outbox-drop'];
 
 /** Lanes as `fl_submit` / `fl_task` number them. */
 export const LANES = { critical: 0, normal: 1, background: 2 };

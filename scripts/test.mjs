@@ -91,7 +91,7 @@ try {
     const r = await run('node', ['tests/js/node.mjs', `--origin=${server.origin}`]);
     const m = r.output.match(/^(\d+) passed, (\d+) failed, (\d+) skipped/m);
     const failed = m ? Number(m[2]) + (r.code !== 0 && Number(m[2]) === 0 ? 1 : 0) : 1;
-    record('JS API suite, Node', m ? Number(m[1]) : 0, failed, m ? `${m[3]} skipped: no Cache API` : '');
+    record('JS API suite, Node', m ? Number(m[1]) : 0, failed, m ? `${m[3]} skipped: no Cache API or IndexedDB` : '');
   }
 
   // Page-level tests (Playwright with Debian's Chromium): each file starts what it needs.

@@ -18,6 +18,7 @@ export const modules = [
   './dedupe-scale.test.js',
   './cache.test.js',
   './persist.test.js',
+  './outbox.test.js',
   './loader.test.js',
   './paginate.test.js',
 ];

@@ -82,3 +82,14 @@ test('node: cache.persist without the Cache API is a TypeError naming cache.pers
   assertEqual(typeof globalThis.caches, 'undefined', 'Node has no Cache API');
   await assertRejects(createClient({ cache: { persist: { name: 'n' } } }), isError(TypeError, 'cache.persist'));
 });
+
+test('node: without IndexedDB, outbox() is a TypeError that says so (server rendering stores nothing)', async () => {
+  const c = await client();
+  assertEqual(typeof indexedDB, 'undefined', 'this Node has no IndexedDB');
+  try {
+    c.outbox('analytics');
+    throw new Error('outbox() returned');
+  } catch (e) {
+    isError(TypeError, 'IndexedDB')(e);
+  }
+});
