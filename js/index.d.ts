@@ -411,6 +411,86 @@ export interface LaneInit extends RequestInit {
   traceparent?: string | undefined;
 }
 
+/** {@link Client.outbox}. */
+export interface OutboxOptions {
+  /**
+   * The header that carries each item's idempotency key.
+   * @defaultValue 'Idempotency-Key'
+   */
+  idempotencyHeader?: string | undefined;
+  /**
+   * Items older than this (from `send`) are dropped with an `outbox-drop` event, reason
+   * `expired`.
+   * @defaultValue 604 800 000 (7 days)
+   */
+  maxAgeMs?: number | undefined;
+  /** The wait between attempts at the head item; `Retry-After` wins. */
+  retry?: OutboxRetryOptions | undefined;
+}
+
+/** {@link OutboxOptions.retry}. */
+export interface OutboxRetryOptions {
+  /**
+   * The first wait, in ms.
+   * @defaultValue 1000
+   */
+  backoffMs?: number | undefined;
+  /**
+   * How much each wait grows (at least 1).
+   * @defaultValue 2
+   */
+  factor?: number | undefined;
+  /**
+   * The longest wait, in ms.
+   * @defaultValue 300 000
+   */
+  maxBackoffMs?: number | undefined;
+  /**
+   * A random wait up to the ceiling, so that many pages do not come back at once.
+   * @defaultValue true
+   */
+  jitter?: boolean | undefined;
+}
+
+/** What {@link Outbox.send} stores: the method, headers and body of a `RequestInit`. */
+export type OutboxInit = Pick<RequestInit, 'method' | 'headers' | 'body'>;
+
+/** What {@link Outbox.send} resolves with. */
+export interface OutboxTicket {
+  /** The item's id, unique in its outbox. */
+  readonly id: string;
+  /** The key sent with every attempt (`opts.idempotencyHeader`). */
+  readonly idempotencyKey: string;
+}
+
+/**
+ * Requests stored in IndexedDB and delivered later, oldest first, in the `background` lane,
+ * each with its idempotency key. One tab delivers an outbox at a time (Web Locks); the others
+ * store. 2xx removes an item; a network error, 408, 429 and 5xx keep it at the head, retried
+ * after a backoff (`Retry-After` wins); another 4xx drops it. Nothing is sent while the
+ * browser is offline; as the page goes away, the head items go with `keepalive` (64 KiB at
+ * most). See README "The outbox".
+ */
+export interface Outbox {
+  /** Its name. */
+  readonly name: string;
+  /**
+   * Stores a request; resolves once it is on disk. A `ReadableStream` body, or a `FormData`
+   * with files, is a `TypeError` (nothing is stored).
+   */
+  send(input: RequestInput, init?: OutboxInit): Promise<OutboxTicket>;
+  /** Items stored and not yet delivered or dropped. */
+  size(): Promise<number>;
+  /**
+   * Delivers now, without waiting for a backoff or `online`; resolves once the queue is empty
+   * or an attempt failed. In a tab that does not deliver this outbox, it only wakes the one
+   * that does (and reports nothing delivered).
+   */
+  flush(): Promise<{ delivered: number; dropped: number; remaining: number }>;
+  /** Drops every stored item; resolves with how many there were. */
+  clear(): Promise<number>;
+}
+
 /** Progress of an `allSettled` group. */
 export interface GroupProgress {
   /** Requests settled so far. */
@@ -620,7 +700,10 @@ export type EventType =
   | 'rate-limited'
   | 'settled'
   | 'limit'
-  | 'uncompressed';
+  | 'uncompressed'
+  | 'outbox-sent'
+  | 'outbox-retry'
+  | 'outbox-drop';
 
 /** Fields every event has. */
 export interface EventBase<E extends EventType = EventType> {
@@ -784,7 +867,54 @@ export type FetchlaneEvent =
   | RateLimitedEvent
   | SettledEvent
   | LimitEvent
-  | UncompressedEvent;
+  | UncompressedEvent
+  | OutboxSentEvent
+  | OutboxRetryEvent
+  | OutboxDropEvent;
+
+/** Fields every outbox event has. */
+export interface OutboxEventBase<E extends 'outbox-sent' | 'outbox-retry' | 'outbox-drop'> {
+  /** What happened. */
+  readonly type: E;
+  /** When, on the `performance.now()` clock (ms). */
+  readonly time: number;
+  /** The outbox's name. */
+  readonly outbox: string;
+  /** The item's id ({@link OutboxTicket.id}). */
+  readonly id: string;
+  /** The item's idempotency key. */
+  readonly idempotencyKey: string;
+  /** The item's absolute URL. */
+  readonly url: string;
+  /** The item's method. */
+  readonly method: string;
+  /** Attempts at it in this page so far. */
+  readonly attempt: number;
+}
+
+/** An outbox item was delivered (2xx) and removed. */
+export interface OutboxSentEvent extends OutboxEventBase<'outbox-sent'> {
+  /** The answer's status. */
+  readonly status: number;
+}
+
+/** An attempt at an outbox item failed; it stays at the head and is tried again. */
+export interface OutboxRetryEvent extends OutboxEventBase<'outbox-retry'> {
+  /** Wait before the next attempt, in ms (`Retry-After`, else the backoff). */
+  readonly delayMs: number;
+  /** `network` (no answer), or `status` (408, 429 or 5xx). */
+  readonly reason: 'network' | 'status';
+  /** The answer's status, when there was one. */
+  readonly status?: number;
+}
+
+/** An outbox item was dropped: a final 4xx, or older than `maxAgeMs`. */
+export interface OutboxDropEvent extends OutboxEventBase<'outbox-drop'> {
+  /** `status` (a 4xx other than 408 and 429) or `expired`. */
+  readonly reason: 'status' | 'expired';
+  /** The answer's status, for reason `status`. */
+  readonly status?: number;
+}
 
 /** The event object of type `E`. */
 export type EventOf<E extends EventType> = Extract<FetchlaneEvent, { type: E }>;
@@ -876,6 +1006,12 @@ export declare class Client {
 
   /** Each page's decoded body in order, following `Link: rel="next"` or `opts.next`. */
   paginate<T = unknown>(input: RequestInput, opts?: PaginateOptions<T>): AsyncIterable<T>;
+
+  /**
+   * The outbox `name`: requests stored in IndexedDB and delivered later (one outbox per name
+   * and client; `opts` count the first time). A `TypeError` without IndexedDB (Node).
+   */
+  outbox(name: string, opts?: OutboxOptions): Outbox;
 
   /**
    * Drops matching entries from the memory and persistent cache; resolves to how many. A

@@ -14,6 +14,8 @@ import {
   type EventOf,
   type FetchlaneEvent,
   type GroupProgress,
+  type Outbox,
+  type OutboxTicket,
   type Percentiles,
   type RequestTiming,
   type LaneInit,
@@ -221,6 +223,18 @@ async function main(): Promise<void> {
   const card: { name: string } = await fieldsClient.json<{ name: string }>('/product/42', { fields: ['name'] });
   await fieldsClient.fetch('/upload', { method: 'POST', body: '{}', compress: 'gzip' });
   fieldsClient.on('uncompressed', (e) => console.log(e.url, e.method, card.name));
+  // the outbox
+  const analytics: Outbox = client.outbox('analytics', { maxAgeMs: 86_400_000, retry: { backoffMs: 500, jitter: false }, idempotencyHeader: 'X-Key' });
+  const ticket: OutboxTicket = await analytics.send('/events', { method: 'POST', body: JSON.stringify({ view: 1 }), headers: { 'content-type': 'application/json' } });
+  const flushed: { delivered: number; dropped: number; remaining: number } = await analytics.flush();
+  const left: number = (await analytics.size()) + (await analytics.clear());
+  console.log(ticket.id, ticket.idempotencyKey, flushed, left, analytics.name);
+  client.on('outbox-retry', (e) => console.log(e.delayMs, e.reason, e.status, e.outbox, e.idempotencyKey, e.attempt));
+  client.on('outbox-drop', (e) => {
+    const why: 'status' | 'expired' = e.reason;
+    console.log(why, e.url, e.method);
+  });
+  client.on('outbox-sent', (e) => console.log(e.status, e.id));
   // observability
   const traced = await createClient({
     timing: { track: 'api' },
@@ -343,6 +357,12 @@ async function main(): Promise<void> {
   await client.json('/product/42', { fields: 'name' });
   // @ts-expect-error only gzip and deflate
   await client.fetch('/upload', { method: 'POST', body: '{}', compress: 'br' });
+  // @ts-expect-error an outbox stores no signal or lane: only method, headers and body
+  await analytics.send('/events', { method: 'POST', lane: 'critical' });
+  // @ts-expect-error maxAgeMs is a number
+  client.outbox('x', { maxAgeMs: '1d' });
+  // @ts-expect-error an outbox-sent event has no delayMs
+  client.on('outbox-sent', (e) => console.log(e.delayMs));
   // @ts-expect-error the track is a string
   await createClient({ timing: { track: 1 } });
   // @ts-expect-error propagate is a list of origins
