@@ -154,3 +154,16 @@ test('outbox: one per name and client; bad names and options are errors that nam
   await assertRejects(async () => c.outbox('y'), isKind('closed'));
   await assertRejects(box.send(at(`/collect/x?run=${run}`), { method: 'POST', body: '{}' }), isError(TypeError, 'closed client'));
 }, NEEDS);
+
+test('outbox: a spell of 503s (a second here, minutes in life) and then 200s loses nothing and sends nothing twice', async () => {
+  const run = runId('outbox-503-spell');
+  const { box, events } = await outboxOf(run, { retry: { backoffMs: 20, maxBackoffMs: 100 } });
+  await faults(run, { path: '/collect/s', mode: '503', forMs: 1000 });
+  const tickets = await sendMany(box, run, 's', 10);
+  const got = await collected(run, 's', 10, 8000);
+  assertEqual(got.keys, tickets.map((t) => t.idempotencyKey), 'all, in order');
+  assertEqual(got.duplicates, []);
+  const retries = events.filter((e) => e.type === 'outbox-retry');
+  assert(retries.length >= 5 && retries.every((e) => e.idempotencyKey === tickets[0].idempotencyKey && e.status === 503), `${retries.length} retries, all of the head item`);
+  assert(retries.every((e) => e.delayMs <= 100), 'the backoff stays under maxBackoffMs');
+}, NEEDS);
