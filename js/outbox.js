@@ -50,8 +50,8 @@ function retryAfterMs(value) {
  * @param {unknown} body
  */
 function unstorable(body) {
-  if (typeof ReadableStream === 'function' && body instanceof ReadableStream) return 'a ReadableStream is read only once, so it cannot be stored';
-  if (typeof FormData === 'function' && body instanceof FormData && [...body.values()].some((v) => typeof v !== 'string')) {
+  if (body instanceof ReadableStream) return 'a ReadableStream is read only once, so it cannot be stored';
+  if (body instanceof FormData && [...body.values()].some((v) => typeof v !== 'string')) {
     return 'a FormData with files cannot be stored';
   }
   return undefined;
@@ -94,18 +94,17 @@ export function createOutbox(client, driver, name, o, baseUrl, headerPairs) {
   let flushing = null;
   let holder = false;
 
+  // Where there is IndexedDB (a window, a worker) there are these globals too.
   const poke = () => wake();
   if (channel !== null) channel.onmessage = poke;
-  const on = globalThis.addEventListener?.bind(globalThis) ?? noop;
-  const off = globalThis.removeEventListener?.bind(globalThis) ?? noop;
-  on('online', poke);
-  on('pagehide', goodbye);
+  addEventListener('online', poke);
+  addEventListener('pagehide', goodbye);
   const doc = globalThis.document;
   const hidden = () => doc.visibilityState === 'hidden' && goodbye();
   doc?.addEventListener('visibilitychange', hidden);
   stopped.addEventListener('abort', () => {
-    off('online', poke);
-    off('pagehide', goodbye);
+    removeEventListener('online', poke);
+    removeEventListener('pagehide', goodbye);
     doc?.removeEventListener('visibilitychange', hidden);
     channel?.close();
     wake();
@@ -201,7 +200,7 @@ export function createOutbox(client, driver, name, o, baseUrl, headerPairs) {
     holder = true;
     while (!stopped.aborted) {
       try {
-        if (globalThis.navigator?.onLine === false && flushing === null) {
+        if (!navigator.onLine && flushing === null) {
           await sleep(Infinity);
           continue;
         }
@@ -255,7 +254,7 @@ export function createOutbox(client, driver, name, o, baseUrl, headerPairs) {
    * anyway is sent again by the next deliverer, with the same key.
    */
   function goodbye() {
-    if (!holder || stopped.aborted || failures > 0 || globalThis.navigator?.onLine === false) return;
+    if (!holder || stopped.aborted || failures > 0 || !navigator.onLine) return;
     let bytes = 0;
     for (const item of head) {
       if (item.key === inFlight) continue;
@@ -285,7 +284,8 @@ export function createOutbox(client, driver, name, o, baseUrl, headerPairs) {
       const request = callerRequest(url === null ? /** @type {Request} */ (input) : against(url, baseUrl), init ?? undefined);
       addHeaders(request.headers, headerPairs);
       const body = request.method === 'GET' || request.method === 'HEAD' ? null : await request.arrayBuffer();
-      const key = globalThis.crypto?.randomUUID?.() ?? randomHex(16);
+      // randomUUID is for secure contexts only.
+      const key = crypto.randomUUID?.() ?? randomHex(16);
       const item = { key, method: request.method, url: request.url, headers: [...request.headers], body, at: Date.now() };
       const order = await transact(await opened, 'readwrite', (s) => s.add(item));
       // Known to `goodbye` at once, though the loop may be busy with an earlier one.
@@ -339,8 +339,8 @@ export function createOutbox(client, driver, name, o, baseUrl, headerPairs) {
     opened.then((db) => db.close(), noop);
   }
 
-  const locks = globalThis.navigator?.locks;
-  if (locks?.request) locks.request(channelName, { signal: stopped }, deliver).catch(noop);
+  const locks = navigator.locks;
+  if (locks) locks.request(channelName, { signal: stopped }, deliver).catch(noop);
   else deliver().catch(noop);
   return { outbox, close };
 }
