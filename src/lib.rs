@@ -62,8 +62,8 @@ pub mod web;
 #[cfg(feature = "web")]
 pub use client::{
     BatchUrl, BodyAs, CacheConfig, Client, Config, ConfigError, Error, ErrorKind, Event, EventType, GroupOptions,
-    HostStats, ItemKey, Loader, LoaderConfig, NextPage, Pages, PaginateOptions, Percentiles, PersistConfig, Progress,
-    RateLimit, RequestOptions, ScheduleOptions, Stats, Strategy,
+    FlushReport, HostStats, ItemKey, Loader, LoaderConfig, NextPage, Outbox, OutboxConfig, OutboxTicket, Pages,
+    PaginateOptions, Percentiles, PersistConfig, Progress, RateLimit, RequestOptions, ScheduleOptions, Stats, Strategy,
 };
 pub use core::lane::Lane;
 pub use core::retry_policy::RetryPolicy;

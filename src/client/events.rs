@@ -32,6 +32,13 @@ pub enum EventType {
     /// A host's adaptive limit changed (`host`, `limit`, and `reason`: `latency`,
     /// `overload`, `probe` or `remeasure`).
     Limit,
+    /// An outbox item was delivered (`outbox`, `idempotency_key`, `status`).
+    OutboxSent,
+    /// An attempt at an outbox item failed; it is tried again after `delay_ms` (`reason`
+    /// `network` or `status`).
+    OutboxRetry,
+    /// An outbox item was dropped (`reason` `status`: a final 4xx, or `expired`).
+    OutboxDrop,
 }
 
 impl EventType {
@@ -47,6 +54,9 @@ impl EventType {
             EventType::CacheUpdate => "cache-update",
             EventType::CacheError => "cache-error",
             EventType::Limit => "limit",
+            EventType::OutboxSent => "outbox-sent",
+            EventType::OutboxRetry => "outbox-retry",
+            EventType::OutboxDrop => "outbox-drop",
         }
     }
 
@@ -62,6 +72,9 @@ impl EventType {
             "cache-update" => EventType::CacheUpdate,
             "cache-error" => EventType::CacheError,
             "limit" => EventType::Limit,
+            "outbox-sent" => EventType::OutboxSent,
+            "outbox-retry" => EventType::OutboxRetry,
+            "outbox-drop" => EventType::OutboxDrop,
             _ => return None,
         })
     }
@@ -108,6 +121,10 @@ pub struct Event {
     pub host: Option<Rc<str>>,
     /// `limit`: the host's new limit.
     pub limit: Option<u32>,
+    /// `outbox-*`: the outbox's name (`id` is then the item's number in it).
+    pub outbox: Option<Rc<str>>,
+    /// `outbox-*`: the item's idempotency key.
+    pub idempotency_key: Option<Rc<str>>,
 }
 
 impl Event {
@@ -132,6 +149,8 @@ impl Event {
             cause: None,
             host: None,
             limit: None,
+            outbox: None,
+            idempotency_key: None,
         }
     }
 }

@@ -19,6 +19,7 @@ mod group;
 pub mod loader;
 mod oneshot;
 pub mod options;
+pub mod outbox;
 pub mod paginate;
 mod request;
 pub mod stats;
@@ -38,6 +39,7 @@ pub use events::{Event, EventType, Listener};
 pub use group::{GroupOptions, Progress};
 pub use loader::{BatchUrl, ItemKey, Loader, LoaderConfig};
 pub use options::{BodyAs, RequestOptions};
+pub use outbox::{FlushReport, Outbox, OutboxConfig, OutboxTicket};
 pub use paginate::{NextPage, PaginateOptions, Pages};
 pub use stats::{HostStats, Percentiles, Stats};
 
@@ -62,6 +64,8 @@ pub struct ScheduleOptions {
 pub(crate) struct Inner {
     pub config: Config,
     pub driver: Rc<Driver>,
+    /// The outboxes made so far, by name (their callbacks live as long as the client).
+    pub outboxes: core::cell::RefCell<Vec<(String, outbox::OutboxHandle)>>,
 }
 
 /// Runs requests and tasks under a global and per-host concurrency limit, in lanes, with
@@ -141,7 +145,7 @@ impl Client {
     pub fn new(config: Config) -> Result<Client, ConfigError> {
         config.validate()?;
         let driver = Driver::new(&config);
-        Ok(Client { inner: Rc::new(Inner { config, driver }) })
+        Ok(Client { inner: Rc::new(Inner { config, driver, outboxes: Default::default() }) })
     }
 
     /// The configuration the client was built with.
@@ -404,7 +408,25 @@ impl Client {
     /// Aborts all queued and running work, drops the listeners, and makes every later call
     /// fail with kind `closed`. Closing twice is harmless.
     pub fn close(&self) {
+        for (_, handle) in self.inner.outboxes.borrow().iter() {
+            handle.close();
+        }
         self.inner.driver.close();
+    }
+
+    /// The outbox `name`: requests stored in IndexedDB and delivered later, each once by
+    /// its idempotency key (one per name and client; `config` counts the first time). The
+    /// same implementation, storage and events as the JS API's `client.outbox`, so that
+    /// Rust and JS pages of one origin share an outbox. Fails for an empty name, a bad
+    /// `config` value (named as the JS option), or a runtime without IndexedDB.
+    pub fn outbox(&self, name: &str, config: OutboxConfig) -> Result<Rc<Outbox>, ConfigError> {
+        if let Some((_, h)) = self.inner.outboxes.borrow().iter().find(|(n, _)| n == name) {
+            return Ok(h.outbox());
+        }
+        let handle = outbox::open(self, &self.inner.driver, name, &config)?;
+        let made = handle.outbox();
+        self.inner.outboxes.borrow_mut().push((String::from(name), handle));
+        Ok(made)
     }
 
     /// Counts loader keys a batch response served (`stats().batched`).
