@@ -727,7 +727,15 @@ export class Client {
     if (made === undefined) {
       const o = outboxOptions(opts);
       if (typeof indexedDB === 'undefined') throw new TypeError('fetchlane: outbox() needs IndexedDB, which this runtime does not have');
-      made = createOutbox(this, this._driver, name, o, this._baseUrl, this._headerPairs);
+      const driver = this._driver;
+      const client = { fetch: (url, init) => this.fetch(url, init), notify: (event) => driver.notify(event) };
+      made = createOutbox(client, name, o, (input, init) => {
+        const url = urlOf(input);
+        if (url === null && !(input instanceof Request)) throw notAnInput('outbox.send(input)', input);
+        const request = callerRequest(url === null ? /** @type {Request} */ (input) : against(url, this._baseUrl), init ?? undefined);
+        addHeaders(request.headers, this._headerPairs);
+        return request;
+      });
       this._outboxes.set(name, made);
     }
     return made.outbox;

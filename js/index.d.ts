@@ -426,6 +426,30 @@ export interface OutboxOptions {
   maxAgeMs?: number | undefined;
   /** The wait between attempts at the head item; `Retry-After` wins. */
   retry?: OutboxRetryOptions | undefined;
+  /**
+   * Items for one URL with JSON bodies (a `content-type` naming JSON) go as one request whose
+   * body is the JSON array of theirs (an array of one for an item alone), and whose
+   * idempotency header lists their keys in the same order, comma-separated. The answer
+   * applies to all of them. Compressed like any request over `compressOver`.
+   * @defaultValue none (one request per item)
+   */
+  batch?: OutboxBatchOptions | undefined;
+}
+
+/** {@link OutboxOptions.batch}. */
+export interface OutboxBatchOptions {
+  /** Items in one request at most (1 to 1000). */
+  maxItems: number;
+  /**
+   * Body bytes of one request at most (a single larger item still goes, alone).
+   * @defaultValue none
+   */
+  maxBytes?: number | undefined;
+  /**
+   * How long a batch short of `maxItems` waits for more, from its first item's `send`, in ms.
+   * @defaultValue 0
+   */
+  maxWaitMs?: number | undefined;
 }
 
 /** {@link OutboxOptions.retry}. */

@@ -7,7 +7,7 @@
  * `n` random bytes as lower-case hex.
  * @param {number} n
  */
-export const randomHex = (n) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => (b | 256).toString(16).slice(1)).join('');
+const randomHex = (n) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => (b | 256).toString(16).slice(1)).join('');
 
 /**
  * The trace a request joins: the trace id and flags of `parent` (a `traceparent` value), or

@@ -143,6 +143,7 @@ import { traceOf } from './observe.js';
  * @property {string} idempotencyHeader
  * @property {number} maxAgeMs
  * @property {{ backoffMs: number, factor: number, maxBackoffMs: number, jitter: boolean }} retry
+ * @property {{ maxItems: number, maxBytes: number | undefined, maxWaitMs: number } | undefined} batch
  */
 
 /**
@@ -770,6 +771,17 @@ const OUTBOX = {
   // Seven days.
   maxAgeMs: ms({ default: 604800000 }),
   retry: { default: {}, read: (value, path) => decode(OUTBOX_RETRY, asObject(value, path) ?? {}, path) },
+  batch: { read: (value, path) => decode(OUTBOX_BATCH, asObject(value, path) ?? {}, path) },
+};
+
+/**
+ * `OutboxOptions.batch`: items for one URL with JSON bodies go as one JSON-array request.
+ * @satisfies {Table}
+ */
+const OUTBOX_BATCH = {
+  maxItems: integer(1, { required: true, max: 1000 }),
+  maxBytes: integer(1, { max: MAX_COUNT }),
+  maxWaitMs: nonNegative(0),
 };
 
 /**

@@ -4,9 +4,9 @@
 // and offline spells because nothing leaves the database before a 2xx (or a final 4xx) says
 // so. One tab delivers a given outbox at a time: the holder of its Web Lock; the other tabs
 // only store, and wake the holder over a BroadcastChannel.
-
-import { randomHex } from './observe.js';
-import { addHeaders, against, callerRequest, notAnInput, urlOf } from './request.js';
+//
+// It imports nothing: the Rust API loads this same file (src/client/outbox.rs), with a client
+// object whose `fetch` is the Rust client's.
 
 const STORE = 'items';
 // Stored items are `{ order, key, method, url, headers, body, at }`. These names are stored
@@ -58,15 +58,16 @@ function unstorable(body) {
 }
 
 /**
- * The outbox `name` of `client`, delivering through `client.fetch`.
- * @param {{ fetch(input: string, init: object): Promise<Response> }} client
- * @param {{ notify(event: object): void }} driver for the `outbox-*` events
+ * The outbox `name`, delivering through `client.fetch`.
+ * @param {{ fetch(input: string, init: object): Promise<Response>, notify(event: object): void }} client
+ *   `fetch` rejects with an object with `kind`, `status` and `response` as a FetchlaneError
+ *   has them; `notify` tells the `outbox-*` events
  * @param {string} name
  * @param {import('./options.js').OutboxConfig} o
- * @param {string | undefined} baseUrl
- * @param {[string, string][]} headerPairs the client's headers
+ * @param {(input: unknown, init: any) => Request} prepare the request `send` stores: the
+ *   input against the client's base URL, with the client's headers; throws a TypeError
  */
-export function createOutbox(client, driver, name, o, baseUrl, headerPairs) {
+export function createOutbox(client, name, o, prepare) {
   const channelName = `fetchlane-outbox:${name}`;
   const stop = new AbortController();
   const stopped = stop.signal;
@@ -130,48 +131,84 @@ export function createOutbox(client, driver, name, o, baseUrl, headerPairs) {
    * @param {Record<string, unknown>} more
    */
   const tell = (type, item, more) =>
-    driver.notify({ type, outbox: name, id: `${name}:${item.order}`, idempotencyKey: item.key, url: item.url, method: item.method, attempt: attempts.get(item.key) ?? 0, ...more });
-
-  /** @param {any} item */
-  const remove = (item) => opened.then((db) => transact(db, 'readwrite', (s) => s.delete(item.order)));
+    client.notify({ type, outbox: name, id: `${name}:${item.order}`, idempotencyKey: item.key, url: item.url, method: item.method, attempt: attempts.get(item.key) ?? 0, ...more });
 
   /**
-   * Takes `item` out after its last attempt, and says why.
-   * @param {any} item
+   * Takes out consecutive items, from `first` to `last` in storing order.
+   * @param {any} first
+   * @param {any} [last]
+   */
+  const remove = (first, last = first) => opened.then((db) => transact(db, 'readwrite', (s) => s.delete(IDBKeyRange.bound(first.order, last.order))));
+
+  /**
+   * Takes `items` out after their last attempt, and says why, item by item.
+   * @param {any[]} items
    * @param {string} type
    * @param {Record<string, unknown>} more
    */
-  async function settle(item, type, more) {
-    await remove(item);
-    if (flushing !== null) flushing[type === 'outbox-sent' ? 'delivered' : 'dropped']++;
-    tell(type, item, more);
-    attempts.delete(item.key);
+  async function settle(items, type, more) {
+    await remove(items[0], items[items.length - 1]);
+    for (const item of items) {
+      if (flushing !== null) flushing[type === 'outbox-sent' ? 'delivered' : 'dropped']++;
+      tell(type, item, more);
+      attempts.delete(item.key);
+    }
   }
 
   /**
-   * The item's request with its idempotency key (and `keepalive` as the page goes).
-   * @param {any} item
+   * The request of `items` (one, or with `opts.batch` JSON ones as an array of their bodies,
+   * even of one, their keys in the idempotency header in the same order, comma-separated),
+   * and `more` (`keepalive`).
+   * @param {any[]} items
    * @param {object} more
    */
-  const requestInit = (item, more) => {
+  const requestInit = (items, more) => {
+    const [item] = items;
     const headers = new Headers(item.headers);
-    headers.set(o.idempotencyHeader, item.key);
-    return { method: item.method, headers, body: item.body, ...more };
+    headers.set(o.idempotencyHeader, items.map((i) => i.key).join(', '));
+    const text = new TextDecoder();
+    const body = batchable(item) ? `[${items.map((i) => text.decode(i.body)).join(',')}]` : item.body;
+    return { method: item.method, headers, body, ...more };
   };
 
+  /** Whether `item` may join a batch: `opts.batch` is set and its body is JSON. */
+  const batchable = (item) => o.batch !== undefined && item.body !== null && /json/i.test(new Headers(item.headers).get('content-type') ?? '');
+
   /**
-   * One attempt at `item`: 0 delivered, a status to drop it for, or the ms to wait before the
-   * next attempt (NaN: the backoff's). `null` when the client closed.
-   * @param {any} item
+   * The head items that go together: the first alone, or the batch it starts (the same
+   * method and URL, JSON bodies, within `maxItems` and `maxBytes`). `null` while a batch
+   * short of `maxItems` may still wait for more (`maxWaitMs` from its first item's storing).
+   * @returns {any[] | null}
+   */
+  function next() {
+    const [item] = head;
+    if (!batchable(item)) return [item];
+    const b = /** @type {any} */ (o.batch);
+    const items = [item];
+    let bytes = item.body.byteLength;
+    for (const other of head.slice(1)) {
+      bytes += other.body?.byteLength + 1;
+      if (items.length === b.maxItems || other.url !== item.url || other.method !== item.method || !batchable(other) || bytes > (b.maxBytes ?? Infinity)) break;
+      items.push(other);
+    }
+    return items.length < b.maxItems && Date.now() - item.at < b.maxWaitMs && flushing === null ? null : items;
+  }
+
+  /**
+   * One attempt at `items`: `{ status }` delivered, `{ drop }` a status to drop them for, or
+   * `{ wait }` the ms to wait before the next attempt (NaN: the backoff's). `null` when the
+   * client closed.
+   * @param {any[]} items
    * @returns {Promise<{ drop?: number, wait?: number, status?: number } | null>}
    */
-  async function attempt(item) {
-    attempts.set(item.key, (attempts.get(item.key) ?? 0) + 1);
+  async function attempt(items) {
+    for (const item of items) attempts.set(item.key, (attempts.get(item.key) ?? 0) + 1);
+    const [item] = items;
     inFlight = item.key;
     let status = 0;
     let retryAfter;
     try {
-      const response = await client.fetch(item.url, requestInit(item, { lane: 'background', retry: false, dedupe: false, strategy: 'none', signal: stopped }));
+      const response = await client.fetch(item.url, requestInit(items, { lane: 'background', retry: false, dedupe: false, strategy: 'none', signal: stopped }));
       response.body?.cancel().catch(noop);
       status = response.status;
       retryAfter = response.headers.get('retry-after');
@@ -205,25 +242,29 @@ export function createOutbox(client, driver, name, o, baseUrl, headerPairs) {
           continue;
         }
         const db = await opened;
-        head = await transact(db, 'readonly', (s) => s.getAll(null, HEAD));
+        head = await transact(db, 'readonly', (s) => s.getAll(null, Math.max(HEAD, o.batch?.maxItems ?? 0)));
         const item = head[0];
+        const items = item === undefined ? [] : next();
         if (item === undefined) {
           endFlush();
           await sleep(Infinity);
         } else if (Date.now() - item.at > o.maxAgeMs) {
-          await settle(item, 'outbox-drop', { reason: 'expired' });
+          await settle([item], 'outbox-drop', { reason: 'expired' });
+        } else if (items === null) {
+          // A batch short of maxItems waits for more, up to maxWaitMs.
+          await sleep(item.at + /** @type {any} */ (o.batch).maxWaitMs - Date.now());
         } else {
-          const outcome = await attempt(item);
+          const outcome = await attempt(items);
           if (outcome === null) return;
           const { status, wait, drop } = outcome;
           const shown = status === 0 ? {} : { status };
           if (wait === undefined) {
             failures = 0;
-            await settle(item, drop === undefined ? 'outbox-sent' : 'outbox-drop', drop === undefined ? shown : { reason: 'status', ...shown });
+            await settle(items, drop === undefined ? 'outbox-sent' : 'outbox-drop', drop === undefined ? shown : { reason: 'status', ...shown });
           } else {
             // Kept at the head; `Retry-After` wins over the backoff.
             const delayMs = wait === wait ? (failures++, wait) : backoff();
-            tell('outbox-retry', item, { delayMs, reason: status === 0 ? 'network' : 'status', ...shown });
+            for (const i of items) tell('outbox-retry', i, { delayMs, reason: status === 0 ? 'network' : 'status', ...shown });
             endFlush();
             await sleep(delayMs);
           }
@@ -260,7 +301,7 @@ export function createOutbox(client, driver, name, o, baseUrl, headerPairs) {
       if (item.key === inFlight) continue;
       bytes += item.body?.byteLength ?? 0;
       if (bytes > KEEPALIVE_BYTES) break;
-      fetch(item.url, requestInit(item, { keepalive: true })).then((r) => {
+      fetch(item.url, requestInit([item], { keepalive: true })).then((r) => {
         if (r.ok) remove(item).catch(noop);
       }, noop);
     }
@@ -279,13 +320,10 @@ export function createOutbox(client, driver, name, o, baseUrl, headerPairs) {
       if (stopped.aborted) throw new TypeError(`fetchlane: outbox \`${name}\` belongs to a closed client`);
       const why = unstorable(init?.body);
       if (why !== undefined) throw new TypeError(`fetchlane: outbox.send: ${why}`);
-      const url = urlOf(input);
-      if (url === null && !(input instanceof Request)) throw notAnInput('outbox.send(input)', input);
-      const request = callerRequest(url === null ? /** @type {Request} */ (input) : against(url, baseUrl), init ?? undefined);
-      addHeaders(request.headers, headerPairs);
+      const request = prepare(input, init);
       const body = request.method === 'GET' || request.method === 'HEAD' ? null : await request.arrayBuffer();
       // randomUUID is for secure contexts only.
-      const key = crypto.randomUUID?.() ?? randomHex(16);
+      const key = crypto.randomUUID?.() ?? [...crypto.getRandomValues(new Uint8Array(16))].map((b) => (b | 256).toString(16).slice(1)).join('');
       const item = { key, method: request.method, url: request.url, headers: [...request.headers], body, at: Date.now() };
       const order = await transact(await opened, 'readwrite', (s) => s.add(item));
       // Known to `goodbye` at once, though the loop may be busy with an earlier one.

@@ -62,7 +62,7 @@ pub mod web;
 #[cfg(feature = "web")]
 pub use client::{
     BatchUrl, BodyAs, CacheConfig, Client, Config, ConfigError, Error, ErrorKind, Event, EventType, GroupOptions,
-    FlushReport, HostStats, ItemKey, Loader, LoaderConfig, NextPage, Outbox, OutboxConfig, OutboxTicket, Pages,
+    FlushReport, HostStats, ItemKey, Loader, LoaderConfig, NextPage, Outbox, OutboxBatch, OutboxConfig, OutboxTicket, Pages,
     PaginateOptions, Percentiles, PersistConfig, Progress, RateLimit, RequestOptions, ScheduleOptions, Stats, Strategy,
 };
 pub use core::lane::Lane;

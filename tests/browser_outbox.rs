@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use common::*;
-use fetchlane::{Config, Event, EventType, OutboxConfig};
+use fetchlane::{Config, Event, EventType, OutboxBatch, OutboxConfig};
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -70,6 +70,22 @@ async fn the_outbox_stores_and_delivers_oldest_first_each_key_once() {
 }
 
 #[wasm_bindgen_test]
+async fn a_batch_goes_as_one_json_array_with_one_key_per_item() {
+    let run = run_id("rs-outbox-batch");
+    let c = client(Config::default());
+    let batch = OutboxBatch { max_items: 2, max_bytes: None, max_wait_ms: 2000.0 };
+    let outbox = c.outbox(&format!("rs-{run}"), OutboxConfig { batch: Some(batch), ..OutboxConfig::default() }).unwrap();
+    let path = path("/collect/b", &run, "");
+    let a = outbox.send(&post(&path, "{\"a\":1}")).await.unwrap().idempotency_key;
+    let b = outbox.send(&post(&path, "{\"b\":2}")).await.unwrap().idempotency_key;
+    assert_eq!(collected(&run, "b", 2).await, vec![a, b], "both keys, from one request");
+    let s = seen(&run).await.stats;
+    let requests = Reflect::get(&Reflect::get(&Reflect::get(&s, &"collected".into()).unwrap(), &"b".into()).unwrap(), &"requests".into()).unwrap();
+    assert_eq!(js_sys::Array::from(&requests).length(), 1, "one request for the two");
+    c.close();
+}
+
+#[wasm_bindgen_test]
 async fn a_final_4xx_drops_the_item_and_bad_options_are_refused() {
     let run = run_id("rs-outbox-4xx");
     let c = client(Config::default());
@@ -93,5 +109,7 @@ async fn a_final_4xx_drops_the_item_and_bad_options_are_refused() {
     let bad = OutboxConfig { max_age_ms: -1.0, ..OutboxConfig::default() };
     let e = c.outbox("x", bad).unwrap_err();
     assert_eq!((e.option.as_str(), e.range), ("opts.maxAgeMs", true));
+    let bad = OutboxConfig { batch: Some(OutboxBatch { max_items: 0, max_bytes: None, max_wait_ms: 0.0 }), ..OutboxConfig::default() };
+    assert_eq!(c.outbox("y", bad).unwrap_err().option, "opts.batch.maxItems");
     c.close();
 }

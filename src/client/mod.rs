@@ -39,7 +39,7 @@ pub use events::{Event, EventType, Listener};
 pub use group::{GroupOptions, Progress};
 pub use loader::{BatchUrl, ItemKey, Loader, LoaderConfig};
 pub use options::{BodyAs, RequestOptions};
-pub use outbox::{FlushReport, Outbox, OutboxConfig, OutboxTicket};
+pub use outbox::{FlushReport, Outbox, OutboxBatch, OutboxConfig, OutboxTicket};
 pub use paginate::{NextPage, PaginateOptions, Pages};
 pub use stats::{HostStats, Percentiles, Stats};
 

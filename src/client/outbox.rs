@@ -60,6 +60,22 @@ pub struct OutboxConfig {
     pub max_backoff_ms: f64,
     /// A random wait up to the ceiling. Default true.
     pub jitter: bool,
+    /// Items for one URL with JSON bodies go as one request, whose body is the JSON array of
+    /// theirs and whose idempotency header lists their keys in the same order. Default none.
+    pub batch: Option<OutboxBatch>,
+}
+
+/// [`OutboxConfig::batch`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OutboxBatch {
+    /// Items in one request at most (1 to 1 000).
+    pub max_items: u32,
+    /// Body bytes of one request at most (a single larger item still goes, alone). Default
+    /// none.
+    pub max_bytes: Option<u32>,
+    /// How long a batch short of `max_items` waits for more, from its first item's `send`, in
+    /// ms. Default 0.
+    pub max_wait_ms: f64,
 }
 
 impl Default for OutboxConfig {
@@ -71,6 +87,7 @@ impl Default for OutboxConfig {
             factor: 2.0,
             max_backoff_ms: 300_000.0,
             jitter: true,
+            batch: None,
         }
     }
 }
@@ -98,6 +115,24 @@ impl OutboxConfig {
         set(&retry, "maxBackoffMs", &self.max_backoff_ms.into());
         set(&retry, "jitter", &self.jitter.into());
         let o = Object::new();
+        if let Some(b) = self.batch {
+            if !(1..=1000).contains(&b.max_items) {
+                return Err(ConfigError::range_error("opts.batch.maxItems", "must be an integer from 1 to 1000"));
+            }
+            if b.max_bytes == Some(0) {
+                return Err(ConfigError::range_error("opts.batch.maxBytes", "must be a positive integer"));
+            }
+            if !(b.max_wait_ms >= 0.0 && b.max_wait_ms.is_finite()) {
+                return Err(ConfigError::range_error("opts.batch.maxWaitMs", "must be a finite number >= 0"));
+            }
+            let batch = Object::new();
+            set(&batch, "maxItems", &b.max_items.into());
+            if let Some(n) = b.max_bytes {
+                set(&batch, "maxBytes", &n.into());
+            }
+            set(&batch, "maxWaitMs", &b.max_wait_ms.into());
+            set(&o, "batch", &batch);
+        }
         set(&o, "idempotencyHeader", &self.idempotency_header.as_str().into());
         set(&o, "maxAgeMs", &self.max_age_ms.into());
         set(&o, "retry", &retry);

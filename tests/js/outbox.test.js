@@ -167,3 +167,35 @@ test('outbox: a spell of 503s (a second here, minutes in life) and then 200s los
   assert(retries.length >= 5 && retries.every((e) => e.idempotencyKey === tickets[0].idempotencyKey && e.status === 503), `${retries.length} retries, all of the head item`);
   assert(retries.every((e) => e.delayMs <= 100), 'the backoff stays under maxBackoffMs');
 }, NEEDS);
+
+test('outbox: batch sends JSON items for one URL as one array request (maxItems, maxBytes, maxWaitMs), one key per item, gzip over compressOver', async () => {
+  const run = runId('outbox-batch');
+  const { box, events } = await outboxOf(run, { batch: { maxItems: 3, maxBytes: 40, maxWaitMs: 150 } }, { compressOver: 20 });
+  await faults(run, { mode: 'down' });
+  const tickets = await sendMany(box, run, 'j', 7);
+  // Not JSON: goes alone.
+  const text = await box.send(at(`/collect/j?run=${run}`), { method: 'POST', body: 'plain' });
+  await fetch(at(`/__faults?run=${run}`), { method: 'DELETE' });
+  await box.flush();
+  const got = await collected(run, 'j', 8);
+  assertEqual(got.keys, [...tickets, text].map((t) => t.idempotencyKey), 'every key once, in order');
+  const requests = got.requests;
+  // {"i":0} is 7 bytes: three make 23 with the commas; maxBytes 40 keeps that, maxItems caps it at 3.
+  assertEqual(requests.map((r) => [r.batch, r.items]), [[true, 3], [true, 3], [true, 1], [false, 1]]);
+  assertEqual(requests[0].body, [{ i: 0 }, { i: 1 }, { i: 2 }]);
+  assertEqual(requests[0].contentEncoding, 'gzip', 'a batch over compressOver is compressed');
+  assertEqual(events.filter((e) => e.type === 'outbox-sent').length, 8, 'an event per item');
+}, NEEDS);
+
+test('outbox: a batch short of maxItems waits maxWaitMs for more; a failed batch is retried whole', async () => {
+  const run = runId('outbox-batch-wait');
+  const { box } = await outboxOf(run, { batch: { maxItems: 10, maxWaitMs: 300 }, retry: { backoffMs: 20, jitter: false } });
+  await faults(run, { path: '/collect/w', mode: '503', count: 1 });
+  const t0 = performance.now();
+  const tickets = await sendMany(box, run, 'w', 2);
+  const got = await collected(run, 'w', 2, 4000);
+  assert(performance.now() - t0 >= 280, 'it waited for more items first');
+  assertEqual(got.keys, tickets.map((t) => t.idempotencyKey));
+  const s = await stats(run);
+  assertEqual(s.arrivals.filter((a) => a.path === '/collect/w').map((a) => a.headers['idempotency-key']), [0, 1].map(() => tickets.map((t) => t.idempotencyKey).join(', ')), 'the same batch twice: once refused, once delivered');
+}, NEEDS);

@@ -225,6 +225,7 @@ async function main(): Promise<void> {
   fieldsClient.on('uncompressed', (e) => console.log(e.url, e.method, card.name));
   // the outbox
   const analytics: Outbox = client.outbox('analytics', { maxAgeMs: 86_400_000, retry: { backoffMs: 500, jitter: false }, idempotencyHeader: 'X-Key' });
+  client.outbox('logs', { batch: { maxItems: 50, maxBytes: 60_000, maxWaitMs: 2000 } });
   const ticket: OutboxTicket = await analytics.send('/events', { method: 'POST', body: JSON.stringify({ view: 1 }), headers: { 'content-type': 'application/json' } });
   const flushed: { delivered: number; dropped: number; remaining: number } = await analytics.flush();
   const left: number = (await analytics.size()) + (await analytics.clear());
@@ -359,6 +360,8 @@ async function main(): Promise<void> {
   await client.fetch('/upload', { method: 'POST', body: '{}', compress: 'br' });
   // @ts-expect-error an outbox stores no signal or lane: only method, headers and body
   await analytics.send('/events', { method: 'POST', lane: 'critical' });
+  // @ts-expect-error a batch needs maxItems
+  client.outbox('x', { batch: { maxWaitMs: 10 } });
   // @ts-expect-error maxAgeMs is a number
   client.outbox('x', { maxAgeMs: '1d' });
   // @ts-expect-error an outbox-sent event has no delayMs

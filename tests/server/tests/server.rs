@@ -1378,7 +1378,7 @@ fn collect_records_keys_in_order_with_duplicates() {
 fn collect_batches_take_keys_from_elements() {
     let s = Server::start();
     let batch = r#"[{"idempotencyKey":"b1","body":1},{"idempotencyKey":"b2"},{"x":1},"str",{"idempotencyKey":"b1"}]"#;
-    // The header is recorded on the request, never used as a batch's keys.
+    // A header that does not list one key per element is recorded, not used as the keys.
     let r = post_json(&s, "/collect/q?run=b", Some("h1,h2"), batch);
     assert_eq!(r.status, 200);
     let j = r.json();
@@ -1448,6 +1448,10 @@ fn collect_batches_take_keys_from_elements() {
     assert_eq!(reqs[1]["bytes"], plain.len());
     assert_eq!(reqs[1]["bytesReceived"], wire.len());
     assert_eq!(reqs[2]["items"], 0);
+
+    // One key per element in the header (as fetchlane's outbox sends a batch): those win.
+    let r = post_json(&s, "/collect/k?run=b", Some("k1, k2,k3"), r#"[{"idempotencyKey":"x"},{},3]"#);
+    assert_eq!(strs(&r.json()["keys"]), some(&["k1", "k2", "k3"]));
     // Bodies over 4 KiB are not kept.
     let big = format!(
         r#"[{{"idempotencyKey":"big","pad":"{}"}}]"#,

@@ -3,9 +3,11 @@
 //! (`run=`) and the collector's name; `/__stats?run=` shows them as `collected`.
 //!
 //! Which keys a request delivers (one rule):
-//! - a body that is a JSON array is a batch: each element is one delivered item, whose key is
-//!   that element's `idempotencyKey` field (a string; anything else counts as no key). The
-//!   request's own `Idempotency-Key` header is recorded on the request, not used as a key;
+//! - a body that is a JSON array is a batch: each element is one delivered item. Its keys are
+//!   the request's `Idempotency-Key` header read as a comma-separated list with one key per
+//!   element, in order (as fetchlane's outbox sends a batch); when the header does not hold
+//!   exactly that many, each element's `idempotencyKey` field (a string; anything else counts
+//!   as no key);
 //! - any other body (a JSON object, other JSON, text, empty) is one item, whose key is the
 //!   request's `Idempotency-Key` header.
 //!
@@ -70,7 +72,14 @@ async fn collect(
         .unwrap_or(StatusCode::OK);
     let idempotency_key = header_text(&headers, header::HeaderName::from_static("idempotency-key"));
     let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    let listed: Vec<String> = idempotency_key
+        .as_deref()
+        .map(|h| h.split(',').map(|k| k.trim().to_string()).collect())
+        .unwrap_or_default();
     let (batch, keys) = match &parsed {
+        Some(Value::Array(items)) if listed.len() == items.len() && !items.is_empty() => {
+            (true, listed.into_iter().map(Some).collect())
+        }
         Some(Value::Array(items)) => (
             true,
             items
