@@ -50,7 +50,21 @@ const panelsOf = (scene) => sectionsOf(scene).flatMap((s) => (s === 'team' ? ['t
 const ALL_PANELS = panelsOf('page');
 
 const groupOf = (path) =>
-  path.startsWith('/api/product') ? 'product' : path.startsWith('/api/team') ? 'team' : path.startsWith('/api/') ? 'dashboard' : 'other';
+  path.startsWith('/api/product')
+    ? 'product'
+    : path.startsWith('/api/team')
+      ? 'team'
+      : path.startsWith('/api/')
+        ? 'dashboard'
+        : path.startsWith('/collect/')
+          ? 'outbox'
+          : 'other';
+/**
+ * The analytics outbox's server run: one per page load, so that the "endpoint down" toggle
+ * (a fault rule of that run) holds across scene runs and clients.
+ */
+const ANALYTICS_RUN = `analytics-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+const ANALYTICS_URL = `/collect/analytics?run=${ANALYTICS_RUN}`;
 const withRun = (path, run) => `${path}${path.includes('?') ? '&' : '?'}run=${encodeURIComponent(run)}`;
 /** The path and query of an absolute URL, without the `run` tag. */
 function pathOf(url) {
@@ -119,7 +133,8 @@ const { createClient, isFetchlaneError } = lib;
  * server can count it, while the client's cache and dedupe keys stay the plain URLs. */
 async function transport(request) {
   const url = new URL(request.url);
-  if (transportRun) url.searchParams.set('run', transportRun);
+  // The analytics outbox keeps the run of its own (its endpoint's fault rule belongs to it).
+  if (transportRun && !url.pathname.startsWith('/collect/')) url.searchParams.set('run', transportRun);
   const init = {
     method: request.method, headers: request.headers, signal: request.signal,
     credentials: request.credentials, cache: request.cache, redirect: request.redirect,
@@ -168,6 +183,7 @@ async function makeClient() {
   resetLatency(gen);
   state.offs = EVENT_TYPES.map((type) => client.on(type, (e) => onClientEvent(gen, e)));
   state.offs.push(client.on('limit', (e) => onLimitEvent(gen, e)));
+  for (const type of ['outbox-sent', 'outbox-retry', 'outbox-drop']) state.offs.push(client.on(type, (e) => onOutboxEvent(gen, e)));
   state.client = client;
   state.clientCreated = new Date();
   $('client-info').textContent =
@@ -369,7 +385,7 @@ function onClientEvent(gen, e) {
   }
   if (!r) {
     const path = pathOf(e.url);
-    r = run.record({ key, label: path, method: e.method, lane: e.lane, who: `fetchlane request #${e.id}`, group: groupOf(path),
+    r = run.record({ key, label: path, method: e.method, lane: e.lane, who: `fetchlane request #${e.id}`, group: groupOf(path), outbox: path.startsWith('/collect/'),
       queued: e.type === 'settled' && e.durationMs != null ? e.time - e.durationMs : e.time, batch: /[?&]ids=/.test(path),
       sawQueued: false, flUrl: e.url, flGen: gen, flId: e.id, base: basePathOf(e.url), joined: [] });
     run.byKey.set(key, r);
@@ -434,6 +450,9 @@ async function runFetchlane(run) {
         tasks.push(client.json(path, fields ? { lane, fields } : { lane })
           .then((v) => setPanel(run, panel, 'ok', v), (e) => setPanel(run, panel, 'error', reason(e))));
       }
+      // A product view for analytics: stored at once, delivered in the background lane
+      // whenever the endpoint takes it (the run does not wait for it).
+      sendAnalytics(client, { event: 'view', product: PRODUCT, run: run.id });
     } else if (section === 'dashboard') {
       const [chip, ...cards] = SECTIONS.dashboard;
       noteCall(run, chip.path, chip.panel);
@@ -452,6 +471,63 @@ async function runFetchlane(run) {
   }
   await Promise.all(tasks);
 }
+
+// ── the analytics outbox
+
+const outboxCounts = { sent: 0, delivered: 0, retried: 0, dropped: 0 };
+
+/** Stores one analytics event in the client's `analytics` outbox. */
+function sendAnalytics(client, event) {
+  let outbox;
+  try {
+    outbox = client.outbox('analytics', { retry: { backoffMs: 500, maxBackoffMs: 5000 } });
+  } catch (e) {
+    // No IndexedDB (a private window of some browsers): the page goes on without analytics.
+    $('outbox-status').textContent = `Analytics outbox unavailable: ${e.message}`;
+    return;
+  }
+  outbox
+    .send(ANALYTICS_URL, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...event, at: Date.now() }) })
+    .then(() => {
+      outboxCounts.sent++;
+      renderOutbox(outbox);
+    }, (e) => {
+      $('outbox-status').textContent = `Analytics event not stored: ${e.message}`;
+    });
+}
+
+/** An outbox event of client `gen`: the counters, and a line in the log. */
+function onOutboxEvent(gen, e) {
+  if (gen !== state.clientGen) return;
+  if (e.type === 'outbox-sent') outboxCounts.delivered++;
+  else if (e.type === 'outbox-retry') outboxCounts.retried++;
+  else outboxCounts.dropped++;
+  const run = state.eventRun;
+  const what = e.type === 'outbox-retry' ? `retry in ${fmtMs(e.delayMs)} (${e.reason}${e.status ? ` ${e.status}` : ''})` : e.type === 'outbox-drop' ? `dropped (${e.reason})` : `delivered (HTTP ${e.status})`;
+  if (run) logLine(run, e.time, e.type, `outbox ${e.outbox} · ${e.idempotencyKey.slice(0, 8)}… · ${what}`);
+  renderOutbox(state.client?.outbox('analytics'));
+}
+
+/** The counter line: stored (still waiting), sent to the outbox, delivered, retried, dropped. */
+function renderOutbox(outbox) {
+  const el = $('outbox-status');
+  const show = (stored) => {
+    Object.assign(el.dataset, { stored: String(stored), sent: String(outboxCounts.sent), delivered: String(outboxCounts.delivered), run: ANALYTICS_RUN });
+    el.textContent =
+      `Analytics outbox: ${stored} stored, waiting · ${outboxCounts.sent} sent by this page · ${outboxCounts.delivered} delivered` +
+      (outboxCounts.retried ? ` · ${outboxCounts.retried} attempts retried` : '') +
+      (outboxCounts.dropped ? ` · ${outboxCounts.dropped} dropped` : '');
+  };
+  if (outbox) outbox.size().then(show, () => show(NaN));
+}
+
+/** The "analytics endpoint down" toggle: a fault rule of the analytics run on the server. */
+async function setAnalyticsDown(down) {
+  const url = `/__faults?run=${ANALYTICS_RUN}`;
+  await fetch(url, down ? { method: 'POST', body: JSON.stringify({ path: '/collect/analytics', mode: 'down' }) } : { method: 'DELETE' });
+  if (!down) state.client?.outbox('analytics').flush().then(() => renderOutbox(state.client?.outbox('analytics')));
+}
+$('outbox-down').addEventListener('change', (e) => setAnalyticsDown(e.target.checked));
 
 /** Remembers a call of the app's, so that the waterfall can name the panel behind each request. */
 function noteCall(run, path, name, fields = null) {

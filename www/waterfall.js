@@ -12,17 +12,19 @@ export const OUTCOMES = [
   { id: 'retried', label: 'Retried', color: '#c2410c' },
   { id: 'rate-limited', label: 'Rate-limited (429, host paused)', color: '#be185d' },
   { id: 'failed', label: 'Failed', color: '#b91c1c' },
+  { id: 'outbox', label: 'Outbox delivery (analytics)', color: '#1f2937' },
   { id: 'inflight', label: 'In flight', color: '#64748b' },
 ];
 const COLOR = Object.fromEntries(OUTCOMES.map((o) => [o.id, o.color]));
 const LABEL = Object.fromEntries(OUTCOMES.map((o) => [o.id, o.label]));
-const GROUP_ORDER = { product: 0, dashboard: 1, team: 2, other: 3 };
-const GROUP_NAME = { product: 'Product page', dashboard: 'Dashboard', team: 'Team', other: 'Other' };
+const GROUP_ORDER = { product: 0, dashboard: 1, team: 2, outbox: 3, other: 4 };
+const GROUP_NAME = { product: 'Product page', dashboard: 'Dashboard', team: 'Team', outbox: 'Outbox', other: 'Other' };
 
 /** What colour a record gets: the most telling thing that happened to it. */
 export function outcomeOf(r) {
   if (r.end == null) return 'inflight';
   if (r.error) return 'failed';
+  if (r.outbox) return 'outbox';
   if (r.pauses.length) return 'rate-limited';
   if (r.retries.length) return 'retried';
   if (r.source === 'memory') return 'memory';

@@ -249,6 +249,22 @@ test('demo page: three modes under faults, batching, memory and Cache API reload
     assert.ok(latency.rows.some((r) => Number(r.network) > 0 && Number(r.p95) >= Number(r.p50)), 'a row splits queue and network');
     assert.ok(Number(latency.overall.latencyP50) > 0, `stats().latency shown: ${JSON.stringify(latency.overall)}`);
     assert.deepEqual(latency.tracks, ['fetchlane'], 'the network measures are on the fetchlane track');
+    // The analytics outbox: the product view was stored and delivered once, by its key; with
+    // the endpoint down, the next one waits (stored), and goes once the endpoint is back.
+    const outbox = () => page.$eval('[data-testid="outbox-status"]', (el) => ({ ...el.dataset }));
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="outbox-status"]').dataset.delivered) >= 1, null, { timeout: 20_000 });
+    const analyticsRun = (await outbox()).run;
+    const delivered = await api(`/__stats?run=${analyticsRun}`);
+    assert.equal(delivered.collected?.analytics?.keys.length, 1, 'one view delivered');
+    await page.check('[data-testid="outbox-down"]');
+    await load('fetchlane');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="outbox-status"]').dataset.stored) === 1, null, { timeout: 20_000 });
+    await page.uncheck('[data-testid="outbox-down"]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="outbox-status"]').dataset.delivered) >= 2, null, { timeout: 30_000 });
+    const after = await api(`/__stats?run=${analyticsRun}`);
+    assert.equal(after.collected.analytics.keys.length, 2, 'the waiting view went once the endpoint was back');
+    assert.deepEqual(after.collected.analytics.duplicates, [], 'each key once');
+    assert.ok(after.arrivals.some((a) => a.fault === 'down'), 'the endpoint really was down for an attempt');
     assert.ok(Number(cold.row.deduped ?? 1) >= 1, 'identical GETs were de-duplicated');
     totals.fetchlane = cold.row;
     await t.test('waterfall: bars are keyboard operable and show details', async () => {
