@@ -49,7 +49,7 @@ impl MemoryStore {
     fn full_key(&self, url_key: &str, request_headers: &str) -> String {
         let mut key = String::from(url_key);
         if let Some(names) = self.vary.get(url_key).and_then(|&id| self.vary_names.get(id as u32)) {
-            key.push('\n');
+            key.push_str("\n");
             key.push_str(&vary_key(names, &super::headers::parse(request_headers)));
         }
         key
