@@ -7,8 +7,6 @@
 
 use crate::prelude::*;
 
-use alloc::collections::VecDeque;
-
 use super::lane::Lane;
 use super::rate_window::RateWindow;
 
@@ -55,6 +53,48 @@ struct HostState {
     limit: usize,
 }
 
+/// One lane's FIFO of waiting work: a `Vec` and the index of its front. A `VecDeque` would do,
+/// but its ring-buffer copies cost 0.8 KiB of wasm. Work leaves at the front (almost always) or
+/// from the middle (an abort, a host passed over); the taken front is reclaimed once it is
+/// half of the `Vec`, so each unit is moved O(1) times on average.
+#[derive(Default)]
+struct Queue {
+    items: Vec<Work>,
+    head: usize,
+}
+
+impl Queue {
+    fn len(&self) -> usize {
+        self.items.len() - self.head
+    }
+
+    fn get(&self, i: usize) -> Option<Work> {
+        self.items.get(self.head + i).copied()
+    }
+
+    fn position(&self, id: TaskId) -> Option<usize> {
+        self.items.iter().skip(self.head).position(|w| w.id == id)
+    }
+
+    fn remove(&mut self, i: usize) -> Option<Work> {
+        let work = self.get(i)?;
+        if i > 0 {
+            self.items.remove(self.head + i);
+        } else {
+            self.head += 1;
+            if self.head * 2 >= self.items.len() {
+                let n = self.len();
+                for k in 0..n {
+                    self.items[k] = self.items[self.head + k];
+                }
+                self.items.truncate(n);
+                self.head = 0;
+            }
+        }
+        Some(work)
+    }
+}
+
 /// Global and per-host concurrency permits over three strict lanes, with rate-limit windows
 /// and server-ordered host pauses as time gates.
 pub struct Scheduler {
@@ -62,7 +102,7 @@ pub struct Scheduler {
     per_host: usize,
     active: usize,
     queued: usize,
-    lanes: [VecDeque<Work>; 3],
+    lanes: [Queue; 3],
     hosts: Vec<HostState>,
     /// Host names by id. A page talks to a handful of hosts, so a linear search beats
     /// hashing the name, and keeps a hash table's code out of the download.
@@ -82,7 +122,7 @@ impl Scheduler {
             per_host: per_host.max(1),
             active: 0,
             queued: 0,
-            lanes: [VecDeque::new(), VecDeque::new(), VecDeque::new()],
+            lanes: Default::default(),
             hosts: Vec::new(),
             host_names: Vec::new(),
             global_windows: Vec::new(),
@@ -181,14 +221,14 @@ impl Scheduler {
     /// Queues `work`. Call [`dispatch`](Self::dispatch) afterwards to start what may start.
     pub fn enqueue(&mut self, work: Work) {
         self.note_queued(work.host, true);
-        self.lanes[work.lane.index()].push_back(work);
+        self.lanes[work.lane.index()].items.push(work);
     }
 
     /// Removes queued work (it was aborted). Returns `false` when `id` is not queued (it
     /// already started, or never was).
     pub fn cancel(&mut self, id: TaskId) -> bool {
         for lane in 0..self.lanes.len() {
-            if let Some(pos) = self.lanes[lane].iter().position(|w| w.id == id) {
+            if let Some(pos) = self.lanes[lane].position(id) {
                 if let Some(work) = self.lanes[lane].remove(pos) {
                     self.note_queued(work.host, false);
                 }
@@ -202,7 +242,7 @@ impl Scheduler {
     pub fn drain_queue(&mut self) -> Vec<TaskId> {
         let mut ids = Vec::with_capacity(self.queued);
         for lane in 0..self.lanes.len() {
-            while let Some(work) = self.lanes[lane].pop_front() {
+            while let Some(work) = self.lanes[lane].remove(0) {
                 self.note_queued(work.host, false);
                 ids.push(work.id);
             }
@@ -239,14 +279,13 @@ impl Scheduler {
         let mut blocked: Vec<HostId> = Vec::new();
         for lane in 0..self.lanes.len() {
             let mut i = 0;
-            while i < self.lanes[lane].len() {
+            while let Some(work) = self.lanes[lane].get(i) {
                 if self.active >= self.concurrency {
                     return out;
                 }
                 if self.queued_without_host == 0 && blocked.len() >= self.hosts_with_queue {
                     return out;
                 }
-                let work = self.lanes[lane][i];
                 let gate = match work.host {
                     None => {
                         if work.metered && global_gate > now_ms {
