@@ -55,8 +55,8 @@ struct HostState {
 
 /// One lane's FIFO of waiting work: a `Vec` and the index of its front. A `VecDeque` would do,
 /// but its ring-buffer copies cost 0.8 KiB of wasm. Work leaves at the front (almost always) or
-/// from the middle (an abort, a host passed over); the taken front is reclaimed once it is
-/// half of the `Vec`, so each unit is moved O(1) times on average.
+/// from the middle (an abort, a host passed over: the work in front of it moves up one
+/// place); the taken front is reclaimed once it is half of the `Vec`.
 #[derive(Default)]
 struct Queue {
     items: Vec<Work>,
@@ -64,10 +64,6 @@ struct Queue {
 }
 
 impl Queue {
-    fn len(&self) -> usize {
-        self.items.len() - self.head
-    }
-
     fn get(&self, i: usize) -> Option<Work> {
         self.items.get(self.head + i).copied()
     }
@@ -78,18 +74,15 @@ impl Queue {
 
     fn remove(&mut self, i: usize) -> Option<Work> {
         let work = self.get(i)?;
-        if i > 0 {
-            self.items.remove(self.head + i);
-        } else {
-            self.head += 1;
-            if self.head * 2 >= self.items.len() {
-                let n = self.len();
-                for k in 0..n {
-                    self.items[k] = self.items[self.head + k];
-                }
-                self.items.truncate(n);
-                self.head = 0;
-            }
+        // The ones in front of it move up a place, and the front past the freed one.
+        let mut k = self.head + i;
+        while k > self.head {
+            self.items[k] = self.items[k - 1];
+            k -= 1;
+        }
+        self.head += 1;
+        if self.head * 2 >= self.items.len() {
+            self.items = self.items.split_off(core::mem::take(&mut self.head));
         }
         Some(work)
     }
