@@ -77,8 +77,13 @@ impl MemoryStore {
         }
         let key = self.full_key(url_key, request_headers);
         let bytes = entry.bytes + key.len();
-        let mut out: Vec<Entry> = self.lru.remove(&key).into_iter().collect();
-        out.extend(self.lru.insert(key, entry, bytes).into_iter().map(|(_, e)| e));
+        let mut out = Vec::new();
+        if let Some(old) = self.lru.remove(&key) {
+            out.push(old);
+        }
+        for (_, e) in self.lru.insert(key, entry, bytes) {
+            out.push(e);
+        }
         out
     }
 
