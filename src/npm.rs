@@ -255,13 +255,24 @@ pub extern "C" fn fl_retry(
     statuses_len: u32,
 ) {
     let [methods, statuses] = strings([methods_len, statuses_len]);
+    // Loops, not iterator chains collected: each chain was a function of its own.
+    let mut method_list = Vec::new();
+    for m in crate::core::text::split(methods, b',') {
+        if !m.is_empty() {
+            method_list.push(String::from(m));
+        }
+    }
+    let mut status_codes = Vec::new();
+    for s in crate::core::text::split(statuses, b',') {
+        if let Some(code) = crate::core::text::parse_u64(s).and_then(|n| u16::try_from(n).ok()) {
+            status_codes.push(code);
+        }
+    }
     // Every field comes from the driver (js/options.js fills the defaults).
     let p = RetryPolicy {
         limit: if limit >= 0.0 { limit as u32 } else { 0 },
-        methods: crate::core::text::split(methods, b',').filter(|m| !m.is_empty()).map(String::from).collect(),
-        status_codes: crate::core::text::split(statuses, b',')
-            .filter_map(|s| u16::try_from(crate::core::text::parse_u64(s)?).ok())
-            .collect(),
+        methods: method_list,
+        status_codes,
         backoff: crate::core::backoff::Backoff {
             base_ms: backoff_ms,
             factor,
