@@ -65,10 +65,16 @@ fn machine(h: u32) -> Option<&'static mut Machine> {
 
 /// Splits the scratch buffer into strings of the given byte lengths.
 fn strings<const N: usize>(lens: [u32; N]) -> [&'static str; N] {
-    let scratch = &state().scratch;
     let mut out = [""; N];
+    split_scratch(&lens, &mut out);
+    out
+}
+
+/// [`strings`] for any count: one function instead of one per `N`.
+fn split_scratch(lens: &[u32], out: &mut [&'static str]) {
+    let scratch = &state().scratch;
     let mut at = 0usize;
-    for (i, len) in lens.iter().enumerate() {
+    for (s, len) in out.iter_mut().zip(lens) {
         let end = at.saturating_add(*len as usize).min(scratch.len());
         let bytes = scratch.get(at..end).unwrap_or(&[]);
         debug_assert!(core::str::from_utf8(bytes).is_ok());
@@ -76,10 +82,9 @@ fn strings<const N: usize>(lens: [u32; N]) -> [&'static str; N] {
         // all of it (3 bytes per UTF-16 unit; lone surrogates become U+FFFD) and passes the
         // byte counts it wrote, so each range is whole UTF-8 (docs/protocol.md, "Strings
         // in"). Validating again cost 0.3 KiB of the download.
-        out[i] = unsafe { core::str::from_utf8_unchecked(bytes) };
+        *s = unsafe { core::str::from_utf8_unchecked(bytes) };
         at = end;
     }
-    out
 }
 
 fn opt(ms: f64) -> Option<f64> {
@@ -250,13 +255,24 @@ pub extern "C" fn fl_retry(
     statuses_len: u32,
 ) {
     let [methods, statuses] = strings([methods_len, statuses_len]);
+    // Loops, not iterator chains collected: each chain was a function of its own.
+    let mut method_list = Vec::new();
+    for m in crate::core::text::split(methods, b',') {
+        if !m.is_empty() {
+            method_list.push(String::from(m));
+        }
+    }
+    let mut status_codes = Vec::new();
+    for s in crate::core::text::split(statuses, b',') {
+        if let Some(code) = crate::core::text::parse_u64(s).and_then(|n| u16::try_from(n).ok()) {
+            status_codes.push(code);
+        }
+    }
     // Every field comes from the driver (js/options.js fills the defaults).
     let p = RetryPolicy {
         limit: if limit >= 0.0 { limit as u32 } else { 0 },
-        methods: crate::core::text::split(methods, b',').filter(|m| !m.is_empty()).map(String::from).collect(),
-        status_codes: crate::core::text::split(statuses, b',')
-            .filter_map(|s| u16::try_from(crate::core::text::parse_u64(s)?).ok())
-            .collect(),
+        methods: method_list,
+        status_codes,
         backoff: crate::core::backoff::Backoff {
             base_ms: backoff_ms,
             factor,

@@ -18,7 +18,7 @@ const SECONDS_PER_DAY: i64 = 86_400;
 pub fn parse_http_date(value: &str) -> Option<f64> {
     let mut tokens = crate::core::text::split_ascii_whitespace(value);
     let first = tokens.next()?;
-    let parts = if let Some(weekday) = first.strip_suffix(',') {
+    let parts = if let Some(weekday) = first.strip_suffix(",") {
         if !is_weekday(weekday) {
             return None;
         }

@@ -7,8 +7,6 @@
 
 use crate::prelude::*;
 
-use alloc::collections::VecDeque;
-
 use super::lane::Lane;
 use super::rate_window::RateWindow;
 
@@ -55,6 +53,41 @@ struct HostState {
     limit: usize,
 }
 
+/// One lane's FIFO of waiting work: a `Vec` and the index of its front. A `VecDeque` would do,
+/// but its ring-buffer copies cost 0.8 KiB of wasm. Work leaves at the front (almost always) or
+/// from the middle (an abort, a host passed over: the work in front of it moves up one
+/// place); the taken front is reclaimed once it is half of the `Vec`.
+#[derive(Default)]
+struct Queue {
+    items: Vec<Work>,
+    head: usize,
+}
+
+impl Queue {
+    fn get(&self, i: usize) -> Option<Work> {
+        self.items.get(self.head + i).copied()
+    }
+
+    fn position(&self, id: TaskId) -> Option<usize> {
+        self.items.iter().skip(self.head).position(|w| w.id == id)
+    }
+
+    fn remove(&mut self, i: usize) -> Option<Work> {
+        let work = self.get(i)?;
+        // The ones in front of it move up a place, and the front past the freed one.
+        let mut k = self.head + i;
+        while k > self.head {
+            self.items[k] = self.items[k - 1];
+            k -= 1;
+        }
+        self.head += 1;
+        if self.head * 2 >= self.items.len() {
+            self.items = self.items.split_off(core::mem::take(&mut self.head));
+        }
+        Some(work)
+    }
+}
+
 /// Global and per-host concurrency permits over three strict lanes, with rate-limit windows
 /// and server-ordered host pauses as time gates.
 pub struct Scheduler {
@@ -62,7 +95,7 @@ pub struct Scheduler {
     per_host: usize,
     active: usize,
     queued: usize,
-    lanes: [VecDeque<Work>; 3],
+    lanes: [Queue; 3],
     hosts: Vec<HostState>,
     /// Host names by id. A page talks to a handful of hosts, so a linear search beats
     /// hashing the name, and keeps a hash table's code out of the download.
@@ -82,7 +115,7 @@ impl Scheduler {
             per_host: per_host.max(1),
             active: 0,
             queued: 0,
-            lanes: [VecDeque::new(), VecDeque::new(), VecDeque::new()],
+            lanes: Default::default(),
             hosts: Vec::new(),
             host_names: Vec::new(),
             global_windows: Vec::new(),
@@ -181,14 +214,14 @@ impl Scheduler {
     /// Queues `work`. Call [`dispatch`](Self::dispatch) afterwards to start what may start.
     pub fn enqueue(&mut self, work: Work) {
         self.note_queued(work.host, true);
-        self.lanes[work.lane.index()].push_back(work);
+        self.lanes[work.lane.index()].items.push(work);
     }
 
     /// Removes queued work (it was aborted). Returns `false` when `id` is not queued (it
     /// already started, or never was).
     pub fn cancel(&mut self, id: TaskId) -> bool {
         for lane in 0..self.lanes.len() {
-            if let Some(pos) = self.lanes[lane].iter().position(|w| w.id == id) {
+            if let Some(pos) = self.lanes[lane].position(id) {
                 if let Some(work) = self.lanes[lane].remove(pos) {
                     self.note_queued(work.host, false);
                 }
@@ -202,7 +235,7 @@ impl Scheduler {
     pub fn drain_queue(&mut self) -> Vec<TaskId> {
         let mut ids = Vec::with_capacity(self.queued);
         for lane in 0..self.lanes.len() {
-            while let Some(work) = self.lanes[lane].pop_front() {
+            while let Some(work) = self.lanes[lane].remove(0) {
                 self.note_queued(work.host, false);
                 ids.push(work.id);
             }
@@ -239,14 +272,13 @@ impl Scheduler {
         let mut blocked: Vec<HostId> = Vec::new();
         for lane in 0..self.lanes.len() {
             let mut i = 0;
-            while i < self.lanes[lane].len() {
+            while let Some(work) = self.lanes[lane].get(i) {
                 if self.active >= self.concurrency {
                     return out;
                 }
                 if self.queued_without_host == 0 && blocked.len() >= self.hosts_with_queue {
                     return out;
                 }
-                let work = self.lanes[lane][i];
                 let gate = match work.host {
                     None => {
                         if work.metered && global_gate > now_ms {

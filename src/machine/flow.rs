@@ -60,9 +60,9 @@ fn strategy_kind(s: Strategy) -> Option<StrategyKind> {
 fn request_key(method: &str, url: &str, headers: &str) -> String {
     let mut key = String::with_capacity(method.len() + url.len() + headers.len() + 2);
     key.push_str(method);
-    key.push(' ');
+    key.push_str(" ");
     key.push_str(url);
-    key.push('\n');
+    key.push_str("\n");
     key.push_str(headers);
     key
 }

@@ -49,7 +49,7 @@ impl MemoryStore {
     fn full_key(&self, url_key: &str, request_headers: &str) -> String {
         let mut key = String::from(url_key);
         if let Some(names) = self.vary.get(url_key).and_then(|&id| self.vary_names.get(id as u32)) {
-            key.push('\n');
+            key.push_str("\n");
             key.push_str(&vary_key(names, &super::headers::parse(request_headers)));
         }
         key
@@ -77,8 +77,13 @@ impl MemoryStore {
         }
         let key = self.full_key(url_key, request_headers);
         let bytes = entry.bytes + key.len();
-        let mut out: Vec<Entry> = self.lru.remove(&key).into_iter().collect();
-        out.extend(self.lru.insert(key, entry, bytes).into_iter().map(|(_, e)| e));
+        let mut out = Vec::new();
+        if let Some(old) = self.lru.remove(&key) {
+            out.push(old);
+        }
+        for (_, e) in self.lru.insert(key, entry, bytes) {
+            out.push(e);
+        }
         out
     }
 

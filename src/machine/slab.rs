@@ -13,7 +13,11 @@ const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 
 /// Records of type `T` by id. Ids are never 0.
 pub struct Slab<T> {
-    slots: Vec<(u8, Option<T>)>,
+    /// Per slot: the id of its record while it holds one, else the slot's generation alone
+    /// (the index bits 0, which no id has). Kept apart from the records so that looking an id
+    /// up is one function for every `T` (a generic lookup was copied per record type).
+    tags: Vec<u32>,
+    slots: Vec<Option<T>>,
     free: Vec<u32>,
     len: usize,
 }
@@ -21,11 +25,18 @@ pub struct Slab<T> {
 impl<T> Default for Slab<T> {
     fn default() -> Self {
         Slab {
+            tags: Vec::new(),
             slots: Vec::new(),
             free: Vec::new(),
             len: 0,
         }
     }
+}
+
+/// The slot of the live record `id`, from the tags alone.
+fn find(tags: &[u32], id: u32) -> Option<usize> {
+    let index = (id & INDEX_MASK).checked_sub(1)? as usize;
+    (tags.get(index) == Some(&id)).then_some(index)
 }
 
 impl<T> Slab<T> {
@@ -34,50 +45,42 @@ impl<T> Slab<T> {
         self.len += 1;
         match self.free.pop() {
             Some(index) => {
-                let slot = &mut self.slots[index as usize];
-                slot.0 = slot.0.wrapping_add(1);
-                slot.1 = Some(value);
-                (u32::from(slot.0) << INDEX_BITS) | (index + 1)
+                let tag = &mut self.tags[index as usize];
+                *tag = (*tag & !INDEX_MASK).wrapping_add(1 << INDEX_BITS) | (index + 1);
+                self.slots[index as usize] = Some(value);
+                *tag
             }
             None => {
-                self.slots.push((0, Some(value)));
-                self.slots.len() as u32 & INDEX_MASK
+                self.slots.push(Some(value));
+                let id = self.slots.len() as u32 & INDEX_MASK;
+                self.tags.push(id);
+                id
             }
-        }
-    }
-
-    fn index(&self, id: u32) -> Option<usize> {
-        let index = (id & INDEX_MASK).checked_sub(1)? as usize;
-        let slot = self.slots.get(index)?;
-        if u32::from(slot.0) == id >> INDEX_BITS && slot.1.is_some() {
-            Some(index)
-        } else {
-            None
         }
     }
 
     /// The record under `id`.
     pub fn get(&self, id: u32) -> Option<&T> {
-        self.index(id).and_then(|i| self.slots[i].1.as_ref())
+        self.slots.get(find(&self.tags, id)?)?.as_ref()
     }
 
     /// The record under `id`, mutably.
     pub fn get_mut(&mut self, id: u32) -> Option<&mut T> {
-        let i = self.index(id)?;
-        self.slots[i].1.as_mut()
+        self.slots.get_mut(find(&self.tags, id)?)?.as_mut()
     }
 
     /// Whether `id` names a live record.
     pub fn contains(&self, id: u32) -> bool {
-        self.index(id).is_some()
+        find(&self.tags, id).is_some()
     }
 
     /// Takes the record under `id` out.
     pub fn remove(&mut self, id: u32) -> Option<T> {
-        let i = self.index(id)?;
+        let i = find(&self.tags, id)?;
         self.free.push(i as u32);
         self.len -= 1;
-        self.slots[i].1.take()
+        self.tags[i] = id & !INDEX_MASK;
+        self.slots[i].take()
     }
 
     /// Puts `value` back under `id`, which [`remove`](Self::remove) just freed (its slot is
@@ -86,14 +89,11 @@ impl<T> Slab<T> {
         let Some(index) = (id & INDEX_MASK).checked_sub(1) else {
             return false;
         };
-        let free_again = self.free.last() == Some(&index)
-            && self
-                .slots
-                .get(index as usize)
-                .is_some_and(|s| s.1.is_none() && u32::from(s.0) == id >> INDEX_BITS);
+        let free_again = self.free.last() == Some(&index) && self.tags.get(index as usize) == Some(&(id & !INDEX_MASK));
         if free_again {
             self.free.pop();
-            self.slots[index as usize].1 = Some(value);
+            self.tags[index as usize] = id;
+            self.slots[index as usize] = Some(value);
             self.len += 1;
         }
         free_again
@@ -106,20 +106,25 @@ impl<T> Slab<T> {
 
     /// The ids of the live records, in slot order.
     pub fn ids(&self) -> Vec<u32> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.1.is_some())
-            .map(|(i, s)| (u32::from(s.0) << INDEX_BITS) | (i as u32 + 1))
-            .collect()
+        let mut ids = Vec::new();
+        for &tag in &self.tags {
+            if tag & INDEX_MASK != 0 {
+                ids.push(tag);
+            }
+        }
+        ids
     }
 
     /// Drops every record.
     pub fn clear(&mut self) {
-        for (i, slot) in self.slots.iter_mut().enumerate() {
-            if slot.1.take().is_some() {
+        for (i, tag) in self.tags.iter_mut().enumerate() {
+            if *tag & INDEX_MASK != 0 {
+                *tag &= !INDEX_MASK;
                 self.free.push(i as u32);
             }
+        }
+        for slot in self.slots.iter_mut() {
+            *slot = None;
         }
         self.len = 0;
     }

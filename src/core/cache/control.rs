@@ -126,7 +126,7 @@ fn split_item(s: &str) -> (&str, &str) {
 
 /// A token as is, or a quoted string's content; `None` for an unclosed quote or junk after it.
 fn unquote(arg: &str) -> Option<Cow<'_, str>> {
-    let Some(inner) = arg.strip_prefix('"') else {
+    let Some(inner) = arg.strip_prefix("\"") else {
         return Some(Cow::Borrowed(arg));
     };
     // By bytes, copying the runs between backslashes: `\\` and `"` are ASCII, so never inside a

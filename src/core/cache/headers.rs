@@ -10,7 +10,9 @@ pub(super) fn delta_seconds(s: &str) -> Option<f64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let significant = s.trim_start_matches('0');
+    // By bytes: a `char` pattern links core's UTF-8 decoding.
+    let zeros = s.bytes().take_while(|&b| b == b'0').count();
+    let significant = crate::core::text::part(s, zeros, s.len());
     // Eleven digits already exceed 2^31, and `u64` itself overflows past twenty.
     let n = if significant.len() > 10 {
         MAX_DELTA_SECONDS

@@ -4,7 +4,7 @@
 use crate::prelude::*;
 
 use super::headers::values;
-use crate::core::text::split;
+use crate::core::text::{part, split};
 
 /// The request headers a response varies on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -50,34 +50,40 @@ pub fn vary_key(names: &[String], request_headers: &[(String, String)]) -> Strin
         let mut first_element = true;
         for value in values(request_headers, name) {
             if !present {
-                key.push('=');
+                key.push_str("=");
                 present = true;
             }
             for element in split(value, b',').map(crate::core::text::trim).filter(|e| !e.is_empty()) {
                 if !first_element {
-                    key.push(',');
+                    key.push_str(",");
                 }
                 first_element = false;
                 push_escaped(&mut key, element);
             }
         }
-        key.push('\n');
+        key.push_str("\n");
     }
     key
 }
 
 /// Escapes the key's separators so no name or value can forge another entry.
 fn push_escaped(key: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '\\' | '=' | ',' => {
-                key.push('\\');
-                key.push(c);
-            }
-            '\n' => key.push_str("\\n"),
-            c => key.push(c),
-        }
+    // By bytes, copying the runs between separators: they are ASCII, so never inside a
+    // multi-byte char (`chars()` and `String::push` would link UTF-8 decoding and encoding).
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escaped = match b {
+            b'\\' => "\\\\",
+            b'=' => "\\=",
+            b',' => "\\,",
+            b'\n' => "\\n",
+            _ => continue,
+        };
+        key.push_str(part(s, start, i));
+        key.push_str(escaped);
+        start = i + 1;
     }
+    key.push_str(part(s, start, s.len()));
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
