@@ -181,6 +181,12 @@ export class Client {
     this._packing = new Set();
     /** @type {Map<string, { outbox: object, close: () => void }>} */
     this._outboxes = new Map();
+    const bg = config.background;
+    /** Whether `background` lane work waits now (ClientOptions.background). */
+    this._paused = () =>
+      (bg.whenHidden === 'pause' && globalThis.document?.visibilityState === 'hidden') || (bg.whenOffline === 'pause' && globalThis.navigator?.onLine === false);
+    /** @type {Map<Call, () => void>} Background calls waiting for the page to be visible or online, and what sends them. */
+    this._parked = new Map();
     if (config.onEvent !== undefined) driver.on(null, config.onEvent);
     if (orphans !== null) orphans.register(this, driver);
   }
@@ -401,6 +407,7 @@ export class Client {
       );
       return;
     }
+    if (rec.lane === 'background' && this._park(rec, () => this._send(rec, group))) return;
     rec.opts = null;
     const signal = rec.signal;
     if (signal?.aborted || rec.group?.reason !== undefined) {
@@ -541,15 +548,60 @@ export class Client {
     const rec = new Call(driver, AS_TASK, '', '', o.lane);
     rec.task = task;
     rec.signal = o.signal;
-    if (driver.closed) {
-      driver.fail(rec, fetchlaneError('closed', '', undefined, 0));
-    } else if (o.signal?.aborted) {
-      driver.fail(rec, fetchlaneError('abort', '', undefined, 0, o.signal.reason));
-    } else {
-      driver.task(rec, LANES[o.lane], o.host ?? '');
-      driver.drain();
-    }
+    const go = () => {
+      if (driver.closed) {
+        driver.fail(rec, fetchlaneError('closed', '', undefined, 0));
+      } else if (o.signal?.aborted) {
+        driver.fail(rec, fetchlaneError('abort', '', undefined, 0, o.signal.reason));
+      } else {
+        driver.task(rec, LANES[o.lane], o.host ?? '');
+        driver.drain();
+      }
+    };
+    if (o.lane !== 'background' || o.signal?.aborted || !this._park(rec, go)) go();
     return driver.promiseOf(rec);
+  }
+
+  /**
+   * Holds a `background` call while the page is hidden or offline (as `background` says):
+   * it counts as queued, and `go` sends it once the page is back (or its signal fires, which
+   * `go` then reports). Returns whether it was held.
+   * @param {Call} rec
+   * @param {() => void} go
+   */
+  _park(rec, go) {
+    if (!this._paused() || this._driver.closed) return false;
+    const parked = this._parked;
+    const driver = this._driver;
+    driver.hold(1);
+    parked.set(rec, go);
+    const release = () => {
+      if (parked.delete(rec)) {
+        driver.hold(-1);
+        go();
+        driver.drain();
+      }
+    };
+    rec.signal?.addEventListener('abort', release, { once: true });
+    if (parked.size === 1) {
+      // Listening only while something waits: an idle client holds no global listener.
+      const resume = () => {
+        if (this._paused() && !driver.closed) return;
+        removeEventListener('online', resume);
+        globalThis.document?.removeEventListener('visibilitychange', resume);
+        const waiting = [...parked.values()];
+        parked.clear();
+        for (const send of waiting) {
+          driver.hold(-1);
+          send();
+        }
+        driver.drain();
+      };
+      this._resume = resume;
+      addEventListener('online', resume);
+      globalThis.document?.addEventListener('visibilitychange', resume);
+    }
+    return true;
   }
 
   // ─────────── batching and pages ───────────
@@ -654,6 +706,8 @@ export class Client {
     this._fields.drop(abort);
     for (const rec of this._packing) abort(rec);
     this._packing.clear();
+    for (const rec of this._parked.keys()) abort(rec);
+    this._parked.clear();
     driver.drain();
   }
 
@@ -745,5 +799,7 @@ export class Client {
   close() {
     for (const made of this._outboxes.values()) made.close();
     this._driver.close();
+    // Parked calls go now, and find the client closed.
+    this._resume?.();
   }
 }

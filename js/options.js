@@ -101,6 +101,7 @@ import { traceOf } from './observe.js';
  * @property {false | { track: string }} timing
  * @property {Array<string | RegExp> | undefined} propagate origins (`URL.origin`) and patterns
  * @property {(() => unknown) | undefined} traceparent
+ * @property {{ whenHidden: 'run' | 'pause', whenOffline: 'run' | 'pause' }} background
  */
 
 /**
@@ -677,6 +678,17 @@ const CLIENT = {
     read: (value, path) => readArray(value, path).map((item, i) => (item instanceof RegExp ? item : absoluteUrl(item, index(path, i)).origin)),
   },
   traceparent: callback(),
+  background: { default: {}, read: (value, path) => decode(BACKGROUND, asObject(value, path) ?? {}, path) },
+};
+
+/**
+ * `ClientOptions.background`: whether `background` lane work waits while the page is hidden
+ * or the browser offline.
+ * @satisfies {Table}
+ */
+const BACKGROUND = {
+  whenHidden: oneOf(['run', 'pause'], 'run'),
+  whenOffline: oneOf(['run', 'pause'], 'pause'),
 };
 
 /**
