@@ -609,17 +609,23 @@ impl Machine {
     /// Puts `entry` in memory (and the Cache API), holding a reference to its body.
     fn store_entry(&mut self, op: u32, url_key: &str, request_headers: &str, entry: Entry) {
         let body = entry.body;
-        let Some(memory) = self.memory.as_mut() else { return };
-        if let Some(n) = self.body_refs.get_mut(body) {
-            *n += 1;
+        if self.memory.is_none() {
+            return;
         }
-        let out = memory.put(url_key, request_headers, entry);
-        for e in out {
-            self.release_body(e.body);
-        }
+        self.remember(url_key, request_headers, entry);
         if self.cfg.cache.as_ref().is_some_and(|c| c.persist) {
             self.push(Command::StoreWrite { body, op });
         }
+    }
+
+    /// Puts `entry` in memory, when there is a memory cache, holding a reference to its body.
+    fn remember(&mut self, url_key: &str, request_headers: &str, entry: Entry) {
+        let Some(memory) = self.memory.as_mut() else { return };
+        if let Some(n) = self.body_refs.get_mut(entry.body) {
+            *n += 1;
+        }
+        let out = memory.put(url_key, request_headers, entry);
+        self.release_bodies(out);
     }
 
     /// A `ReadBody` finished: `bytes` long.
@@ -707,14 +713,7 @@ impl Machine {
                     .map(|c| c.url_key.clone())
                     .unwrap_or_default();
                 // A Cache API hit is copied into memory, without writing it back.
-                if let Some(memory) = self.memory.as_mut() {
-                    if let Some(n) = self.body_refs.get_mut(body) {
-                        *n += 1;
-                    }
-                    for e in memory.put(&url_key, &request_headers, entry.clone()) {
-                        self.release_body(e.body);
-                    }
-                }
+                self.remember(&url_key, &request_headers, entry.clone());
                 self.apply_plan(now, op, Some((entry, true)));
                 self.release_body(body);
             }

@@ -64,9 +64,9 @@ impl MemoryStore {
         self.lru.get(&key)
     }
 
-    /// Stores `entry`; returns the entries that fell out (the one it replaced, and any the
-    /// budgets evicted), whose body references the caller releases.
-    pub fn put(&mut self, url_key: &str, request_headers: &str, entry: Entry) -> Vec<Entry> {
+    /// Stores `entry`; returns the bodies of the entries that fell out (the one it replaced,
+    /// and any the budgets evicted), whose references the caller releases.
+    pub fn put(&mut self, url_key: &str, request_headers: &str, entry: Entry) -> Vec<u32> {
         let names = vary_names(&entry.headers).names;
         if let Some(old) = self.vary.remove(url_key) {
             self.vary_names.remove(old as u32);
@@ -79,21 +79,21 @@ impl MemoryStore {
         let bytes = entry.bytes + key.len();
         let mut out = Vec::new();
         if let Some(old) = self.lru.remove(&key) {
-            out.push(old);
+            out.push(old.body);
         }
         for (_, e) in self.lru.insert(key, entry, bytes) {
-            out.push(e);
+            out.push(e.body);
         }
         out
     }
 
-    /// Drops the entries whose URL is `url`; returns them.
-    pub fn remove_url(&mut self, url: &str) -> Vec<Entry> {
+    /// Drops the entries whose URL is `url`; returns their bodies.
+    pub fn remove_url(&mut self, url: &str) -> Vec<u32> {
         let mut removed = Vec::new();
         self.lru.retain(|_, e| {
             let hit = &*e.url == url;
             if hit {
-                removed.push(e.clone());
+                removed.push(e.body);
             }
             !hit
         });
@@ -122,11 +122,11 @@ impl MemoryStore {
         urls
     }
 
-    /// Empties the store; returns what it held.
-    pub fn clear(&mut self) -> Vec<Entry> {
+    /// Empties the store; returns the bodies it held.
+    pub fn clear(&mut self) -> Vec<u32> {
         let mut all = Vec::new();
         self.lru.retain(|_, e| {
-            all.push(e.clone());
+            all.push(e.body);
             false
         });
         self.vary.clear();

@@ -445,10 +445,8 @@ impl Machine {
             }
         }
         if let Some(memory) = self.memory.as_mut() {
-            let entries = memory.clear();
-            for e in entries {
-                self.release_body(e.body);
-            }
+            let bodies = memory.clear();
+            self.release_bodies(bodies);
         }
         self.groups.clear();
         self.inflight.clear();
@@ -463,9 +461,7 @@ impl Machine {
             None => return 0,
         };
         let n = removed.len();
-        for e in removed {
-            self.release_body(e.body);
-        }
+        self.release_bodies(removed);
         n
     }
 
@@ -477,9 +473,8 @@ impl Machine {
     /// Empties the memory cache.
     pub fn clear_cache(&mut self) {
         if let Some(memory) = self.memory.as_mut() {
-            for e in memory.clear() {
-                self.release_body(e.body);
-            }
+            let bodies = memory.clear();
+            self.release_bodies(bodies);
         }
     }
 
@@ -492,6 +487,12 @@ impl Machine {
     fn retain_body(&mut self, body: u32) {
         if let Some(n) = self.body_refs.get_mut(body) {
             *n += 1;
+        }
+    }
+
+    fn release_bodies(&mut self, bodies: Vec<u32>) {
+        for body in bodies {
+            self.release_body(body);
         }
     }
 
