@@ -570,7 +570,7 @@ export class Client {
    * @param {() => void} go
    */
   _park(rec, go) {
-    if (!this._paused() || this._driver.closed) return false;
+    if (!this._paused() || this._driver.closed || rec.signal?.aborted) return false;
     const parked = this._parked;
     const driver = this._driver;
     driver.hold(1);

@@ -292,6 +292,28 @@ export interface ClientOptions {
    * @defaultValue none (every request starts a new trace)
    */
   traceparent?: (() => string | null | undefined) | undefined;
+  /**
+   * Whether `background` lane work (requests and `schedule` tasks) waits while the page is
+   * hidden or the browser offline. Waiting calls count as queued (`pendingCount`, `onIdle`)
+   * and go, in order, once the page is visible and online again; an abort or `close` settles
+   * them at once. Work already running is not stopped.
+   * @defaultValue `{ whenHidden: 'run', whenOffline: 'pause' }`
+   */
+  background?: BackgroundOptions | undefined;
+}
+
+/** {@link ClientOptions.background}. */
+export interface BackgroundOptions {
+  /**
+   * `pause`: background work waits while `document.visibilityState` is `hidden`.
+   * @defaultValue 'run'
+   */
+  whenHidden?: 'run' | 'pause' | undefined;
+  /**
+   * `pause`: background work waits while `navigator.onLine` is false.
+   * @defaultValue 'pause'
+   */
+  whenOffline?: 'run' | 'pause' | undefined;
 }
 
 /** {@link ClientOptions.timing}. */

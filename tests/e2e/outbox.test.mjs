@@ -144,3 +144,41 @@ test('outbox: a page that sends and closes at once: its items arrive through kee
     assert.ok(early.keys.length >= 4, `keepalive sent the queued items as the page closed: ${early.keys.length}`);
   });
 });
+
+test('background: offline, background-lane requests and tasks wait (counted as queued) and go once online; whenOffline run sends them; an abort settles a waiting one', { timeout: 120_000 }, async () => {
+  await withBrowser(async (server, browser) => {
+    const run = runId('background');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.origin}/tests/js/blank.html`);
+    await page.evaluate(async () => {
+      const { createClient } = await import('/pkg/index.js');
+      window.paused = await createClient();
+      window.running = await createClient({ background: { whenOffline: 'run' } });
+    });
+    await context.setOffline(true);
+    const waiting = await page.evaluate((run) => {
+      const c = window.paused;
+      const outcome = (p) => p.then((v) => ({ ok: true, v }), (e) => ({ ok: false, kind: e.kind }));
+      window.request = outcome(c.json(`/echo?run=${run}&k=bg`, { lane: 'background' }));
+      window.task = outcome(c.schedule(() => 'task ran', { lane: 'background' }));
+      const controller = new AbortController();
+      window.aborted = outcome(c.json(`/echo?run=${run}&k=aborted`, { lane: 'background', signal: controller.signal }));
+      controller.abort();
+      window.sentOffline = outcome(window.running.json(`/echo?run=${run}&k=run`, { lane: 'background', retry: false }));
+      return { pending: c.pendingCount, active: c.activeCount, onLine: navigator.onLine };
+    }, run);
+    assert.deepEqual(waiting, { pending: 2, active: 0, onLine: false }, 'the request and the task wait, counted as queued');
+    assert.deepEqual(await page.evaluate(() => window.aborted), { ok: false, kind: 'abort' }, 'an abort settles a waiting call at once');
+    assert.deepEqual(await page.evaluate(() => window.sentOffline), { ok: false, kind: 'network' }, 'whenOffline: run sends it, and it fails offline');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await page.evaluate(() => window.paused.pendingCount), 2, 'still waiting while offline');
+    await context.setOffline(false);
+    const done = await page.evaluate(async () => ({ request: await window.request, task: await window.task, pending: window.paused.pendingCount }));
+    assert.equal(done.request.ok, true, JSON.stringify(done.request));
+    assert.deepEqual(done.task, { ok: true, v: 'task ran' });
+    assert.equal(done.pending, 0);
+    const s = await (await fetch(`${server.origin}/__stats?run=${run}`)).json();
+    assert.deepEqual(s.arrivals.map((a) => new URLSearchParams(a.query).get('k')), ['bg'], 'the server saw the waiting request once, after the spell');
+  });
+});

@@ -150,6 +150,8 @@ test('outbox: one per name and client; bad names and options are errors that nam
   await assertRejects(async () => c.outbox('x', { maxAgeMs: -1 }), isError(RangeError, 'opts.maxAgeMs'));
   await assertRejects(async () => c.outbox('x', { retry: { factor: 0.5 } }), isError(RangeError, 'opts.retry.factor'));
   await assertRejects(async () => c.outbox('x', { batchSize: 3 }), isError(TypeError, 'batchSize'));
+  await assertRejects(client({ background: { whenHidden: 'stop' } }), isError(TypeError, 'background.whenHidden'));
+  await assertRejects(client({ background: { whenOnline: 'pause' } }), isError(TypeError, 'background.whenOnline'));
   c.close();
   await assertRejects(async () => c.outbox('y'), isKind('closed'));
   await assertRejects(box.send(at(`/collect/x?run=${run}`), { method: 'POST', body: '{}' }), isError(TypeError, 'closed client'));
