@@ -2,8 +2,6 @@
 //! [`Timers::next`]; a deadline that no longer matters is left in the heap and skipped when
 //! it comes up (its stamp no longer matches), which keeps cancelling O(1).
 
-use crate::prelude::*;
-
 use alloc::collections::BinaryHeap;
 use core::cmp::Reverse;
 
