@@ -20,6 +20,8 @@ import { badArgument, describe, fetchlaneError } from './errors.js';
 import { fieldBatcher, withFields } from './fields.js';
 import { createLoader } from './loader.js';
 import { createOutbox } from './outbox.js';
+import { createShare } from './share.js';
+import { picked } from './fields.js';
 import { paginate } from './paginate.js';
 import { propagates, traceOf } from './observe.js';
 import { AS_JSON, AS_RESPONSE, AS_TASK, AS_TEXT, EVENT_NAMES, LANES, STRATEGIES } from './protocol.js';
@@ -187,6 +189,22 @@ export class Client {
       (bg.whenHidden === 'pause' && globalThis.document?.visibilityState === 'hidden') || (bg.whenOffline === 'pause' && globalThis.navigator?.onLine === false);
     /** @type {Map<Call, () => void>} Background calls waiting for the page to be visible or online, and what sends them. */
     this._parked = new Map();
+    /** @type {Map<number, { rec: Call, o: any, group: number }>} Calls handed to the leading tab (share). */
+    this._forwarded = new Map();
+    this._share =
+      config.share === undefined
+        ? null
+        : createShare(config.share.name, {
+            run: (url, init) => this.fetch(url, init),
+            local: (id) => {
+              const f = this._forwarded.get(id);
+              if (f === undefined || !this._forwarded.delete(id)) return;
+              driver.hold(-1);
+              this._submit(f.rec, f.o, f.group);
+              driver.drain();
+            },
+            answer: (id, m) => this._answer(id, m),
+          });
     if (config.onEvent !== undefined) driver.on(null, config.onEvent);
     if (orphans !== null) orphans.register(this, driver);
   }
@@ -418,6 +436,90 @@ export class Client {
       driver.fail(rec, fetchlaneError('closed', rec.url, undefined, 0));
       return;
     }
+    if (this._share !== null && this._forward(rec, o, group)) return;
+    this._submit(rec, o, group);
+  }
+
+  /**
+   * Hands a call to the leading tab when this one follows (share); false when it leads or is
+   * alone. The call counts as queued until the answer comes back.
+   * @param {Call} rec
+   * @param {any} o its LaneOptions
+   * @param {number} group
+   */
+  _forward(rec, o, group) {
+    const share = /** @type {any} */ (this._share);
+    if (share.state.role !== 'follower') return false;
+    const driver = this._driver;
+    driver.hold(1);
+    const t = rec.template;
+    const method = rec.method;
+    (t === null || method === 'GET' || method === 'HEAD' ? Promise.resolve(null) : t.arrayBuffer()).then((body) => {
+      const init = {
+        method, headers: t === null ? [] : [...t.headers], body, lane: o.lane, strategy: o.strategy, ttlMs: o.ttlMs,
+        timeoutMs: o.timeoutMs, totalTimeoutMs: o.totalTimeoutMs, retry: o.retry, dedupe: o.dedupe, key: o.key,
+      };
+      const id = share.forward(rec.url, init, ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'].includes(method));
+      if (id === false) {
+        // It leads now: its own machine runs the call.
+        driver.hold(-1);
+        this._submit(rec, o, group);
+        driver.drain();
+        return;
+      }
+      this._forwarded.set(id, { rec, o, group });
+      rec.signal?.addEventListener(
+        'abort',
+        () => {
+          if (!this._forwarded.delete(id)) return;
+          share.abort(id);
+          driver.hold(-1);
+          driver.fail(rec, fetchlaneError('abort', rec.url, undefined, 0, rec.signal?.reason));
+        },
+        { once: true },
+      );
+    }, (cause) => {
+      driver.hold(-1);
+      driver.fail(rec, new TypeError('fetchlane: the body cannot be read', { cause }));
+    });
+    return true;
+  }
+
+  /**
+   * The leading tab's answer to a forwarded call: the response (its body as bytes), or the
+   * error's kind and status.
+   * @param {number} id
+   * @param {any} m
+   */
+  _answer(id, m) {
+    const f = this._forwarded.get(id);
+    if (f === undefined) return;
+    this._forwarded.delete(id);
+    const driver = this._driver;
+    driver.hold(-1);
+    const rec = f.rec;
+    try {
+      if (m.t === 'err') throw fetchlaneError(m.kind, rec.url, m.status, m.attempts, new Error(m.message));
+      const response = new Response(m.body, { status: m.status, statusText: m.statusText, headers: m.headers });
+      if (rec.as === AS_RESPONSE || rec.as === AS_TASK) driver.succeed(rec, response);
+      else {
+        const text = new TextDecoder().decode(m.body);
+        driver.succeed(rec, rec.as === AS_JSON ? picked(rec, JSON.parse(text)) : text);
+      }
+    } catch (error) {
+      driver.fail(rec, error instanceof SyntaxError ? fetchlaneError('decode', rec.url, m.status, 1, error) : error);
+    }
+    driver.drain();
+  }
+
+  /**
+   * The call's way into this tab's machine.
+   * @param {Call} rec
+   * @param {any} o its LaneOptions
+   * @param {number} group
+   */
+  _submit(rec, o, group) {
+    const driver = this._driver;
     const strategy = o.strategy === undefined ? 0 : STRATEGIES[o.strategy];
     const method = rec.method;
     const effective = strategy === 0 ? this._cacheStrategy : strategy;
@@ -751,7 +853,9 @@ export class Client {
    * @returns {import('./index.d.ts').ClientStats}
    */
   stats() {
-    return this._driver.stats();
+    const s = this._driver.stats();
+    s.share = { ...(this._share?.state ?? { role: 'alone', tabs: 1 }) };
+    return s;
   }
 
   /**
@@ -798,6 +902,7 @@ export class Client {
   /** Aborts all queued and running work, frees the wasm side; later calls reject with kind `closed`. */
   close() {
     for (const made of this._outboxes.values()) made.close();
+    this._share?.close();
     this._driver.close();
     // Parked calls go now, and find the client closed.
     this._resume?.();

@@ -1197,6 +1197,7 @@ export function createDriver(config) {
 
     drain,
     fail,
+    succeed,
     retry,
 
     /**

@@ -102,6 +102,7 @@ import { traceOf } from './observe.js';
  * @property {Array<string | RegExp> | undefined} propagate origins (`URL.origin`) and patterns
  * @property {(() => unknown) | undefined} traceparent
  * @property {{ whenHidden: 'run' | 'pause', whenOffline: 'run' | 'pause' }} background
+ * @property {{ name: string } | undefined} share
  */
 
 /**
@@ -679,6 +680,15 @@ const CLIENT = {
   },
   traceparent: callback(),
   background: { default: {}, read: (value, path) => decode(BACKGROUND, asObject(value, path) ?? {}, path) },
+  share: { read: (value, path) => decode(SHARE, asObject(value, path) ?? {}, path) },
+};
+
+/**
+ * `ClientOptions.share`: the clients of this name in the tabs of the origin act as one.
+ * @satisfies {Table}
+ */
+const SHARE = {
+  name: { required: true, read: readString },
 };
 
 /**
