@@ -300,6 +300,16 @@ export interface ClientOptions {
    * @defaultValue `{ whenHidden: 'run', whenOffline: 'pause' }`
    */
   background?: BackgroundOptions | undefined;
+  /**
+   * The clients made with this `name` in the tabs (and workers) of one origin act as one:
+   * one tab, chosen with Web Locks, runs every request, so the limits, de-duplication and the
+   * memory cache hold for all of them; the others hand their calls to it over a
+   * `BroadcastChannel` and get the answers back as bytes. When it closes (or is hidden or
+   * frozen), the next tab takes over and what was waiting goes to it. Without Web Locks or
+   * `BroadcastChannel`, every tab runs alone. See {@link ClientStats.share}.
+   * @defaultValue none (this client is alone)
+   */
+  share?: { name: string } | undefined;
 }
 
 /** {@link ClientOptions.background}. */
@@ -708,6 +718,11 @@ export interface ClientStats {
   readonly latency: Percentiles;
   /** Time from the call to its first attempt's dispatch, of the same requests. */
   readonly queueWait: Percentiles;
+  /**
+   * {@link ClientOptions.share}: whether this tab runs the shared client (`leader`), hands
+   * its calls to the tab that does (`follower`) or runs alone, and how many tabs take part.
+   */
+  readonly share: { readonly role: 'leader' | 'follower' | 'alone'; readonly tabs: number };
 }
 
 /** One host of {@link ClientStats.hosts}. */

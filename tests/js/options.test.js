@@ -141,3 +141,14 @@ test('options: headers are added to every request; the request’s own header wi
   const b = await c.json(url('/echo', run, { n: 2 }), { headers: { 'x-fetchlane-test': 'mine' } });
   assertEqual(b.headers['x-fetchlane-test'], 'mine');
 });
+
+test('share: a client alone in its page leads (alone without Web Locks); a share without a name is a TypeError naming share.name', async () => {
+  await assertRejects(client({ share: {} }), isError(TypeError, 'share.name'));
+  await assertRejects(client({ share: { name: 3 } }), isError(TypeError, 'share.name'));
+  const c = await client({ share: { name: `solo-${Math.random()}` } });
+  const expected = globalThis.navigator?.locks && typeof BroadcastChannel === 'function' ? 'leader' : 'alone';
+  for (let i = 0; i < 50 && c.stats().share.role !== expected; i++) await new Promise((r) => setTimeout(r, 10));
+  assertEqual(c.stats().share, { role: expected, tabs: 1 });
+  const body = await c.json('/echo?run=share-solo');
+  assertEqual(body.path, '/echo');
+});

@@ -227,6 +227,9 @@ async function main(): Promise<void> {
   const analytics: Outbox = client.outbox('analytics', { maxAgeMs: 86_400_000, retry: { backoffMs: 500, jitter: false }, idempotencyHeader: 'X-Key' });
   client.outbox('logs', { batch: { maxItems: 50, maxBytes: 60_000, maxWaitMs: 2000 } });
   await createClient({ background: { whenHidden: 'pause', whenOffline: 'run' } });
+  const shared = await createClient({ share: { name: 'dashboard' } });
+  const role: 'leader' | 'follower' | 'alone' = shared.stats().share.role;
+  console.log(role, shared.stats().share.tabs);
   const ticket: OutboxTicket = await analytics.send('/events', { method: 'POST', body: JSON.stringify({ view: 1 }), headers: { 'content-type': 'application/json' } });
   const flushed: { delivered: number; dropped: number; remaining: number } = await analytics.flush();
   const left: number = (await analytics.size()) + (await analytics.clear());
@@ -361,6 +364,8 @@ async function main(): Promise<void> {
   await client.fetch('/upload', { method: 'POST', body: '{}', compress: 'br' });
   // @ts-expect-error an outbox stores no signal or lane: only method, headers and body
   await analytics.send('/events', { method: 'POST', lane: 'critical' });
+  // @ts-expect-error share needs a name
+  await createClient({ share: {} });
   // @ts-expect-error background work runs or pauses, nothing else
   await createClient({ background: { whenHidden: 'stop' } });
   // @ts-expect-error a batch needs maxItems
