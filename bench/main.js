@@ -15,8 +15,9 @@ import * as memory from './scenarios/memory.js';
 import * as adaptive from './scenarios/adaptive.js';
 import * as lighter from './scenarios/lighter.js';
 import * as timing from './scenarios/timing.js';
+import * as share from './scenarios/share.js';
 
-export const scenarios = [overhead, fanout, dashboard, dedup, batching, ratelimit, cache, memory, adaptive, lighter, timing];
+export const scenarios = [overhead, fanout, dashboard, dedup, batching, ratelimit, cache, memory, adaptive, lighter, timing, share];
 
 /** Measured resolution of performance.now() (coarser when the page is not cross-origin isolated). */
 function timerResolutionMs() {

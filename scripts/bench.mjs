@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort, root, startServer } from './server.mjs';
 
-const SCENARIOS = ['overhead', 'fanout', 'dashboard', 'dedup', 'batching', 'ratelimit', 'cache', 'memory', 'adaptive', 'lighter', 'timing'];
+const SCENARIOS = ['overhead', 'fanout', 'dashboard', 'dedup', 'batching', 'ratelimit', 'cache', 'memory', 'adaptive', 'lighter', 'timing', 'share'];
 /** Seconds a scenario may take (full run; --smoke: 45 s each). Fixed perHost 6 against the
  * capacity endpoint pauses the host 1 s on every 429, so `adaptive` gets far longer. */
 const TIMEOUT_S = { adaptive: 600 };
