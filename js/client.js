@@ -191,6 +191,7 @@ export class Client {
     this._parked = new Map();
     /** @type {Map<number, { rec: Call, o: any, group: number }>} Calls handed to the leading tab (share). */
     this._forwarded = new Map();
+    this._retry = config.retry;
     this._share =
       config.share === undefined
         ? null
@@ -459,7 +460,8 @@ export class Client {
         method, headers: t === null ? [] : [...t.headers], body, lane: o.lane, strategy: o.strategy, ttlMs: o.ttlMs,
         timeoutMs: o.timeoutMs, totalTimeoutMs: o.totalTimeoutMs, retry: o.retry, dedupe: o.dedupe, key: o.key,
       };
-      const id = share.forward(rec.url, init, ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'].includes(method));
+      // A call may go again to the next leader where the retry rules would send it again.
+      const id = share.forward(rec.url, init, (o.retry ?? this._retry).methods.includes(method));
       if (id === false) {
         // It leads now: its own machine runs the call.
         driver.hold(-1);

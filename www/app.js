@@ -88,7 +88,7 @@ const fmtBytes = (n) => (n >= 1024 * 1024 ? `${(n / 1048576).toFixed(2)} MB` : n
 const SETTINGS_KEY = 'fetchlane-demo:settings';
 const HISTORY_KEY = 'fetchlane-demo:runs';
 const settings = {
-  mode: 'fetchlane', scene: 'page', concurrency: 6, strategy: 'cache-first', retry: true, dedupe: true, adaptive: false,
+  mode: 'fetchlane', scene: 'page', concurrency: 6, strategy: 'cache-first', retry: true, dedupe: true, adaptive: false, share: false,
   ...readJson(localStorage, SETTINGS_KEY, {}),
 };
 const state = {
@@ -166,6 +166,8 @@ async function makeClient() {
     fields: { param: 'fields', project: true },
   };
   if (settings.adaptive) options.adaptive = true;
+  // One client for every tab of the demo: the leading tab runs all their requests.
+  if (settings.share) options.share = { name: 'fetchlane-demo' };
   state.limits = null;
   state.latency = null;
   renderLimits();
@@ -845,7 +847,7 @@ function setBusy(busy) {
   // buttons stay focusable (aria-disabled, their handlers check `state.busy`): disabling the
   // button a keyboard user just pressed would drop the focus to the page
   for (const id of ['load', 'run-all', 'again', 'new-client', 'reload-page', 'clear-cache']) $(id).setAttribute('aria-disabled', String(busy));
-  for (const id of ['strategy', 'retry', 'dedupe', 'adaptive', 'scene']) $(id).disabled = busy;
+  for (const id of ['strategy', 'retry', 'dedupe', 'adaptive', 'share', 'scene']) $(id).disabled = busy;
   for (const r of document.querySelectorAll('input[name="mode"]')) r.disabled = busy;
 }
 
@@ -875,6 +877,7 @@ function renderStats() {
     ['cacheHits.persistent', s.cacheHits.persistent], ['cacheMisses', s.cacheMisses], ['rateLimited', s.rateLimited],
     ['bytes', s.bytes], ['activeCount', c.activeCount], ['pendingCount', c.pendingCount], ['concurrency', c.concurrency],
     ...Object.entries(s.hosts ?? {}).map(([host, v]) => [`hosts.${host}.limit`, v.limit]),
+    ['share.role', s.share.role], ['share.tabs', s.share.tabs],
   ];
   dl.replaceChildren(
     ...rows.flatMap(([k, v]) => [h('dt', {}, k.startsWith('hosts.') ? ['hosts.', h('wbr'), k.slice(6, -6), h('wbr'), '.limit'] : k), h('dd', { 'data-stat': k, 'data-testid': `stat-${k}` }, k === 'bytes' ? `${v.toLocaleString('en-US')} (${fmtBytes(v)})` : String(v))]),
@@ -884,7 +887,8 @@ function renderStats() {
   renderLimits();
   renderLatency(s);
 }
-setInterval(() => state.client && (state.busy || state.client.activeCount || state.client.pendingCount) && renderStats(), 500);
+// With `share` the role and the tab count change from other tabs: shown as they do.
+setInterval(() => state.client && (state.busy || state.client.activeCount || state.client.pendingCount || settings.share) && renderStats(), 500);
 
 // ── per-host limit over time (the `limit` events of `adaptive`, each host seeded from stats().hosts)
 
@@ -1412,12 +1416,14 @@ $('strategy').value = settings.strategy;
 $('retry').checked = settings.retry;
 $('dedupe').checked = settings.dedupe;
 $('adaptive').checked = settings.adaptive;
-for (const id of ['strategy', 'retry', 'dedupe', 'adaptive']) {
+$('share').checked = settings.share;
+for (const id of ['strategy', 'retry', 'dedupe', 'adaptive', 'share']) {
   $(id).addEventListener('change', async () => {
     settings.strategy = $('strategy').value;
     settings.retry = $('retry').checked;
     settings.dedupe = $('dedupe').checked;
     settings.adaptive = $('adaptive').checked;
+    settings.share = $('share').checked;
     saveSettings();
     state.clientReady = makeClient();
     await state.clientReady;

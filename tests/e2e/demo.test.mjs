@@ -534,3 +534,30 @@ test('demo page: the product panels ask for their own fields, one request for th
     assert.deepEqual(pageErrors, [], 'no uncaught errors on the page');
   });
 });
+
+test('demo page: share across two tabs: stats().share shows a leader and a follower of two tabs, and the second tab adds no server hits for what the first loaded', { timeout: 300_000 }, async () => {
+  await withDemo(async ({ server, api, page }) => {
+    await page.goto(`${server.origin}/?autoload=0`);
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+    await page.check('[data-testid="share"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="stat-share.role"]')?.textContent === 'leader', null, { timeout: 20_000 });
+    const second = await page.context().newPage();
+    await second.goto(`${server.origin}/?autoload=0`);
+    await second.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+    assert.equal(await second.isChecked('[data-testid="share"]'), true, 'the setting is the same in every tab');
+    await second.waitForFunction(() => document.querySelector('[data-testid="stat-share.role"]')?.textContent === 'follower', null, { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="stat-share.tabs"]')?.textContent === '2', null, { timeout: 20_000 });
+    await page.check('[data-testid="mode-fetchlane"]');
+    await page.selectOption('[data-testid="scene"]', 'product');
+    const first = await runClicked(page, '[data-testid="load"]');
+    const before = (await api(`/__stats?run=${encodeURIComponent(first.run)}`)).total;
+    await second.check('[data-testid="mode-fetchlane"]');
+    await second.selectOption('[data-testid="scene"]', 'product');
+    const again = await runClicked(second, '[data-testid="load"]');
+    assert.ok(before >= 4, `the first tab went to the server (${before})`);
+    // The leader's transport tags what it sends with its own run: neither run grew.
+    assert.equal((await api(`/__stats?run=${encodeURIComponent(first.run)}`)).total, before, 'no new hit under the first run');
+    assert.equal((await api(`/__stats?run=${encodeURIComponent(again.run)}`)).total, 0, 'none under the second');
+    assert.equal(await second.$eval('[data-testid="stat-share.tabs"]', (el) => el.textContent), '2');
+  });
+});
