@@ -137,3 +137,22 @@ test('share: a rate limit of 5 per second holds across three tabs, counted from 
   }
 });
 
+
+test('share: with a shared client the outbox still has one deliverer; every key arrives once', { timeout: 120_000 }, async () => {
+  await withTabs(2, async (server, tabs) => {
+    const run = runId('outbox');
+    const keys = await Promise.all(tabs.map((t, k) => t.evaluate(async ({ run, k }) => {
+      const box = window.client.outbox(`shared-${run}`, { retry: { backoffMs: 50 } });
+      const out = [];
+      for (let i = 0; i < 10; i++) out.push((await box.send(`/collect/s?run=${run}`, { method: 'POST', body: JSON.stringify({ k, i }), headers: { 'content-type': 'application/json' } })).idempotencyKey);
+      return out;
+    }, { run, k })));
+    let got = { keys: [] };
+    for (let i = 0; i < 100 && got.keys.length < 20; i++) {
+      got = (await (await fetch(`${server.origin}/__stats?run=${run}`)).json()).collected?.s ?? { keys: [] };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual([...got.keys].sort(), keys.flat().sort(), 'every key');
+    assert.deepEqual(got.duplicates, [], 'none twice');
+  });
+});
