@@ -6,7 +6,9 @@
 // `x.a`). Names sit in the wasm once and in the JS once or twice, and do not compress well:
 // about 0.5 KiB gzipped. The map (`{ fl_submit: 'a', … }`) is written to
 // target/wasm-export-names.json; tests/types/check.mjs reads it to compare the shipped exports
-// with their golden file under their source names. `memory` and any other export keep theirs.
+// with their golden file under their source names. `memory` and any other export keep theirs,
+// except the linker's `__data_end` and `__heap_base` globals, which are dropped (nothing reads
+// them).
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const SHORT = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -64,17 +66,8 @@ const name = (text) => {
   return [...u32(utf8.length), ...utf8];
 };
 
-/** A section that is a vector of entries, with each entry as `entry(reader)` rewrites it. */
-function rewriteVector(body, section, entry) {
-  const r = reader(body);
-  const count = r.u32();
-  const out = u32(count);
-  for (let i = 0; i < count; i++) out.push(...entry(r));
-  if (r.at !== body.length) throw new Error(`short-names: the ${section} section did not parse to its end`);
-  return out;
-}
-
-/** The exports section of `wasm` rewritten with `rename(name, kind) -> name`; other sections as they are. */
+/** The exports section of `wasm` rewritten with `rename(name, kind) -> name` (`null`: the export
+ * is dropped); other sections as they are. */
 function renameExports(wasm, rename) {
   const out = [wasm.subarray(0, 8)];
   let at = 8;
@@ -85,12 +78,17 @@ function renameExports(wasm, rename) {
     const start = r.at;
     const body = wasm.subarray(start, start + size);
     if (id === 7) {
-      const rewritten = rewriteVector(body, 'export', (b) => {
+      const b = reader(body);
+      const kept = [];
+      for (let n = b.u32(); n > 0; n--) {
         const field = b.name();
         const kind = b.byte();
         const index = b.u32();
-        return [...name(rename(field, kind)), kind, ...u32(index)];
-      });
+        const renamed = rename(field, kind);
+        if (renamed !== null) kept.push([...name(renamed), kind, ...u32(index)]);
+      }
+      if (b.at !== body.length) throw new Error('short-names: the export section did not parse to its end');
+      const rewritten = [...u32(kept.length), ...kept.flat()];
       out.push(Uint8Array.from([id, ...u32(rewritten.length), ...rewritten]));
     } else out.push(wasm.subarray(at, start + size));
     at = start + size;
@@ -102,7 +100,8 @@ function renameExports(wasm, rename) {
 const propertyUses = (code) => new Set(Array.from(code.matchAll(/\.(fl_[a-z_]+)(?![\w$])/g), (m) => m[1]));
 
 /**
- * Renames the `fl_*` function exports of `wasmFile` (rewritten in place) and their property
+ * Renames the `fl_*` function exports of `wasmFile` (rewritten in place; the `__*` globals
+ * dropped) and their property
  * reads in the module `code`; returns `{ code, names }`. Without `names`, each export gets the
  * next short name (`a`, `b`, …, `Z`, `ba`, …) in the order of the export section; with `names`
  * (a map from a previous build whose wasm is already renamed, `build.mjs --js-only`), only the
@@ -112,6 +111,8 @@ export function shortenExports(wasmFile, code, names) {
   if (!names) {
     names = {};
     const renamed = renameExports(readFileSync(wasmFile), (field, kind) => {
+      // The linker's `__data_end` and `__heap_base` globals: nothing reads them.
+      if (kind === 3 && field.startsWith('__')) return null;
       if (kind !== 0 || !field.startsWith('fl_')) return field;
       if (Object.hasOwn(names, field)) throw new Error(`short-names: ${field} is exported twice`);
       return (names[field] = shortName(Object.keys(names).length));
