@@ -11,7 +11,10 @@ pub(super) fn delta_seconds(s: &str) -> Option<f64> {
         return None;
     }
     // By bytes: a `char` pattern links core's UTF-8 decoding.
-    let zeros = s.bytes().take_while(|&b| b == b'0').count();
+    let mut zeros = 0;
+    while s.as_bytes().get(zeros) == Some(&b'0') {
+        zeros += 1;
+    }
     let significant = crate::core::text::part(s, zeros, s.len());
     // Eleven digits already exceed 2^31, and `u64` itself overflows past twenty.
     let n = if significant.len() > 10 {
