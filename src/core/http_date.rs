@@ -78,7 +78,12 @@ pub fn parse_http_date(value: &str) -> Option<f64> {
 
 /// Whether `s` is one or more ASCII digits.
 pub(super) fn all_digits(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return false;
+        }
+    }
+    !s.is_empty()
 }
 
 /// Parses exactly `min..=max` ASCII digits.

@@ -7,7 +7,7 @@ const MAX_DELTA_SECONDS: u64 = 1 << 31;
 
 /// `1*DIGIT` as seconds, saturating at 2^31.
 pub(super) fn delta_seconds(s: &str) -> Option<f64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if !crate::core::http_date::all_digits(s) {
         return None;
     }
     // By bytes: a `char` pattern links core's UTF-8 decoding.
