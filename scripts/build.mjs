@@ -3,8 +3,9 @@
 // cargo (release, wasm32, the `npm` surface of src/npm.rs, no wasm-bindgen) -> wasm-opt -Oz
 // -> panic locations and panic-only text blanked (scripts/strip-panic-locations.mjs,
 // scripts/strip-panic-text.mjs)
-// -> the JS driver (js/) bundled and minified by esbuild (then terser) into one entry, and the small Node
-// entry (js/node.js) beside it -> types,
+// -> the JS driver (js/) bundled and minified by esbuild (then terser) into one entry
+// -> the `fl_*` exports renamed to short names in the wasm and the entry (scripts/short-names.mjs;
+// the map in target/wasm-export-names.json) -> the small Node entry (js/node.js) -> types,
 // package.json (version from Cargo.toml) and README.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { minifyModule } from './minify.mjs';
+import { shortenExports } from './short-names.mjs';
 import { stripPanicLocations } from './strip-panic-locations.mjs';
 import { stripPanicText } from './strip-panic-text.mjs';
 import { wasmOpt } from './wasm-opt.mjs';
@@ -58,7 +60,16 @@ buildSync({
   logLevel: 'warning',
 });
 const entry = join(pkg, 'index.js');
-writeFileSync(entry, await minifyModule(readFileSync(entry, 'utf8')));
+// With --js-only the wasm in pkg/ is renamed already: its map renames the new entry alike.
+const namesFile = join(root, 'target/wasm-export-names.json');
+if (jsOnly && !existsSync(namesFile)) throw new Error('build: no target/wasm-export-names.json; build without --js-only');
+const { code, names } = shortenExports(
+  wasm,
+  await minifyModule(readFileSync(entry, 'utf8')),
+  jsOnly ? JSON.parse(readFileSync(namesFile, 'utf8')) : undefined,
+);
+writeFileSync(entry, code);
+writeFileSync(namesFile, JSON.stringify(names, null, 2) + '\n');
 // The Node entry (the `node` export condition): the entry above plus the wasm's bytes read
 // from disk. Not bundled: it imports ./index.js itself, so the package holds one driver.
 buildSync({

@@ -1,13 +1,14 @@
-// Short import and export names for the wasm and its wasm-bindgen glue.
+// Short names for the wasm's `fl_*` exports in the shipped package (scripts/build.mjs).
 //
-// wasm-bindgen names every import `__wbg_<name>_<16 hex digits>` and exports the Rust names
-// (`client_allSettled`, `wasm_bindgen__convert__closures_____invoke__h…`). Each name sits in
-// the wasm and again in the glue, and the hash digits do not compress: renaming them to `a`,
-// `b`, … takes about 4 KiB off the gzipped package. A name is renamed only where the glue uses
-// it as such: an import as a key of the imports object, an export as `wasm.<name>`; a name the
-// glue does not use that way, and `memory`, keep theirs, so nothing outside the glue can miss
-// one. The glue's own identifiers (the closure shims' JS functions, exported JS functions) are
-// left alone; esbuild shortens those.
+// The machine's exports keep readable names in the sources (src/npm.rs, js/driver.js,
+// docs/protocol.md); in pkg/ each `fl_*` export is renamed to one or two letters, in the wasm's
+// export section and in the bundled JS where it is read as a property (`x.fl_submit` ->
+// `x.a`). Names sit in the wasm once and in the JS once or twice, and do not compress well:
+// about 0.5 KiB gzipped. The map (`{ fl_submit: 'a', … }`) is written to
+// target/wasm-export-names.json; tests/types/check.mjs reads it to compare the shipped exports
+// with their golden file under their source names. `memory` and any other export keep theirs,
+// except the linker's `__data_end` and `__heap_base` globals, which are dropped (nothing reads
+// them).
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const SHORT = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -65,43 +66,9 @@ const name = (text) => {
   return [...u32(utf8.length), ...utf8];
 };
 
-/** Skips a function import's description (its type index). wasm-bindgen imports only
- * functions; any other kind is refused rather than guessed at. */
-function skipFunctionImport(r, field) {
-  const kind = r.byte();
-  if (kind !== 0) throw new Error(`short-names: import ${field} is not a function (kind ${kind})`);
-  r.u32();
-}
-
-/** A section that is a vector of entries, with each entry as `entry(reader)` rewrites it. */
-function rewriteVector(body, section, entry) {
-  const r = reader(body);
-  const count = r.u32();
-  const out = u32(count);
-  for (let i = 0; i < count; i++) out.push(...entry(r));
-  if (r.at !== body.length) throw new Error(`short-names: the ${section} section did not parse to its end`);
-  return out;
-}
-
-/** Renames the imports and exports of `wasmFile` that the glue's source `glue` uses: rewrites
- * the wasm file and returns the renamed glue. */
-export function shortenNames(wasmFile, glue) {
-  const wasm = readFileSync(wasmFile);
-  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  // Where the glue uses a name: an import as a key of the imports object (`name: function`),
-  // an export as a property of the instance's exports (`wasm.name`).
-  const uses = {
-    import: (text) => new RegExp(`(?<=[{,\\s])${escape(text)}(?=\\s*:)`, 'g'),
-    export: (text) => new RegExp(`(?<=\\bwasm\\.)${escape(text)}(?![\\w$])`, 'g'),
-  };
-  const renames = [];
-  const rename = (what, old) => {
-    if (old === 'memory' || !uses[what](old).test(glue)) return old;
-    const short = shortName(renames.length);
-    renames.push([uses[what](old), short]);
-    return short;
-  };
-
+/** The exports section of `wasm` rewritten with `rename(name, kind) -> name` (`null`: the export
+ * is dropped); other sections as they are. */
+function renameExports(wasm, rename) {
   const out = [wasm.subarray(0, 8)];
   let at = 8;
   while (at < wasm.length) {
@@ -110,30 +77,50 @@ export function shortenNames(wasmFile, glue) {
     const size = r.u32();
     const start = r.at;
     const body = wasm.subarray(start, start + size);
-    let rewritten;
-    if (id === 2) {
-      rewritten = rewriteVector(body, 'import', (b) => {
-        const module = b.name();
-        const field = b.name();
-        const descStart = b.at;
-        skipFunctionImport(b, field);
-        const renamed = module === './fetchlane_bg.js' ? rename('import', field) : field;
-        return [...name(module), ...name(renamed), ...body.subarray(descStart, b.at)];
-      });
-    } else if (id === 7) {
-      rewritten = rewriteVector(body, 'export', (b) => {
+    if (id === 7) {
+      const b = reader(body);
+      const kept = [];
+      for (let n = b.u32(); n > 0; n--) {
         const field = b.name();
         const kind = b.byte();
         const index = b.u32();
-        return [...name(kind === 0 ? rename('export', field) : field), kind, ...u32(index)];
-      });
-    }
-    if (rewritten) out.push(Uint8Array.from([id, ...u32(rewritten.length), ...rewritten]));
-    else out.push(wasm.subarray(at, start + size));
+        const renamed = rename(field, kind);
+        if (renamed !== null) kept.push([...name(renamed), kind, ...u32(index)]);
+      }
+      if (b.at !== body.length) throw new Error('short-names: the export section did not parse to its end');
+      const rewritten = [...u32(kept.length), ...kept.flat()];
+      out.push(Uint8Array.from([id, ...u32(rewritten.length), ...rewritten]));
+    } else out.push(wasm.subarray(at, start + size));
     at = start + size;
   }
+  return Buffer.concat(out);
+}
 
-  for (const [pattern, short] of renames) glue = glue.replace(pattern, short);
-  writeFileSync(wasmFile, Buffer.concat(out));
-  return glue;
+/** The `fl_*` names that `code` reads as properties (`.fl_name`), each once. */
+const propertyUses = (code) => new Set(Array.from(code.matchAll(/\.(fl_[a-z_]+)(?![\w$])/g), (m) => m[1]));
+
+/**
+ * Renames the `fl_*` function exports of `wasmFile` (rewritten in place; the `__*` globals
+ * dropped) and their property
+ * reads in the module `code`; returns `{ code, names }`. Without `names`, each export gets the
+ * next short name (`a`, `b`, …, `Z`, `ba`, …) in the order of the export section; with `names`
+ * (a map from a previous build whose wasm is already renamed, `build.mjs --js-only`), only the
+ * JS is renamed. Throws when the JS reads an `fl_*` name that the wasm does not export.
+ */
+export function shortenExports(wasmFile, code, names) {
+  if (!names) {
+    names = {};
+    const renamed = renameExports(readFileSync(wasmFile), (field, kind) => {
+      // The linker's `__data_end` and `__heap_base` globals: nothing reads them.
+      if (kind === 3 && field.startsWith('__')) return null;
+      if (kind !== 0 || !field.startsWith('fl_')) return field;
+      if (Object.hasOwn(names, field)) throw new Error(`short-names: ${field} is exported twice`);
+      return (names[field] = shortName(Object.keys(names).length));
+    });
+    writeFileSync(wasmFile, renamed);
+  }
+  const missing = [...propertyUses(code)].filter((field) => !Object.hasOwn(names, field));
+  if (missing.length > 0) throw new Error(`short-names: the JS reads ${missing.join(', ')}, which the wasm does not export`);
+  code = code.replace(/\.(fl_[a-z_]+)(?![\w$])/g, (_, field) => `.${names[field]}`);
+  return { code, names };
 }

@@ -16,33 +16,74 @@ const SECONDS_PER_DAY: i64 = 86_400;
 /// against the date. Out-of-range fields (day past the month's end, hour ≥ 24, minute ≥ 60,
 /// second > 60) give `None`. Surrounding whitespace is ignored.
 pub fn parse_http_date(value: &str) -> Option<f64> {
+    // One parse for the three forms (not one function each): they differ only in the order
+    // of their fields and in RFC 850's two-digit year.
     let mut tokens = crate::core::text::split_ascii_whitespace(value);
     let first = tokens.next()?;
-    let parts = if let Some(weekday) = first.strip_suffix(",") {
-        if !is_weekday(weekday) {
-            return None;
-        }
+    let comma = first.strip_suffix(",");
+    if !is_weekday(comma.unwrap_or(first)) {
+        return None;
+    }
+    let (day, mon, year, time, rfc850) = if comma.is_some() {
+        // `DD Mon YYYY HH:MM:SS GMT`, or RFC 850's `DD-Mon-YY HH:MM:SS GMT` (four-digit years
+        // are tolerated there because some servers send them in this form).
         let second = tokens.next()?;
-        if crate::core::text::find(second, "-").is_some() {
-            parse_rfc850_rest(second, &mut tokens)?
+        let (day, mon, year, rfc850) = if crate::core::text::find(second, "-").is_some() {
+            let mut it = crate::core::text::split(second, b'-');
+            let fields = (it.next()?, it.next()?, it.next()?, true);
+            if it.next().is_some() {
+                return None;
+            }
+            fields
         } else {
-            parse_imf_rest(second, &mut tokens)?
-        }
-    } else {
-        if !is_weekday(first) {
+            (second, tokens.next()?, tokens.next()?, false)
+        };
+        let time = tokens.next()?;
+        if !is_gmt(tokens.next()) {
             return None;
         }
-        parse_asctime_rest(&mut tokens)?
+        (day, mon, year, time, rfc850)
+    } else {
+        // asctime, after `"Sun"`: `Mon D HH:MM:SS YYYY` (the day is space-padded, which the
+        // whitespace split absorbs).
+        let mon = tokens.next()?;
+        let day = tokens.next()?;
+        let time = tokens.next()?;
+        (day, mon, tokens.next()?, time, false)
     };
     if tokens.next().is_some() {
         return None;
     }
-    parts.to_epoch_ms()
+    let year = if rfc850 && year.len() == 2 {
+        let yy = digits(year, 2, 2)?;
+        if yy >= 70 {
+            1900 + yy
+        } else {
+            2000 + yy
+        }
+    } else {
+        digits(year, 4, 4)?
+    };
+    let (hour, minute, second) = parse_time(time)?;
+    DateParts {
+        year: i64::from(year),
+        month: month(mon)?,
+        day: digits(day, 1, 2)?,
+        hour,
+        minute,
+        second,
+    }
+    .to_epoch_ms()
 }
 
 /// Whether `s` is one or more ASCII digits.
 pub(super) fn all_digits(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return false;
+        }
+    }
+    !s.is_empty()
 }
 
 /// Parses exactly `min..=max` ASCII digits.
@@ -70,17 +111,24 @@ const MONTHS: [&str; 12] = [
 /// Short or long name, case-insensitively: senders mix the forms up and the name carries no
 /// information we need.
 fn is_weekday(s: &str) -> bool {
-    WEEKDAYS
-        .iter()
-        .any(|(short, long)| s.eq_ignore_ascii_case(short) || s.eq_ignore_ascii_case(long))
+    for (short, long) in WEEKDAYS {
+        if s.eq_ignore_ascii_case(short) || s.eq_ignore_ascii_case(long) {
+            return true;
+        }
+    }
+    false
 }
 
 /// 1-based month number.
 fn month(s: &str) -> Option<u32> {
-    MONTHS
-        .iter()
-        .position(|m| s.eq_ignore_ascii_case(m))
-        .map(|i| i as u32 + 1)
+    let mut n = 0;
+    for m in MONTHS {
+        n += 1;
+        if s.eq_ignore_ascii_case(m) {
+            return Some(n);
+        }
+    }
+    None
 }
 
 fn is_gmt(s: Option<&str>) -> bool {
@@ -106,72 +154,6 @@ fn parse_time(s: &str) -> Option<(u32, u32, u32)> {
         return None;
     }
     Some((h, m, sec))
-}
-
-fn build(year: i64, month: u32, day: u32, time: &str) -> Option<DateParts> {
-    let (hour, minute, second) = parse_time(time)?;
-    Some(DateParts {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-    })
-}
-
-/// After `"Sun,"`: `DD Mon YYYY HH:MM:SS GMT`.
-fn parse_imf_rest<'a>(day: &str, rest: &mut impl Iterator<Item = &'a str>) -> Option<DateParts> {
-    let day = digits(day, 1, 2)?;
-    let month = month(rest.next()?)?;
-    let year = digits(rest.next()?, 4, 4)?;
-    let time = rest.next()?;
-    if !is_gmt(rest.next()) {
-        return None;
-    }
-    build(i64::from(year), month, day, time)
-}
-
-/// After `"Sunday,"`: `DD-Mon-YY HH:MM:SS GMT`. Four-digit years are tolerated because some
-/// servers send them in this form.
-fn parse_rfc850_rest<'a>(
-    date: &str,
-    rest: &mut impl Iterator<Item = &'a str>,
-) -> Option<DateParts> {
-    let mut it = crate::core::text::split(date, b'-');
-    let day = digits(it.next()?, 1, 2)?;
-    let month = month(it.next()?)?;
-    let year_str = it.next()?;
-    if it.next().is_some() {
-        return None;
-    }
-    let year = match year_str.len() {
-        2 => {
-            let yy = digits(year_str, 2, 2)?;
-            if yy >= 70 {
-                1900 + yy
-            } else {
-                2000 + yy
-            }
-        }
-        4 => digits(year_str, 4, 4)?,
-        _ => return None,
-    };
-    let time = rest.next()?;
-    if !is_gmt(rest.next()) {
-        return None;
-    }
-    build(i64::from(year), month, day, time)
-}
-
-/// After `"Sun"`: `Mon D HH:MM:SS YYYY` (the day is space-padded, which the whitespace split
-/// absorbs).
-fn parse_asctime_rest<'a>(rest: &mut impl Iterator<Item = &'a str>) -> Option<DateParts> {
-    let month = month(rest.next()?)?;
-    let day = digits(rest.next()?, 1, 2)?;
-    let time = rest.next()?;
-    let year = digits(rest.next()?, 4, 4)?;
-    build(i64::from(year), month, day, time)
 }
 
 fn is_leap(year: i64) -> bool {

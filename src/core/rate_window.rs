@@ -119,7 +119,11 @@ impl RateWindow {
 
 /// The earliest start allowed by every window at once (the latest of their answers).
 pub fn earliest_start_all<'a>(windows: impl IntoIterator<Item = &'a RateWindow>, now_ms: f64) -> f64 {
-    windows.into_iter().map(|w| w.earliest_start(now_ms)).fold(now_ms, f64::max)
+    let mut at = now_ms;
+    for w in windows {
+        at = at.max(w.earliest_start(now_ms));
+    }
+    at
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -94,9 +94,15 @@ impl StrMap {
     /// Twice the slots (at least 8), every entry placed again.
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(8);
-        let old = core::mem::replace(&mut self.slots, (0..size).map(|_| None).collect());
+        // Loops and pushes, not iterator chains (each chain was code of its own in the wasm).
+        let mut slots = Vec::new();
+        for _ in 0..size {
+            slots.push(None);
+        }
+        let old = core::mem::replace(&mut self.slots, slots);
         let mask = size - 1;
-        for (h, key, value) in old.into_iter().flatten() {
+        for slot in old {
+            let Some((h, key, value)) = slot else { continue };
             let mut i = h as usize & mask;
             while self.slots[i].is_some() {
                 i = (i + 1) & mask;

@@ -11,10 +11,15 @@ use crate::prelude::*;
 /// The byte offset of the first `needle` in `haystack`; `Some(0)` for an empty needle.
 pub fn find(haystack: &str, needle: &str) -> Option<usize> {
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    if n.is_empty() {
-        return Some(0);
+    // A loop, not a range's `find` (smaller in the wasm). An empty needle matches at 0.
+    let mut i = 0;
+    while i + n.len() <= h.len() {
+        if h.get(i..i + n.len()) == Some(n) {
+            return Some(i);
+        }
+        i += 1;
     }
-    (0..(h.len() + 1).saturating_sub(n.len())).find(|&i| h.get(i..i + n.len()) == Some(n))
+    None
 }
 
 /// Whether `haystack` holds `needle`.
@@ -75,16 +80,16 @@ impl<'a> Iterator for Split<'a> {
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
         let separator = self.separator;
-        match rest
-            .bytes()
-            .position(|b| if separator == 0 { b.is_ascii_whitespace() } else { b == separator })
-        {
-            Some(i) => {
+        // A loop, not `bytes().position` (smaller in the wasm).
+        let mut i = 0;
+        for b in rest.bytes() {
+            if if separator == 0 { b.is_ascii_whitespace() } else { b == separator } {
                 self.rest = Some(part(rest, i + 1, rest.len()));
-                Some(part(rest, 0, i))
+                return Some(part(rest, 0, i));
             }
-            None => self.rest.take(),
+            i += 1;
         }
+        self.rest.take()
     }
 }
 

@@ -21,14 +21,14 @@ pub fn parse(block: &str) -> HeaderList {
 
 /// The first value of `name` (lower case) in a block, without parsing the rest.
 pub fn find<'a>(block: &'a str, name: &str) -> Option<&'a str> {
-    split(block, b'\n').find_map(|line| {
-        let (n, v) = split_once(line, ":")?;
-        if trim(n).eq_ignore_ascii_case(name) {
-            Some(trim(v))
-        } else {
-            None
+    for line in split(block, b'\n') {
+        if let Some((n, v)) = split_once(line, ":") {
+            if trim(n).eq_ignore_ascii_case(name) {
+                return Some(trim(v));
+            }
         }
-    })
+    }
+    None
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -47,7 +47,11 @@ if (!existsSync(wasmFile)) {
   failed = true;
   console.error('types: pkg/fetchlane_bg.wasm is missing; run `npm run build` first');
 } else {
-  const have = wasmSignatures(readFileSync(wasmFile)).join('\n') + '\n';
+  // The build renames the `fl_*` exports to short names (scripts/short-names.mjs) and writes
+  // the map; the golden file holds the source names, so the shipped names are mapped back.
+  const namesFile = join(root, 'target/wasm-export-names.json');
+  const shortToSource = new Map(existsSync(namesFile) ? Object.entries(JSON.parse(readFileSync(namesFile, 'utf8'))).map(([source, short]) => [short, source]) : []);
+  const have = wasmSignatures(readFileSync(wasmFile), (name) => shortToSource.get(name) ?? name).join('\n') + '\n';
   if (process.env.UPDATE_GOLDEN === '1') {
     mkdirSync(dirname(golden), { recursive: true });
     writeFileSync(golden, have);
@@ -69,8 +73,9 @@ if (!existsSync(wasmFile)) {
   }
 }
 
-/** `name(params) -> results` of every exported function, `name: memory` for the memory. */
-function wasmSignatures(bytes) {
+/** `name(params) -> results` of every exported function, `name: memory` for the memory; each
+ * name as `sourceName` gives it. */
+function wasmSignatures(bytes, sourceName) {
   let at = 8;
   const u32 = () => {
     let n = 0;
@@ -115,7 +120,7 @@ function wasmSignatures(bytes) {
         at += len;
         const kind = bytes[at++];
         const index = u32();
-        exports.push({ name, kind, index });
+        exports.push({ name: sourceName(name), kind, index });
       }
     }
     at = end;

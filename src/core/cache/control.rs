@@ -63,26 +63,31 @@ impl CacheControl {
 
     fn add(&mut self, name: &str, arg: Option<&str>) {
         let is = |directive: &str| name.eq_ignore_ascii_case(directive);
-        let seconds = || arg.and_then(unquote).and_then(|a| delta_seconds(&a));
         // Flags ignore their argument: `no-cache="set-cookie"` still means no-cache here.
-        if is("no-store") {
-            self.no_store = true;
+        let seconds = if is("no-store") {
+            return self.no_store = true;
         } else if is("no-cache") {
-            self.no_cache = true;
+            return self.no_cache = true;
         } else if is("private") {
-            self.private = true;
+            return self.private = true;
         } else if is("public") {
-            self.public = true;
+            return self.public = true;
         } else if is("must-revalidate") {
-            self.must_revalidate = true;
+            return self.must_revalidate = true;
         } else if is("immutable") {
-            self.immutable = true;
+            return self.immutable = true;
         } else if is("max-age") {
-            self.max_age = self.max_age.or_else(seconds);
+            &mut self.max_age
         } else if is("stale-while-revalidate") {
-            self.stale_while_revalidate = self.stale_while_revalidate.or_else(seconds);
+            &mut self.stale_while_revalidate
         } else if is("stale-if-error") {
-            self.stale_if_error = self.stale_if_error.or_else(seconds);
+            &mut self.stale_if_error
+        } else {
+            return;
+        };
+        // One parse for the three directives with seconds; the first valid one wins.
+        if seconds.is_none() {
+            *seconds = arg.and_then(unquote).and_then(|a| delta_seconds(&a));
         }
     }
 }

@@ -7,11 +7,14 @@ const MAX_DELTA_SECONDS: u64 = 1 << 31;
 
 /// `1*DIGIT` as seconds, saturating at 2^31.
 pub(super) fn delta_seconds(s: &str) -> Option<f64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if !crate::core::http_date::all_digits(s) {
         return None;
     }
     // By bytes: a `char` pattern links core's UTF-8 decoding.
-    let zeros = s.bytes().take_while(|&b| b == b'0').count();
+    let mut zeros = 0;
+    while s.as_bytes().get(zeros) == Some(&b'0') {
+        zeros += 1;
+    }
     let significant = crate::core::text::part(s, zeros, s.len());
     // Eleven digits already exceed 2^31, and `u64` itself overflows past twenty.
     let n = if significant.len() > 10 {

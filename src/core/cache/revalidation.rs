@@ -42,17 +42,31 @@ pub fn conditional_header(stored: &[(String, String)]) -> Option<(&'static str, 
 /// and kept beside a new response time they would misdate the entry. The caller also sets the
 /// entry's response time to when the 304 arrived.
 pub fn merge_304(stored: &mut Vec<(String, String)>, not_modified: &[(String, String)]) {
-    let updates = not_modified.iter().filter(|(name, _)| {
-        !KEPT_ON_304
-            .iter()
-            .any(|kept| name.eq_ignore_ascii_case(kept))
-    });
+    // Loops, not iterator chains (each chain was code of its own in the wasm).
+    let update = |name: &str| {
+        for kept in KEPT_ON_304 {
+            if name.eq_ignore_ascii_case(kept) {
+                return false;
+            }
+        }
+        true
+    };
     stored.retain(|(name, _)| {
-        !name.eq_ignore_ascii_case("age")
-            && !name.eq_ignore_ascii_case("date")
-            && !updates.clone().any(|(n, _)| n.eq_ignore_ascii_case(name))
+        if name.eq_ignore_ascii_case("age") || name.eq_ignore_ascii_case("date") {
+            return false;
+        }
+        for (n, _) in not_modified {
+            if update(n) && n.eq_ignore_ascii_case(name) {
+                return false;
+            }
+        }
+        true
     });
-    stored.extend(updates.map(|(n, v)| (n.to_ascii_lowercase(), v.clone())));
+    for (n, v) in not_modified {
+        if update(n) {
+            stored.push((n.to_ascii_lowercase(), v.clone()));
+        }
+    }
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -20,7 +20,8 @@ pub struct VaryNames {
 pub fn vary_names(headers: &[(String, String)]) -> VaryNames {
     let mut vary = VaryNames::default();
     for value in values(headers, "vary") {
-        for name in split(value, b',').map(crate::core::text::trim) {
+        for name in split(value, b',') {
+            let name = crate::core::text::trim(name);
             if name == "*" {
                 vary.star = true;
             } else if !name.is_empty() {
@@ -53,7 +54,11 @@ pub fn vary_key(names: &[String], request_headers: &[(String, String)]) -> Strin
                 key.push_str("=");
                 present = true;
             }
-            for element in split(value, b',').map(crate::core::text::trim).filter(|e| !e.is_empty()) {
+            for element in split(value, b',') {
+                let element = crate::core::text::trim(element);
+                if element.is_empty() {
+                    continue;
+                }
                 if !first_element {
                     key.push_str(",");
                 }
