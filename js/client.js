@@ -21,6 +21,7 @@ import { fieldBatcher, withFields } from './fields.js';
 import { createLoader } from './loader.js';
 import { createOutbox } from './outbox.js';
 import { createShare } from './share.js';
+import { decodeUtf8 } from './wasm.js';
 import { picked } from './fields.js';
 import { paginate } from './paginate.js';
 import { propagates, traceOf } from './observe.js';
@@ -199,7 +200,8 @@ export class Client {
             run: (url, init) => this.fetch(url, init),
             local: (id) => {
               const f = this._forwarded.get(id);
-              if (f === undefined || !this._forwarded.delete(id)) return;
+              if (f === undefined) return;
+              this._forwarded.delete(id);
               driver.hold(-1);
               this._submit(f.rec, f.o, f.group);
               driver.drain();
@@ -505,7 +507,7 @@ export class Client {
       const response = new Response(m.body, { status: m.status, statusText: m.statusText, headers: m.headers });
       if (rec.as === AS_RESPONSE || rec.as === AS_TASK) driver.succeed(rec, response);
       else {
-        const text = new TextDecoder().decode(m.body);
+        const text = decodeUtf8(m.body);
         driver.succeed(rec, rec.as === AS_JSON ? picked(rec, JSON.parse(text)) : text);
       }
     } catch (error) {

@@ -55,6 +55,9 @@ const SELECTED_HEADERS = ['content-length', 'retry-after', 'ratelimit-reset', 'x
 
 const noop = () => {};
 
+/** The latency and queue-wait sketches of a host with no samples (read, never written). */
+const NO_SAMPLES = [sketch(), sketch()];
+
 /** `v`, or NaN ("not set") for `undefined`. */
 export const orNaN = (v) => (v === undefined ? NaN : v);
 
@@ -572,8 +575,11 @@ export function createDriver(config) {
     op.claimed = false;
     stop(op);
     op.lastStatus = value.status;
-    op.bodyBytes = +(value.headers.get('content-length') ?? NaN);
-    op.st = value.headers.get('server-timing');
+    if (listeners.length !== 0) {
+      // Only a `settled` event's timing reads them.
+      op.bodyBytes = +(value.headers.get('content-length') ?? NaN);
+      op.st = value.headers.get('server-timing');
+    }
     let lines;
     if (op.full) {
       op.pairs = pairsOf(value.headers);
@@ -960,11 +966,13 @@ export function createDriver(config) {
   function sample(rec) {
     const op = /** @type {Op} */ (rec.via);
     if (op.first !== op.first) return;
+    const total = now() - rec.t0;
+    const queued = Math.max(0, op.first - rec.t0);
     for (const key of [null, rec.hostKey]) {
       let pair = sketches.get(key);
       if (pair === undefined) sketches.set(key, (pair = [sketch(), sketch()]));
-      add(pair[0], now() - rec.t0);
-      add(pair[1], Math.max(0, op.first - rec.t0));
+      add(pair[0], total);
+      add(pair[1], queued);
     }
   }
 
@@ -973,7 +981,7 @@ export function createDriver(config) {
    * @param {string | null} host
    */
   function percentiles(host) {
-    const [latency, queueWait] = sketches.get(host) ?? [sketch(), sketch()];
+    const [latency, queueWait] = sketches.get(host) ?? NO_SAMPLES;
     return { latency: summary(latency), queueWait: summary(queueWait) };
   }
 

@@ -557,9 +557,13 @@ impl Driver {
         let Some(first) = clock.first_ms() else { return };
         let (total, queued) = (now - info.called_ms, (first - info.called_ms).max(0.0));
         let mut s = self.state.borrow_mut();
-        let host: Rc<str> = Rc::from(host_of(&info.url));
         let s = &mut *s;
-        let by_host = s.latency_by_host.entry(host).or_default();
+        let host = host_of(&info.url);
+        // A host's name is allocated once, at its first sample.
+        if !s.latency_by_host.contains_key(host) {
+            s.latency_by_host.insert(Rc::from(host), Default::default());
+        }
+        let Some(by_host) = s.latency_by_host.get_mut(host) else { return };
         for (latency, queue_wait) in [&mut s.latency, by_host] {
             latency.add(total);
             queue_wait.add(queued);
