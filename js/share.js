@@ -6,6 +6,12 @@
 // send it what was still waiting. Without Web Locks or BroadcastChannel every tab is alone.
 
 /**
+ * The answer to a call that the retry rules do not send again, waiting when its leader went: a
+ * follower cannot tell whether the old leader had sent it, so it may have reached the server.
+ */
+const LOST = { t: 'err', kind: 'network', attempts: 1, message: 'fetchlane: the coordinating tab closed during the request' };
+
+/**
  * @param {string} name
  * @param {{ run(url: string, init: object): Promise<Response>, local(key: number): void, answer(key: number, r: object): void }} hooks
  *   `run` carries out a follower's request (the leader's client); `local` sends a waiting call
@@ -25,7 +31,9 @@ export function createShare(name, hooks) {
   const peers = new Set();
   let seq = 0;
   state.role = 'follower';
-  const post = (msg) => channel.postMessage(msg);
+  // Once closed, this tab answers nothing: a follower's call it was running goes to the next
+  // leader, as when a tab closes (a closed channel would throw).
+  const post = (msg) => stop.signal.aborted || channel.postMessage(msg);
 
   channel.onmessage = ({ data: m }) => {
     if (state.role === 'leader') {
@@ -49,7 +57,7 @@ export function createShare(name, hooks) {
         post({ t: 'hi', tab });
         for (const [id, w] of waiting) {
           if (w.idempotent) post(w.msg);
-          else if (waiting.delete(id)) hooks.answer(id, { t: 'err', kind: 'network', attempts: 1, message: 'fetchlane: the coordinating tab closed during the request' });
+          else if (waiting.delete(id)) hooks.answer(id, LOST);
         }
       }
     } else if ((m.t === 'res' || m.t === 'err') && m.to === tab && waiting.delete(m.id)) {
@@ -88,10 +96,10 @@ export function createShare(name, hooks) {
         peers.clear();
         state.tabs = 1;
         post({ t: 'lead', tab, tabs: 1, fresh: true });
-        // What this tab had handed to the old leader, it now runs itself.
-        const mine = [...waiting.keys()];
+        // What this tab had handed to the old leader, it now runs itself, by the same rule.
+        const mine = [...waiting];
         waiting.clear();
-        for (const id of mine) hooks.local(id);
+        for (const [id, w] of mine) w.idempotent ? hooks.local(id) : hooks.answer(id, LOST);
         return new Promise((resolve) => {
           stepDown = () => {
             stepDown = () => {};

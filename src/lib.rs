@@ -63,7 +63,8 @@ pub mod web;
 pub use client::{
     BatchUrl, BodyAs, CacheConfig, Client, Config, ConfigError, Error, ErrorKind, Event, EventType, GroupOptions,
     FlushReport, HostStats, ItemKey, Loader, LoaderConfig, NextPage, Outbox, OutboxBatch, OutboxConfig, OutboxTicket, Pages,
-    PaginateOptions, Percentiles, PersistConfig, Progress, RateLimit, RequestOptions, ScheduleOptions, Stats, Strategy,
+    PaginateOptions, Percentiles, PersistConfig, Progress, RateLimit, RequestOptions, ScheduleOptions, ShareConfig, ShareRole,
+    ShareStats, Stats, Strategy,
 };
 pub use core::lane::Lane;
 pub use core::retry_policy::RetryPolicy;

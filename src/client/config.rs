@@ -54,6 +54,18 @@ impl Strategy {
             _ => return None,
         })
     }
+
+    /// The JS name of the strategy (what [`Strategy::parse`] reads).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::CacheFirst => "cache-first",
+            Strategy::NetworkFirst => "network-first",
+            Strategy::StaleWhileRevalidate => "stale-while-revalidate",
+            Strategy::NetworkOnly => "network-only",
+            Strategy::CacheOnly => "cache-only",
+            Strategy::Bypass => "none",
+        }
+    }
 }
 
 impl Strategy {
@@ -149,6 +161,19 @@ pub struct Config {
     /// Per-host limits that find the server's capacity. Default `None` (off: every host
     /// gets `per_host`).
     pub adaptive: Option<AdaptiveConfig>,
+    /// Makes the clients of this name, in the tabs and workers of the origin, act as one
+    /// (`ClientOptions.share`; see [`ShareConfig`]). Default `None` (this client alone).
+    pub share: Option<ShareConfig>,
+}
+
+/// [`Config::share`]: the clients made with the same `name` in the tabs of one origin, in
+/// Rust or in JS, act as one client. One tab (the holder of a Web Lock) runs every request;
+/// the others hand theirs to it over a `BroadcastChannel` and get the answers back as bytes.
+/// Where Web Locks or `BroadcastChannel` is missing, each tab runs alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShareConfig {
+    /// The name the clients meet under (any string, as in JS). Required.
+    pub name: String,
 }
 
 /// Adaptive concurrency (`ClientOptions.adaptive`): each host's limit moves between `min`
@@ -221,6 +246,7 @@ impl Default for Config {
             transport: Transport::Global,
             throw_http_errors: true,
             adaptive: None,
+            share: None,
         }
     }
 }

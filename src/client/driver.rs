@@ -31,6 +31,7 @@ use super::group::GroupState;
 use super::oneshot::Slot;
 use super::options::{BodyAs, RequestOptions};
 use super::request::host_of;
+use super::share::{Share, ShareStats, FORWARDED};
 use super::stats::{HostStats, Stats};
 use super::store::PersistentStore;
 use crate::core::hash::HashMap;
@@ -173,6 +174,8 @@ pub(crate) struct Driver {
     /// The global limit as it was when the client closed (a closed machine keeps none), or
     /// as set since.
     final_concurrency: Cell<usize>,
+    /// The clients of the same `share` name in other tabs (`Config::share`).
+    share: Option<Share>,
 }
 
 fn line(out: &mut String, name: &str, value: &str) {
@@ -259,6 +262,7 @@ impl Driver {
             close: abort::controller(),
             closed: Cell::new(false),
             final_concurrency: Cell::new(config.concurrency),
+            share: config.share.as_ref().map(|c| Share::new(&c.name, &config.retry, this.clone())),
         })
     }
 
@@ -295,9 +299,31 @@ impl Driver {
         Ok(template)
     }
 
-    /// Hands a request to the machine; its outcome goes to `sink`. The caller drains.
-    /// Returns the call id (0 when it settled at once).
+    /// Hands a request to the machine, or to the leading tab while this one follows
+    /// (`Config::share`); its outcome goes to `sink`. The caller drains. Returns the call id
+    /// (0 when it settled at once).
     pub fn submit(&self, template: Request, options: RequestOptions, body_as: BodyAs, sink: Sink, group: u32) -> u32 {
+        if let Some(share) = self.share.as_ref() {
+            let aborted = options.signal.as_ref().is_some_and(AbortSignal::aborted);
+            if !aborted && !self.closed.get() && share.follows() {
+                return share.forward(&self.rc(), template, options, body_as, sink, group);
+            }
+        }
+        self.submit_here(template, options, body_as, sink, group)
+    }
+
+    /// The share of a client made with `Config::share` (its hooks are only made for one).
+    pub(crate) fn share(&self) -> &Share {
+        self.share.as_ref().expect("a shared client")
+    }
+
+    /// Whether `call` is with the machine now.
+    pub(crate) fn has_call(&self, call: u32) -> bool {
+        self.state.borrow().calls.contains_key(&call)
+    }
+
+    /// Hands a request to this tab's machine; see [`Driver::submit`].
+    pub fn submit_here(&self, template: Request, options: RequestOptions, body_as: BodyAs, sink: Sink, group: u32) -> u32 {
         let url = template.url();
         let method = template.method();
         let info = self.info(&url, &method, options.lane);
@@ -428,7 +454,13 @@ impl Driver {
     }
 
     /// A caller stopped waiting (dropped its future): the call is aborted.
-    pub fn abandon(&self, call: u32) {
+    pub fn abandon(&self, mut call: u32) {
+        if call & FORWARDED != 0 {
+            match self.share.as_ref().and_then(|s| s.abandon(call & !FORWARDED)) {
+                Some(here) => call = here,
+                None => return,
+            }
+        }
         if call == 0 {
             return;
         }
@@ -456,6 +488,9 @@ impl Driver {
     pub fn abort_group(&self, group: u32, reason: Option<JsValue>) {
         if group == 0 {
             return;
+        }
+        if let Some(share) = self.share.as_ref() {
+            share.abort_group(&self.rc(), group, reason.clone());
         }
         {
             let mut s = self.state.borrow_mut();
@@ -508,8 +543,14 @@ impl Driver {
         self.state.borrow().machine.active()
     }
 
+    /// Queued in the machine, or waiting on the leading tab.
     pub fn pending(&self) -> usize {
-        self.state.borrow().machine.pending()
+        self.state.borrow().machine.pending() + self.forwarded()
+    }
+
+    /// Calls handed to the leading tab and not answered yet.
+    fn forwarded(&self) -> usize {
+        self.share.as_ref().map_or(0, Share::waiting)
     }
 
     pub fn concurrency(&self) -> usize {
@@ -540,6 +581,7 @@ impl Driver {
             })
             .collect();
         Stats {
+            share: self.share.as_ref().map_or_else(ShareStats::default, Share::stats),
             counters: s.machine.counters(),
             latency: s.latency.0.summary(),
             queue_wait: s.latency.1.summary(),
@@ -651,7 +693,7 @@ impl Driver {
                     }));
                 }
             }
-            if !s.idle.is_empty() && s.machine.active() + s.machine.pending() + s.decoding == 0 {
+            if !s.idle.is_empty() && s.machine.active() + s.machine.pending() + s.decoding + self.forwarded() == 0 {
                 core::mem::take(&mut s.idle)
             } else {
                 Vec::new()
@@ -1301,6 +1343,11 @@ impl Driver {
             return;
         }
         self.emitter.clear();
+        // First: the answers to other tabs' calls that the close below fails must not reach
+        // them; their calls go to the next leader.
+        if let Some(share) = self.share.as_ref() {
+            share.close(&self.rc());
+        }
         {
             let mut s = self.state.borrow_mut();
             s.machine.set_listening(false);
@@ -1366,7 +1413,7 @@ impl Future for Idle {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut s = self.driver.state.borrow_mut();
-        if s.finished || s.machine.active() + s.machine.pending() + s.decoding == 0 {
+        if s.finished || s.machine.active() + s.machine.pending() + s.decoding + self.driver.forwarded() == 0 {
             return Poll::Ready(());
         }
         if !s.idle.iter().any(|w| w.will_wake(cx.waker())) {

@@ -21,7 +21,9 @@ mod oneshot;
 pub mod options;
 pub mod outbox;
 pub mod paginate;
+mod js_object;
 mod request;
+mod share;
 pub mod stats;
 mod store;
 
@@ -33,7 +35,7 @@ use core::task::{Context, Poll};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Response};
 
-pub use config::{AdaptiveConfig, CacheConfig, Config, ConfigError, PersistConfig, RateLimit, Strategy};
+pub use config::{AdaptiveConfig, CacheConfig, Config, ConfigError, PersistConfig, RateLimit, ShareConfig, Strategy};
 pub use error::{Error, ErrorKind};
 pub use events::{Event, EventType, Listener};
 pub use group::{GroupOptions, Progress};
@@ -41,6 +43,7 @@ pub use loader::{BatchUrl, ItemKey, Loader, LoaderConfig};
 pub use options::{BodyAs, RequestOptions};
 pub use outbox::{FlushReport, Outbox, OutboxBatch, OutboxConfig, OutboxTicket};
 pub use paginate::{NextPage, PaginateOptions, Pages};
+pub use share::{ShareRole, ShareStats};
 pub use stats::{HostStats, Percentiles, Stats};
 
 use crate::core::hash::HashSet;

@@ -20,6 +20,7 @@ use web_sys::{AbortSignal, Request, RequestInit};
 use super::config::{ConfigError, Strategy};
 use super::driver::Driver;
 use super::events::{Event, EventType};
+use super::js_object::{get, rejection, set};
 use super::options::RequestOptions;
 use super::Client;
 use crate::core::lane::Lane;
@@ -140,16 +141,6 @@ impl OutboxConfig {
     }
 }
 
-/// `object[key] = value` on an object of our own (it cannot fail).
-fn set(object: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(object, &key.into(), value);
-}
-
-/// `object[key]`, `undefined` where it has none.
-fn get(object: &JsValue, key: &str) -> JsValue {
-    Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED)
-}
-
 /// What [`Outbox::send`] resolves with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxTicket {
@@ -240,19 +231,6 @@ impl Outbox {
     pub async fn clear(&self) -> Result<u32, JsValue> {
         Ok(JsFuture::from(self.js.clear()).await?.as_f64().unwrap_or(0.0) as u32)
     }
-}
-
-/// A FetchlaneError-shaped rejection for `js/outbox.js`: `kind`, `status`, `response`.
-fn rejection(e: super::error::Error) -> JsValue {
-    let o = Object::new();
-    set(&o, "kind", &e.kind.as_str().into());
-    if let Some(s) = e.status {
-        set(&o, "status", &f64::from(s).into());
-    }
-    if let Some(r) = &e.response {
-        set(&o, "response", r);
-    }
-    o.into()
 }
 
 /// The `outbox-*` event `js/outbox.js` reports, as an [`Event`] (`id` is the item's number,

@@ -6,6 +6,7 @@ use crate::prelude::*;
 use core::ops::Deref;
 
 pub use crate::core::sketch::Percentiles;
+use super::share::ShareStats;
 use crate::machine::Counters;
 
 /// A snapshot of the counters (started, succeeded, failed, retried, deduped, batched, memory
@@ -22,6 +23,9 @@ pub struct Stats {
     pub queue_wait: Percentiles,
     /// Every host talked to, with its limit and percentiles.
     pub hosts: Vec<HostStats>,
+    /// This tab's role among the clients of its `share` name, and their tabs. Default alone,
+    /// one tab.
+    pub share: ShareStats,
 }
 
 /// One host of [`Stats::hosts`].

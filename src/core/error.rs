@@ -41,6 +41,22 @@ impl ErrorKind {
             ErrorKind::Closed => "closed",
         }
     }
+
+    /// The kind the JS API names `name` (`'http'`, `'network'`, …); `None` for another name.
+    pub fn parse(name: &str) -> Option<ErrorKind> {
+        const KINDS: [ErrorKind; 9] = [
+            ErrorKind::Http,
+            ErrorKind::Network,
+            ErrorKind::Timeout,
+            ErrorKind::Abort,
+            ErrorKind::RateLimit,
+            ErrorKind::Decode,
+            ErrorKind::Missing,
+            ErrorKind::Cache,
+            ErrorKind::Closed,
+        ];
+        KINDS.into_iter().find(|k| k.as_str() == name)
+    }
 }
 
 /// Appends the decimal digits of `n` to `out`, without the formatting machinery (which costs
@@ -72,6 +88,16 @@ mod tests {
             let mut s = String::new();
             push_decimal(&mut s, n);
             assert_eq!(s, n.to_string());
+        }
+    }
+
+    #[test]
+    fn kinds_parse_from_their_js_names_and_nothing_else() {
+        for name in ["http", "network", "timeout", "abort", "rate-limit", "decode", "missing", "cache", "closed"] {
+            assert_eq!(ErrorKind::parse(name).map(ErrorKind::as_str), Some(name));
+        }
+        for name in ["", "HTTP", "rate_limit", "nope"] {
+            assert_eq!(ErrorKind::parse(name), None);
         }
     }
 }

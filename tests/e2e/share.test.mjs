@@ -1,9 +1,9 @@
 // Across tabs (`share`): several pages of one browser context act as one client, against the
-// real server. WIP: the feature is on branch wip/19-share, over the size budget.
+// real server.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { root, startServer } from '../../scripts/server.mjs';
-import { PKG, ensurePkg, launchChromium, runIdFor } from './browser.mjs';
+import { PKG, ensurePkg, launchChromium, pageProblems, runIdFor } from './browser.mjs';
 
 const runId = runIdFor('share');
 
@@ -82,6 +82,26 @@ test('share: the leading tab closes with requests in flight for the others: ever
     const after = await Promise.all(others.map((t) => t.evaluate(() => window.client.stats().share)));
     assert.equal(after.filter((r) => r.role === 'leader').length, 1, JSON.stringify(after));
     assert.ok(after.every((r) => r.tabs === 2), `the new leader counts the two tabs left: ${JSON.stringify(after)}`);
+  });
+});
+
+test('share: the leading client closes while its tab stays: a GET it was running for another tab is sent again by the next leader, a POST fails with kind network, and nothing is thrown', { timeout: 120_000 }, async () => {
+  await withTabs(2, async (server, tabs) => {
+    const run = runId('close');
+    const roles = await Promise.all(tabs.map((t) => t.evaluate(() => window.client.stats().share.role)));
+    const leader = tabs[roles.indexOf('leader')];
+    const follower = tabs[roles.indexOf('follower')];
+    const problems = pageProblems(leader);
+    const pending = follower.evaluate((run) => Promise.allSettled([
+      ...Array.from({ length: 3 }, (_, i) => window.client.json(`/echo?run=${run}&latency=300&i=${i}`)),
+      window.client.json(`/echo?run=${run}&latency=300&post=1`, { method: 'POST', body: 'x' }),
+    ]).then((r) => r.map((x) => x.status === 'fulfilled' ? 'ok' : x.reason.kind)), run);
+    await new Promise((r) => setTimeout(r, 100));
+    await leader.evaluate(() => window.client.close());
+    assert.deepEqual(await pending, ['ok', 'ok', 'ok', 'network']);
+    assert.deepEqual(await follower.evaluate(() => window.client.stats().share), { role: 'leader', tabs: 1 });
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepEqual(problems, [], 'the closed leader answered nothing after its close');
   });
 });
 
