@@ -203,3 +203,25 @@ async fn when_the_leader_closes_the_follower_leads_and_runs_what_waited() {
     }
     assert!(follower.stats().started >= 3, "the new leader ran them itself");
 }
+
+#[wasm_bindgen_test]
+async fn a_failing_all_of_the_follower_aborts_its_siblings_at_the_leader() {
+    let run = run_id("rs-share-all");
+    let (leader, follower) = pair(&run, Config::default()).await;
+    let mut requests = vec![(get(&follower, &url(&path("/status/404", &run, "latency=50"))), RequestOptions::default())];
+    for _ in 0..2 {
+        requests.push((get(&follower, &url(&path("/status/200", &run, "latency=3000"))), RequestOptions::default()));
+    }
+    let started = now();
+    let e = follower.all(requests, GroupOptions::default()).await.expect_err("the 404 fails the group");
+    assert_eq!(e.kind, ErrorKind::Http);
+    assert!(now() - started < 1500.0, "it failed fast");
+    for _ in 0..50 {
+        if leader.active_count() == 0 {
+            break;
+        }
+        sleep(20).await;
+    }
+    assert_eq!(leader.active_count(), 0, "the siblings were aborted at the leader");
+    assert_eq!(follower.pending_count(), 0);
+}
