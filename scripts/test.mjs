@@ -58,13 +58,15 @@ try {
   const docs = await run('cargo', ['doc', '--no-deps', '-p', 'fetchlane'], { ...env, RUSTDOCFLAGS: '-D warnings' });
   record('docs (cargo doc -D warnings)', docs.code === 0 ? 1 : 0, docs.code === 0 ? 0 : 1);
 
+  // Built before the Rust browser tests: tests/browser_share.rs imports the package from the
+  // test server (/pkg/index.js) to check that Rust and JS clients share one leader.
+  const build = await run('node', ['scripts/build.mjs']);
+  record('package build', build.code === 0 ? 1 : 0, build.code === 0 ? 0 : 1);
+
   const wasmTests = ['test', '--target', 'wasm32-unknown-unknown', '--test', 'browser_*'];
   record('browser tests, Chromium', ...cargoCounts(await run('cargo', wasmTests, { ...env, CHROMEDRIVER: '/usr/bin/chromedriver' })));
   const gecko = existsSync(join(homedir(), '.cargo/bin/geckodriver')) ? join(homedir(), '.cargo/bin/geckodriver') : 'geckodriver';
   record('browser tests, Firefox', ...cargoCounts(await run('cargo', wasmTests, { ...env, GECKODRIVER: gecko })));
-
-  const build = await run('node', ['scripts/build.mjs']);
-  record('package build', build.code === 0 ? 1 : 0, build.code === 0 ? 0 : 1);
 
   // The size budget (size-budget.json) is part of the tests: a build over it fails here.
   if (build.code === 0) {

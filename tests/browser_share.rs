@@ -10,7 +10,9 @@ mod common;
 use common::*;
 use fetchlane::{CacheConfig, Client, Config, ErrorKind, GroupOptions, RequestOptions, ShareConfig, ShareRole, Strategy};
 use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -224,4 +226,83 @@ async fn a_failing_all_of_the_follower_aborts_its_siblings_at_the_leader() {
     }
     assert_eq!(leader.active_count(), 0, "the siblings were aborted at the leader");
     assert_eq!(follower.pending_count(), 0);
+}
+
+#[wasm_bindgen(inline_js = "export function load(url) { return import(url); }")]
+extern "C" {
+    /// `import(url)`.
+    fn load(url: &str) -> js_sys::Promise;
+}
+
+/// A client of the npm package (pkg/, built by `node scripts/build.mjs`, served by the test
+/// server) made with `options`.
+async fn js_client(options: &JsValue) -> JsValue {
+    let module = JsFuture::from(load(&url("/pkg/index.js")))
+        .await
+        .expect("the npm package at /pkg/index.js: build it first (node scripts/build.mjs)");
+    let create: js_sys::Function = field(&module, "createClient").unchecked_into();
+    JsFuture::from(js_sys::Promise::from(create.call1(&JsValue::NULL, options).unwrap())).await.unwrap()
+}
+
+/// `client[method](...args)` of a JS client, awaited when it is a promise.
+async fn js_call(client: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: js_sys::Function = field(client, method).unchecked_into();
+    let out = f.apply(client, &args.iter().collect::<js_sys::Array>())?;
+    match out.dyn_into::<js_sys::Promise>() {
+        Ok(p) => JsFuture::from(p).await,
+        Err(v) => Ok(v),
+    }
+}
+
+/// The JS client's `stats()` field `path` (`share.role`, `started`).
+async fn js_stat(client: &JsValue, path: &[&str]) -> JsValue {
+    let mut v = js_call(client, "stats", &[]).await.unwrap();
+    for k in path {
+        v = field(&v, k);
+    }
+    v
+}
+
+#[wasm_bindgen_test]
+async fn rust_and_js_clients_of_one_name_act_as_one_either_way_round() {
+    let run = run_id("rs-share-js");
+    // A Rust leader answers a JS follower.
+    let rust = shared(&run, Config::default());
+    assert!(settles_as(&rust, ShareRole::Leader, 1).await);
+    let options = js_sys::Object::new();
+    let share = js_sys::Object::new();
+    Reflect::set(&share, &"name".into(), &run.as_str().into()).unwrap();
+    Reflect::set(&options, &"share".into(), &share).unwrap();
+    let js = js_client(&options).await;
+    for _ in 0..200 {
+        if js_stat(&js, &["share", "role"]).await.as_string().as_deref() == Some("follower") {
+            break;
+        }
+        sleep(10).await;
+    }
+    assert_eq!(js_stat(&js, &["share", "role"]).await.as_string().as_deref(), Some("follower"));
+    let body = js_call(&js, "json", &[url(&path("/echo", &run, "from=js")).into()]).await.expect("the JS follower's call answered");
+    assert_eq!(field(&body, "path").as_string().as_deref(), Some("/echo"));
+    assert_eq!(rust.stats().started, 1, "the Rust leader sent it");
+    assert_eq!(js_stat(&js, &["started"]).await.as_f64(), Some(0.0));
+    let e = js_call(&js, "json", &[url(&path("/status/404", &run, "")).into()]).await.expect_err("a 404");
+    assert_eq!(field(&e, "kind").as_string().as_deref(), Some("http"));
+    assert_eq!(field(&e, "status").as_f64(), Some(404.0));
+    // The Rust leader's client closes: the JS client leads, and answers a new Rust follower.
+    rust.close();
+    for _ in 0..50 {
+        if js_stat(&js, &["share", "role"]).await.as_string().as_deref() == Some("leader") {
+            break;
+        }
+        sleep(10).await;
+    }
+    assert_eq!(js_stat(&js, &["share", "role"]).await.as_string().as_deref(), Some("leader"), "the JS client leads within 500 ms");
+    let follower = shared(&run, Config::default());
+    assert!(settles_as(&follower, ShareRole::Follower, 2).await, "{:?}", follower.stats().share);
+    let body = json(&follower, &url(&path("/echo", &run, "from=rust")), RequestOptions::default()).await.expect("answered by the JS leader");
+    assert!(field(&body, "query").as_string().unwrap_or_default().contains("from=rust"));
+    assert_eq!(follower.stats().started, 0);
+    assert_eq!(js_stat(&js, &["started"]).await.as_f64(), Some(1.0), "the JS leader sent it");
+    assert_eq!(seen(&run).await.hits("/echo"), 2.0);
+    js_call(&js, "close", &[]).await.unwrap();
 }
