@@ -457,13 +457,15 @@ export class Client {
     driver.hold(1);
     const t = rec.template;
     const method = rec.method;
-    (t === null || method === 'GET' || method === 'HEAD' ? Promise.resolve(null) : t.arrayBuffer()).then((body) => {
+    // A copy's body is read: the template keeps its own for this tab's machine, should it lead.
+    (t === null || method === 'GET' || method === 'HEAD' ? Promise.resolve(null) : t.clone().arrayBuffer()).then((body) => {
       const init = {
         method, headers: t === null ? [] : [...t.headers], body, lane: o.lane, strategy: o.strategy, ttlMs: o.ttlMs,
         timeoutMs: o.timeoutMs, totalTimeoutMs: o.totalTimeoutMs, retry: o.retry, dedupe: o.dedupe, key: o.key,
       };
-      // A call may go again to the next leader where the retry rules would send it again.
-      const id = share.forward(rec.url, init, (o.retry ?? this._retry).methods.includes(method));
+      // A call may go again to the next leader where the retry rules would send it again (its
+      // method listed, or an idempotency key).
+      const id = share.forward(rec.url, init, (o.retry ?? this._retry).methods.includes(method) || init.headers.some((h) => h[0] === 'idempotency-key'));
       if (id === false) {
         // It leads now: its own machine runs the call.
         driver.hold(-1);

@@ -85,7 +85,7 @@ test('share: the leading tab closes with requests in flight for the others: ever
   });
 });
 
-test('share: the leading client closes while its tab stays: a GET it was running for another tab is sent again by the next leader, a POST fails with kind network, and nothing is thrown', { timeout: 120_000 }, async () => {
+test('share: the leading client closes while its tab stays: a GET it was running for another tab is sent again by the next leader, so is a POST with an idempotency key, a POST without one fails with kind network, and nothing is thrown', { timeout: 120_000 }, async () => {
   await withTabs(2, async (server, tabs) => {
     const run = runId('close');
     const roles = await Promise.all(tabs.map((t) => t.evaluate(() => window.client.stats().share.role)));
@@ -95,10 +95,12 @@ test('share: the leading client closes while its tab stays: a GET it was running
     const pending = follower.evaluate((run) => Promise.allSettled([
       ...Array.from({ length: 3 }, (_, i) => window.client.json(`/echo?run=${run}&latency=300&i=${i}`)),
       window.client.json(`/echo?run=${run}&latency=300&post=1`, { method: 'POST', body: 'x' }),
+      // With an idempotency key the retry rules send a POST again, and so does failover.
+      window.client.json(`/echo?run=${run}&latency=300&post=2`, { method: 'POST', body: 'y', headers: { 'Idempotency-Key': `k-${run}` } }),
     ]).then((r) => r.map((x) => x.status === 'fulfilled' ? 'ok' : x.reason.kind)), run);
     await new Promise((r) => setTimeout(r, 100));
     await leader.evaluate(() => window.client.close());
-    assert.deepEqual(await pending, ['ok', 'ok', 'ok', 'network']);
+    assert.deepEqual(await pending, ['ok', 'ok', 'ok', 'network', 'ok']);
     assert.deepEqual(await follower.evaluate(() => window.client.stats().share), { role: 'leader', tabs: 1 });
     await new Promise((r) => setTimeout(r, 400));
     assert.deepEqual(problems, [], 'the closed leader answered nothing after its close');
