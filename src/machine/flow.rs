@@ -392,23 +392,21 @@ impl Machine {
             let Some(o) = self.ops.get(op) else { return };
             let (origin, host, max_wait) = (o.origin, o.host, o.retry.max_retry_after_ms);
             let throttled = status == 429 || status == 503;
-            if let Some(w) = wait.filter(|w| *w > max_wait && throttled) {
-                self.counters.rate_limited += 1;
-                {
-                    let mut e = Event::new(EventKind::RateLimited, origin, attempt).status(status);
-                    e.delay_ms = Some(w);
-                    self.emit(e);
+            // A wait too long to honour, or one that pauses the host, is told as rate-limited.
+            let mut told = wait.filter(|w| *w > max_wait && throttled);
+            if told.is_none() {
+                if let Some(w) = wait.filter(|_| pauses_host(status, wait)) {
+                    // The whole host waits in the queue; the others do not each discover the
+                    // limit on their own.
+                    self.sched.pause_host(host, now + w);
+                    told = Some(w);
                 }
-            } else if let Some(w) = wait.filter(|_| pauses_host(status, wait)) {
-                // The whole host waits in the queue; the others do not each discover the
-                // limit on their own.
-                self.sched.pause_host(host, now + w);
+            }
+            if let Some(w) = told {
                 self.counters.rate_limited += 1;
-                {
-                    let mut e = Event::new(EventKind::RateLimited, origin, attempt).status(status);
-                    e.delay_ms = Some(w);
-                    self.emit(e);
-                }
+                let mut e = Event::new(EventKind::RateLimited, origin, attempt).status(status);
+                e.delay_ms = Some(w);
+                self.emit(e);
             }
             self.after_failure(now, op, AttemptOutcome::Status(status), wait, true);
         }
