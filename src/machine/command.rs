@@ -143,6 +143,8 @@ pub struct Event {
 impl Event {
     /// The one constructor: an event of `kind` about `call` after `attempt` attempts, every
     /// other field absent until set.
+    // Not inlined: each of its dozen callers built the whole event in place (-0.15 KiB gz).
+    #[inline(never)]
     pub fn new(kind: EventKind, call: u32, attempt: u32) -> Event {
         Event {
             kind,
