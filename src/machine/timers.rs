@@ -109,6 +109,8 @@ impl Timers {
 
     /// Drops the deadlines `live` says no longer matter, once the heap holds many of them
     /// (requests that settled long before their timeouts).
+    // Not inlined into `pump` (-19 B gz).
+    #[inline(never)]
     pub fn compact(&mut self, live: impl Fn(TimerKind, u32, u32) -> bool) {
         self.heap.retain(|(_, k, o, s)| live(*k, *o, *s));
         let mut i = self.heap.len() / 2;
