@@ -483,17 +483,12 @@ impl Machine {
     /// The stored entry answers every caller (network-first or stale-if-error fallback).
     fn serve_stored(&mut self, now: f64, op: u32) {
         let Some(o) = self.ops.get(op) else { return };
-        let (attempts, status) = (o.attempts, o.status);
+        let attempts = o.attempts;
         let Some((entry, persistent)) = o.cache.as_ref().and_then(|c| c.stored.clone()) else {
             return;
         };
         let source = if persistent { Source::Persistent } else { Source::Memory };
-        for call in self.detach_callers(op) {
-            // A fail-fast group may have aborted it while its siblings were answered.
-            let Some(c) = self.calls.remove(call) else { continue };
-            let c = Some(c);
-            self.settle_body(call, c.as_ref(), now, entry.body, source, attempts, status);
-        }
+        self.answer_callers(now, op, entry.body, attempts, source);
         self.close_op(op);
     }
 
@@ -581,7 +576,7 @@ impl Machine {
         self.push(Command::SetHeaders { body: entry.body });
         self.push(Command::Discard { op });
         self.store_entry(op, &url_key, &request_headers, entry.clone());
-        self.answer_callers(now, op, entry.body, attempts);
+        self.answer_callers(now, op, entry.body, attempts, Source::Network);
         if background {
             {
                 let mut e = Event::new(EventKind::CacheUpdate, origin, attempts).status(304);
@@ -592,14 +587,14 @@ impl Machine {
         self.close_op(op);
     }
 
-    /// Answers every caller of `op` with `body` from the network: the one that opened it as
-    /// `network`, the ones that joined as `dedupe`.
-    fn answer_callers(&mut self, now: f64, op: u32, body: u32, attempts: u32) {
+    /// Answers every caller of `op` with `body` from `source`; from the network, the one that
+    /// opened it as `network` and the ones that joined as `dedupe`.
+    fn answer_callers(&mut self, now: f64, op: u32, body: u32, attempts: u32, source: Source) {
         let status = self.ops.get(op).map_or(0, |o| o.status);
         for call in self.detach_callers(op) {
             // A fail-fast group may have aborted it while its siblings were answered.
             let Some(c) = self.calls.remove(call) else { continue };
-            let source = if c.joined { Source::Dedupe } else { Source::Network };
+            let source = if source == Source::Network && c.joined { Source::Dedupe } else { source };
             self.settle_body(call, Some(&c), now, body, source, attempts, status);
         }
     }
@@ -661,7 +656,7 @@ impl Machine {
                 }
             }
         }
-        self.answer_callers(now, op, body, attempts);
+        self.answer_callers(now, op, body, attempts, Source::Network);
         self.release_body(body);
         self.close_op(op);
         self.pump(now);
