@@ -156,10 +156,7 @@ impl Machine {
                     )),
                 ) == (Plan::Serve { refresh: false }) =>
             {
-                self.counters.memory_hits += 1;
-                let mut e = Event::new(EventKind::CacheHit, id, 0);
-                e.source = Some(Source::Memory);
-                self.emit(e);
+                self.cache_hit(id, Source::Memory);
                 let c = self.calls.remove(id);
                 self.settle_body(id, c.as_ref(), now, entry.body, Source::Memory, 0, 0);
             }
@@ -269,16 +266,7 @@ impl Machine {
                     // A fail-fast group may have aborted it while its siblings were answered.
                     let Some(c) = self.calls.remove(call) else { continue };
                     let c = Some(c);
-                    if persistent {
-                        self.counters.persistent_hits += 1;
-                    } else {
-                        self.counters.memory_hits += 1;
-                    }
-                    {
-                        let mut e = Event::new(EventKind::CacheHit, call, 0);
-                        e.source = Some(source);
-                        self.emit(e);
-                    }
+                    self.cache_hit(call, source);
                     self.settle_body(call, c.as_ref(), now, entry.body, source, 0, 0);
                 }
                 if refresh {
@@ -309,6 +297,18 @@ impl Machine {
                 self.enqueue(now, op, true);
             }
         }
+    }
+
+    /// `call` is answered from the memory cache or the Cache API (`source`): counted and told.
+    fn cache_hit(&mut self, call: u32, source: Source) {
+        if source == Source::Persistent {
+            self.counters.persistent_hits += 1;
+        } else {
+            self.counters.memory_hits += 1;
+        }
+        let mut e = Event::new(EventKind::CacheHit, call, 0);
+        e.source = Some(source);
+        self.emit(e);
     }
 
     /// Takes the callers off `op` and stops others from joining it.
