@@ -261,14 +261,8 @@ impl Machine {
         match (decided, found) {
             (Plan::Serve { refresh }, Some((entry, persistent))) => {
                 let source = if persistent { Source::Persistent } else { Source::Memory };
-                let callers = self.detach_callers(op);
-                for call in callers {
-                    // A fail-fast group may have aborted it while its siblings were answered.
-                    let Some(c) = self.calls.remove(call) else { continue };
-                    let c = Some(c);
-                    self.cache_hit(call, source);
-                    self.settle_body(call, c.as_ref(), now, entry.body, source, 0, 0);
-                }
+                // Before any attempt: no attempts, no status.
+                self.answer_callers(now, op, entry.body, 0, source, true);
                 if refresh {
                     // The op lives on as a background refresh with nobody waiting.
                     self.retain_body(entry.body);
@@ -488,7 +482,7 @@ impl Machine {
             return;
         };
         let source = if persistent { Source::Persistent } else { Source::Memory };
-        self.answer_callers(now, op, entry.body, attempts, source);
+        self.answer_callers(now, op, entry.body, attempts, source, false);
         self.close_op(op);
     }
 
@@ -576,7 +570,7 @@ impl Machine {
         self.push(Command::SetHeaders { body: entry.body });
         self.push(Command::Discard { op });
         self.store_entry(op, &url_key, &request_headers, entry.clone());
-        self.answer_callers(now, op, entry.body, attempts, Source::Network);
+        self.answer_callers(now, op, entry.body, attempts, Source::Network, false);
         if background {
             {
                 let mut e = Event::new(EventKind::CacheUpdate, origin, attempts).status(304);
@@ -588,12 +582,15 @@ impl Machine {
     }
 
     /// Answers every caller of `op` with `body` from `source`; from the network, the one that
-    /// opened it as `network` and the ones that joined as `dedupe`.
-    fn answer_callers(&mut self, now: f64, op: u32, body: u32, attempts: u32, source: Source) {
+    /// opened it as `network` and the ones that joined as `dedupe`. `hit`: each is a cache hit.
+    fn answer_callers(&mut self, now: f64, op: u32, body: u32, attempts: u32, source: Source, hit: bool) {
         let status = self.ops.get(op).map_or(0, |o| o.status);
         for call in self.detach_callers(op) {
             // A fail-fast group may have aborted it while its siblings were answered.
             let Some(c) = self.calls.remove(call) else { continue };
+            if hit {
+                self.cache_hit(call, source);
+            }
             let source = if source == Source::Network && c.joined { Source::Dedupe } else { source };
             self.settle_body(call, Some(&c), now, body, source, attempts, status);
         }
@@ -656,7 +653,7 @@ impl Machine {
                 }
             }
         }
-        self.answer_callers(now, op, body, attempts, Source::Network);
+        self.answer_callers(now, op, body, attempts, Source::Network, false);
         self.release_body(body);
         self.close_op(op);
         self.pump(now);
