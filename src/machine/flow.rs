@@ -531,9 +531,8 @@ impl Machine {
         let Some(o) = self.ops.get(op) else { return };
         let (attempts, status) = (o.attempts, o.status);
         let callers = self.detach_callers(op);
-        let mut it = callers.into_iter();
-        match it.next() {
-            Some(first) => {
+        match callers.first() {
+            Some(&first) => {
                 if let Some(c) = self.calls.remove(first) {
                     self.settle_response(first, &c, now, op, attempts, status);
                 }
@@ -541,12 +540,8 @@ impl Machine {
             None => self.push(Command::Discard { op }),
         }
         // More than one caller reads the body first; this is only reached with one.
-        for call in it {
-            // A fail-fast group may have aborted it while its siblings were answered.
-            let Some(c) = self.calls.remove(call) else { continue };
-            let c = Some(c);
-            self.settle_err(call, c.as_ref(), now, ErrorKind::Network, status, attempts, 0);
-        }
+        let rest = callers.get(1..).unwrap_or_default();
+        self.reject_callers(now, rest, ErrorKind::Network, status, attempts, 0);
         self.close_op(op);
     }
 
@@ -773,21 +768,17 @@ impl Machine {
         );
         let callers = self.detach_callers(op);
         self.stop_op(now, op, abort.unwrap_or(AbortReason::Caller));
-        for call in callers {
+        self.reject_callers(now, &callers, kind, status, attempts, if carries { op } else { 0 });
+        self.close_op(op);
+    }
+
+    /// Fails each of `callers` still waiting with `kind` (`op`: the one whose timing it carries).
+    fn reject_callers(&mut self, now: f64, callers: &[u32], kind: ErrorKind, status: u16, attempts: u32, op: u32) {
+        for &call in callers {
             // A fail-fast group may have aborted it while its siblings were answered.
             let Some(c) = self.calls.remove(call) else { continue };
-            let c = Some(c);
-            self.settle_err(
-                call,
-                c.as_ref(),
-                now,
-                kind,
-                status,
-                attempts,
-                if carries { op } else { 0 },
-            );
+            self.settle_err(call, Some(&c), now, kind, status, attempts, op);
         }
-        self.close_op(op);
     }
 
     /// `call` no longer waits on `op`; the last one out stops it.
