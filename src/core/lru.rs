@@ -59,7 +59,7 @@ impl<V> Lru<V> {
         let index = *self.map.get(key)?;
         self.unlink(index);
         self.push_front(index);
-        Some(&self.nodes[index].value)
+        self.nodes.get(index).map(|n| &n.value)
     }
 
     /// The value under `key`, leaving the recency order alone.
@@ -166,19 +166,11 @@ impl<V> Lru<V> {
         let node = self.nodes.swap_remove(index);
         self.map.remove(&node.key);
         self.bytes -= node.bytes;
-        if index < self.nodes.len() {
+        if let Some(moved) = self.nodes.get(index) {
             // The last node now lives at `index`: repoint its neighbours and its map entry.
-            let (prev, next) = (self.nodes[index].prev, self.nodes[index].next);
-            if prev == NIL {
-                self.head = index;
-            } else {
-                self.nodes[prev].next = index;
-            }
-            if next == NIL {
-                self.tail = index;
-            } else {
-                self.nodes[next].prev = index;
-            }
+            let (prev, next) = (moved.prev, moved.next);
+            self.set_next(prev, index);
+            self.set_prev(next, index);
             if let Some(slot) = self.map.get_mut(&self.nodes[index].key) {
                 *slot = index;
             }
@@ -186,30 +178,39 @@ impl<V> Lru<V> {
         (node.key, node.value)
     }
 
+    /// Points node `index`'s `next` at `next`; the head instead when `index` is `NIL`. Links
+    /// are set through `get_mut` (no bounds-check panic), and `NIL`, past every node, is the
+    /// list's end.
+    fn set_next(&mut self, index: usize, next: usize) {
+        match self.nodes.get_mut(index) {
+            Some(node) => node.next = next,
+            None => self.head = next,
+        }
+    }
+
+    /// Points node `index`'s `prev` at `prev`; the tail instead when `index` is `NIL`.
+    fn set_prev(&mut self, index: usize, prev: usize) {
+        match self.nodes.get_mut(index) {
+            Some(node) => node.prev = prev,
+            None => self.tail = prev,
+        }
+    }
+
     fn unlink(&mut self, index: usize) {
-        let (prev, next) = (self.nodes[index].prev, self.nodes[index].next);
-        if prev == NIL {
-            self.head = next;
-        } else {
-            self.nodes[prev].next = next;
-        }
-        if next == NIL {
-            self.tail = prev;
-        } else {
-            self.nodes[next].prev = prev;
-        }
-        self.nodes[index].prev = NIL;
-        self.nodes[index].next = NIL;
+        let Some(node) = self.nodes.get_mut(index) else { return };
+        let (prev, next) = (node.prev, node.next);
+        node.prev = NIL;
+        node.next = NIL;
+        self.set_next(prev, next);
+        self.set_prev(next, prev);
     }
 
     fn push_front(&mut self, index: usize) {
-        self.nodes[index].prev = NIL;
-        self.nodes[index].next = self.head;
-        if self.head == NIL {
-            self.tail = index;
-        } else {
-            self.nodes[self.head].prev = index;
-        }
+        let head = self.head;
+        let Some(node) = self.nodes.get_mut(index) else { return };
+        node.prev = NIL;
+        node.next = head;
+        self.set_prev(head, index);
         self.head = index;
     }
 }
