@@ -701,8 +701,7 @@ pub extern "C" fn fl_body_headers(h: u32, body: u32) -> u32 {
 #[no_mangle]
 pub extern "C" fn fl_forget(h: u32, url_len: u32) -> u32 {
     let [url] = strings([url_len]);
-    let url = String::from(url);
-    machine(h).map_or(0, |m| m.forget(&url) as u32)
+    machine(h).map_or(0, |m| m.forget(url) as u32)
 }
 
 /// Empties the memory cache.
