@@ -21,7 +21,7 @@ use super::state::{Call, CallKind};
 use super::timers::TimerKind;
 use super::{op_task, Machine, Submit};
 use crate::core::cache::{
-    conditional_header, freshness, merge_304, plan, storable, Plan, ResponseMeta, StoreRules, StrategyKind,
+    freshness, merge_304, validator, plan, storable, Plan, ResponseMeta, StoreRules, StrategyKind,
 };
 use crate::core::error::ErrorKind;
 use crate::core::retry_after::{parse_rate_limit_reset, parse_retry_after};
@@ -324,7 +324,7 @@ impl Machine {
         let (attempt, origin, stamp, timeout) = (o.attempts, o.origin, o.stamp, o.timeout_ms);
         let validator = o.cache.as_mut().and_then(|ctx| {
             let (entry, _) = ctx.stored.as_ref()?;
-            let (name, _) = conditional_header(&entry.headers)?;
+            let (name, _) = validator(&entry.headers)?;
             ctx.revalidating = true;
             let v = if name == "if-none-match" {
                 Validator::ETag

@@ -21,6 +21,6 @@ mod vary;
 pub use control::{parse_cache_control, CacheControl};
 pub use freshness::{current_age_ms, freshness, freshness_lifetime_ms, Freshness};
 pub use plan::{plan, Plan, StrategyKind};
-pub use revalidation::{conditional_header, merge_304};
+pub use revalidation::{conditional_header, merge_304, validator};
 pub use storable::{storable, NotStored, ResponseMeta, StoreRules};
 pub use vary::{vary_key, vary_names, VaryNames};

@@ -27,11 +27,17 @@ const KEPT_ON_304: [&str; 10] = [
 /// (RFC 9110 §13.1.3). Either header makes a cross-origin request non-simple, so the pipeline
 /// pays a CORS preflight for it.
 pub fn conditional_header(stored: &[(String, String)]) -> Option<(&'static str, String)> {
+    validator(stored).map(|(name, value)| (name, value.to_owned()))
+}
+
+/// [`conditional_header`] without copying the value out of `stored`. The machine only needs
+/// the name: the copy was an allocation per revalidating attempt, and code in the wasm.
+pub fn validator(stored: &[(String, String)]) -> Option<(&'static str, &str)> {
     let present = |name| first(stored, name).map(crate::core::text::trim).filter(|v| !v.is_empty());
     if let Some(etag) = present("etag") {
-        return Some(("if-none-match", etag.to_owned()));
+        return Some(("if-none-match", etag));
     }
-    present("last-modified").map(|date| ("if-modified-since", date.to_owned()))
+    present("last-modified").map(|date| ("if-modified-since", date))
 }
 
 /// Merges a 304's headers into the stored ones (RFC 9111 §3.2, §4.3.4).
