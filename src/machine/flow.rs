@@ -30,6 +30,8 @@ use crate::core::scheduler::Work;
 
 /// The wait a response asks for: `Retry-After`, else `RateLimit-Reset`, else
 /// `X-RateLimit-Reset`. Unparseable values are ignored (the backoff applies).
+// Not inlined into `head`: smaller in the wasm.
+#[inline(never)]
 fn server_wait_ms(block: &str, wall: f64) -> Option<f64> {
     headers::find(block, "retry-after")
         .and_then(|v| parse_retry_after(v, wall))
@@ -316,6 +318,8 @@ impl Machine {
         core::mem::take(&mut o.callers)
     }
 
+    // Not inlined into `pump`: smaller in the wasm.
+    #[inline(never)]
     pub(super) fn start_attempt(&mut self, now: f64, op: u32) {
         let Some(o) = self.ops.get_mut(op) else { return };
         o.attempts += 1;
@@ -487,6 +491,8 @@ impl Machine {
     }
 
     /// A 2xx or 304 head: revalidated, stored, shared, or handed through.
+    // Not inlined into `head`: smaller in the wasm.
+    #[inline(never)]
     fn answered(&mut self, now: f64, op: u32, status: u16, block: &str) {
         let Some(o) = self.ops.get(op) else { return };
         let revalidated = status == 304 && o.cache.as_ref().is_some_and(|c| c.revalidating && c.stored.is_some());

@@ -257,6 +257,8 @@ impl Machine {
         )
     }
 
+    // Not inlined into its callers: smaller in the wasm.
+    #[inline(never)]
     fn wall(&self, now: f64) -> f64 {
         now + self.wall_offset_ms
     }

@@ -41,6 +41,8 @@ fn find(tags: &[u32], id: u32) -> Option<usize> {
 
 impl<T> Slab<T> {
     /// Stores `value`; returns its id.
+    // Not inlined (nor `remove`): inlined at each call site it was larger in the wasm.
+    #[inline(never)]
     pub fn insert(&mut self, value: T) -> u32 {
         self.len += 1;
         match self.free.pop() {
@@ -75,6 +77,7 @@ impl<T> Slab<T> {
     }
 
     /// Takes the record under `id` out.
+    #[inline(never)]
     pub fn remove(&mut self, id: u32) -> Option<T> {
         let i = find(&self.tags, id)?;
         self.free.push(i as u32);
