@@ -115,6 +115,8 @@ pub struct Scheduler {
 impl Scheduler {
     /// A scheduler with `concurrency` global and `per_host` per-host permits (both at least 1;
     /// [`UNLIMITED`] for no limit). The client defaults are 6 and 6.
+    // Not inlined (in the wasm it was built in place at each of its callers).
+    #[inline(never)]
     pub fn new(concurrency: usize, per_host: usize) -> Self {
         Scheduler {
             concurrency: concurrency.max(1),
