@@ -307,6 +307,14 @@ impl Machine {
         self.emit(e);
     }
 
+    /// A background refresh (opened by `origin`) updated the stored entry; `status` 304 when
+    /// it was revalidated, 0 when it was replaced.
+    fn cache_updated(&mut self, origin: u32, attempts: u32, status: u16) {
+        let mut e = Event::new(EventKind::CacheUpdate, origin, attempts).status(status);
+        e.source = Some(Source::Network);
+        self.emit(e);
+    }
+
     /// Takes the callers off `op` and stops others from joining it.
     fn detach_callers(&mut self, op: u32) -> Vec<u32> {
         let Some(o) = self.ops.get_mut(op) else {
@@ -573,11 +581,7 @@ impl Machine {
         self.store_entry(op, &url_key, &request_headers, entry.clone());
         self.answer_callers(now, op, entry.body, attempts, Source::Network, false);
         if background {
-            {
-                let mut e = Event::new(EventKind::CacheUpdate, origin, attempts).status(304);
-                e.source = Some(Source::Network);
-                self.emit(e);
-            }
+            self.cache_updated(origin, attempts, 304);
         }
         self.close_op(op);
     }
@@ -647,11 +651,7 @@ impl Machine {
             };
             self.store_entry(op, &url_key, &request_headers, entry);
             if background {
-                {
-                    let mut e = Event::new(EventKind::CacheUpdate, origin, attempts);
-                    e.source = Some(Source::Network);
-                    self.emit(e);
-                }
+                self.cache_updated(origin, attempts, 0);
             }
         }
         self.answer_callers(now, op, body, attempts, Source::Network, false);
