@@ -2,12 +2,20 @@
 // one. One tab, the holder of a Web Lock, is the leader: its client runs every request, so its
 // limits, de-duplication and memory cache are everyone's. The other tabs are followers: their
 // clients hand each prepared request to the leader over a BroadcastChannel and get the answer
-// back as bytes. When the leader goes, the next tab in the lock's queue leads, and followers
-// send it what was still waiting. Without Web Locks or BroadcastChannel every tab is alone.
+// back as bytes. Without Web Locks or BroadcastChannel every tab is alone.
+//
+// A request is addressed to the tab that leads as far as its follower knows. A tab that no
+// longer leads says so ('moved') and the follower sends it on; a tab that stepped down but
+// lives still answers what it took. Each tab holds a lock of its own for as long as it lives,
+// so that when the leader changes a follower can tell a gone tab (what it held may have been
+// sent: it goes again only where the retry rules allow) from a live one (it answers).
+// A hidden leader's timers are throttled (about once a second in Chrome), so a visible tab
+// takes the lead from it (a steal); a leader about to be frozen steps down and hands back what
+// may be sent again.
 
 /**
- * The answer to a call that the retry rules do not send again, waiting when its leader went: a
- * follower cannot tell whether the old leader had sent it, so it may have reached the server.
+ * The answer to a call that the retry rules do not send again, held by a tab that is gone: it
+ * may have been sent, so it may have reached the server.
  */
 const LOST = { t: 'err', kind: 'network', attempts: 1, message: 'fetchlane: the coordinating tab closed during the request' };
 
@@ -22,107 +30,214 @@ export function createShare(name, hooks) {
   const state = { role: 'alone', tabs: 1 };
   if (!locks || typeof BroadcastChannel !== 'function') return { state, forward: () => false, close() {} };
   const tab = Math.random().toString(36).slice(2);
-  const channel = new BroadcastChannel(`fetchlane-share:${name}`);
+  const lockName = `fetchlane-share:${name}`;
+  const tabLock = (t) => `${lockName}:${t}`;
+  const channel = new BroadcastChannel(lockName);
   const stop = new AbortController();
-  /** @type {Map<number, { msg: any, idempotent: boolean }>} Calls handed to the leader, not yet answered. */
+  const closed = stop.signal;
+  /**
+   * Calls handed to a leader, not yet answered: the message, whether it may be sent again, and
+   * the tab that has it (`''`: none yet, or it moved back).
+   * @type {Map<number, { msg: any, idempotent: boolean, at: string }>}
+   */
   const waiting = new Map();
-  /** @type {Map<string, AbortController>} The followers' requests this tab runs as leader. */
+  /** @type {Map<string, { c: AbortController, idempotent: boolean, tab: string, id: number }>} The followers' requests this tab runs. */
   const running = new Map();
   const peers = new Set();
   let seq = 0;
+  /** @type {string | undefined} The leading tab as last heard (this one while it leads). */
+  let leader;
+  /** Whether the leader said it is hidden. */
+  let away = false;
+  /** @type {AbortController | null} This tab's place in the lock's queue. */
+  let ticket = null;
+  /** @type {AbortController | null} The place whose lock this tab holds (it leads). */
+  let holding = null;
+  /** Gives the lock back. */
+  let release = () => {};
   state.role = 'follower';
   // Once closed, this tab answers nothing: a follower's call it was running goes to the next
   // leader, as when a tab closes (a closed channel would throw).
-  const post = (msg) => stop.signal.aborted || channel.postMessage(msg);
+  const post = (msg) => closed.aborted || channel.postMessage(msg);
+  const hidden = () => globalThis.document?.visibilityState === 'hidden';
+  const announce = (fresh) => post({ t: 'lead', tab, tabs: state.tabs, away: hidden(), fresh });
+  // This tab's own lock, for as long as it lives (its first listener on `closed`: released first).
+  locks.request(tabLock(tab), { signal: closed }, () => new Promise((r) => closed.addEventListener('abort', r))).catch(() => {});
+
+  /** Hands call `id` to the leader (when known), or runs it here when this tab leads. */
+  function send(id, w) {
+    w.at = '';
+    if (state.role === 'leader') {
+      waiting.delete(id);
+      hooks.local(id);
+    } else if (leader !== undefined) {
+      w.at = w.msg.to = leader;
+      post(w.msg);
+    }
+  }
+
+  /** After the leader changed: what no tab has goes to the leader; what another has stays with it while it lives. */
+  function reassign() {
+    for (const [id, w] of waiting) {
+      if (!w.at) send(id, w);
+      else if (w.at !== leader) watch(w.at);
+    }
+  }
+
+  /** @type {Set<string>} Tabs that had calls of this one when they stopped leading. */
+  const watched = new Set();
+  /**
+   * Waits for tab `t` to be gone (its own lock free). Then a call it had may have been sent: it
+   * goes to the leader only where the retry rules would send it again, and fails otherwise.
+   * @param {string} t
+   */
+  function watch(t) {
+    if (watched.has(t)) return;
+    watched.add(t);
+    locks
+      .request(tabLock(t), { signal: closed }, () => {
+        watched.delete(t);
+        for (const [id, w] of waiting) {
+          if (w.at !== t) continue;
+          if (w.idempotent) send(id, w);
+          else {
+            waiting.delete(id);
+            hooks.answer(id, LOST);
+          }
+        }
+      })
+      .catch(() => {});
+  }
+
+  /** A visible follower takes the lead from a hidden leader. */
+  const steal = () => {
+    if (state.role === 'follower' && away && !hidden()) {
+      away = false;
+      join(true);
+    }
+  };
 
   channel.onmessage = ({ data: m }) => {
-    if (state.role === 'leader') {
-      if (m.t === 'hi' || m.t === 'bye') {
-        if (m.t === 'hi') peers.add(m.tab);
-        else peers.delete(m.tab);
-        state.tabs = peers.size + 1;
-        post({ t: 'lead', tab, tabs: state.tabs });
-      } else if (m.t === 'req') {
-        peers.add(m.tab);
-        lead(m);
-      } else if (m.t === 'abort') {
-        running.get(`${m.tab}:${m.id}`)?.abort();
+    const t = m.t;
+    if (t === 'res' || t === 'err') {
+      if (m.to === tab && waiting.delete(m.id)) hooks.answer(m.id, m);
+    } else if (t === 'moved') {
+      // Never run there: it goes to the leader (once known, if the mover still counts as it).
+      const w = m.to === tab && waiting.get(m.id);
+      if (w) {
+        w.at = '';
+        if (leader !== m.from) send(m.id, w);
       }
-    } else if (m.t === 'lead') {
+    } else if (t === 'frozen') {
+      // Its lock may stay held while it is frozen: take it, and send nothing to it meanwhile.
+      if (m.tab === leader && state.role === 'follower') {
+        leader = undefined;
+        away = false;
+        join(true);
+      }
+    } else if (t === 'abort') {
+      running.get(`${m.tab}:${m.id}`)?.c.abort();
+    } else if (t === 'req') {
+      if (m.to === tab) state.role === 'leader' ? lead(m) : post({ t: 'moved', to: m.tab, id: m.id, from: tab });
+    } else if (state.role === 'leader') {
+      if (t === 'hi') peers.add(m.tab);
+      else if (t === 'bye') peers.delete(m.tab);
+      else return;
+      state.tabs = peers.size + 1;
+      announce(false);
+    } else if (t === 'lead') {
+      leader = m.tab;
+      away = m.away;
       state.tabs = m.tabs;
-      // A new leader: what waited goes to it; a call whose attempt may have died with the old
-      // one goes again only where the retry rules would send it again.
-      if (m.fresh) {
-        // Greet it, so that it counts this tab.
-        post({ t: 'hi', tab });
-        for (const [id, w] of waiting) {
-          if (w.idempotent) post(w.msg);
-          else if (waiting.delete(id)) hooks.answer(id, LOST);
-        }
-      }
-    } else if ((m.t === 'res' || m.t === 'err') && m.to === tab && waiting.delete(m.id)) {
-      hooks.answer(m.id, m);
+      // Greet a new leader, so that it counts this tab.
+      if (m.fresh) post({ t: 'hi', tab });
+      reassign();
+      steal();
     }
   };
 
   /**
-   * Runs a follower's request with this tab's client; the answer goes back as bytes.
+   * Runs a follower's request with this tab's client; the answer goes back as bytes, unless the
+   * call was handed back meanwhile.
    * @param {any} m
    */
   async function lead(m) {
-    const controller = new AbortController();
     const key = `${m.tab}:${m.id}`;
-    running.set(key, controller);
+    const r = { c: new AbortController(), idempotent: m.idempotent, tab: m.tab, id: m.id };
+    running.set(key, r);
+    const reply = (msg) => running.get(key) === r && post({ to: m.tab, id: m.id, ...msg });
     try {
-      const response = await hooks.run(m.url, { ...m.init, signal: controller.signal });
+      const response = await hooks.run(m.url, { ...m.init, signal: r.c.signal });
       const body = await response.arrayBuffer();
-      post({ t: 'res', to: m.tab, id: m.id, status: response.status, statusText: response.statusText, headers: [...response.headers], body });
+      reply({ t: 'res', status: response.status, statusText: response.statusText, headers: [...response.headers], body });
     } catch (e) {
       const error = /** @type {any} */ (e);
-      post({ t: 'err', to: m.tab, id: m.id, kind: error?.kind ?? 'network', status: error?.status, attempts: error?.attempts ?? 0, message: String(error?.message ?? error) });
+      reply({ t: 'err', kind: error?.kind ?? 'network', status: error?.status, attempts: error?.attempts ?? 0, message: String(error?.message ?? error) });
     } finally {
-      running.delete(key);
+      if (running.get(key) === r) running.delete(key);
     }
   }
 
-  /** Ends this tab's lead (it is hidden or frozen), so that a visible tab takes over. */
-  let stepDown = () => {};
+  /** This tab follows now, and queues for the lock again; the leader will greet it. */
+  function follow() {
+    holding = null;
+    state.role = 'follower';
+    leader = undefined;
+    post({ t: 'hi', tab });
+    join(false);
+  }
 
-  /** Queues for the lock; holding it, this tab leads until it closes or steps down. */
-  function join() {
+  /**
+   * Queues for the lock (or, `steal`, takes it at once); holding it, this tab leads until it
+   * closes, steps down, or a visible tab takes it.
+   * @param {boolean} steal
+   */
+  function join(steal) {
+    ticket?.abort();
+    const place = (ticket = new AbortController());
     locks
-      .request(`fetchlane-share:${name}`, { signal: stop.signal }, () => {
+      .request(lockName, steal ? { steal } : { signal: place.signal }, () => {
+        if (closed.aborted) return;
+        holding = place;
         state.role = 'leader';
+        leader = tab;
         peers.clear();
         state.tabs = 1;
-        post({ t: 'lead', tab, tabs: 1, fresh: true });
-        // What this tab had handed to the old leader, it now runs itself, by the same rule.
-        const mine = [...waiting];
-        waiting.clear();
-        for (const [id, w] of mine) w.idempotent ? hooks.local(id) : hooks.answer(id, LOST);
-        return new Promise((resolve) => {
-          stepDown = () => {
-            stepDown = () => {};
-            state.role = 'follower';
-            resolve(undefined);
-            join();
-          };
-          stop.signal.addEventListener('abort', resolve);
+        announce(true);
+        // What this tab had handed to another, by the followers' rule.
+        reassign();
+        return new Promise((r) => {
+          release = r;
+          closed.addEventListener('abort', r);
         });
       })
-      .catch(() => {});
+      .catch(() => {
+        // Taken by a visible tab: this tab follows. (A place given up rejects too.)
+        if (holding === place) follow();
+      });
   }
-  join();
+
+  join(false);
   post({ t: 'hi', tab });
   const bye = () => post({ t: 'bye', tab });
-  // A hidden tab's timers are throttled and a frozen one runs nothing: it must not hold the
-  // others' requests. It goes to the back of the queue; the next tab in it leads.
-  const away = () => {
-    if (globalThis.document?.visibilityState === 'hidden') stepDown();
+  // A leader about to be frozen runs nothing until it resumes: it hands back what may be sent
+  // again (the rest it answers after it resumes) and steps down. Its lock's release may wait
+  // for the resume, so it says so, and a follower takes the lock.
+  const freeze = () => {
+    if (!holding) return;
+    for (const [key, r] of running) {
+      if (!r.idempotent) continue;
+      running.delete(key);
+      r.c.abort();
+      post({ t: 'moved', to: r.tab, id: r.id, from: tab });
+    }
+    post({ t: 'frozen', tab });
+    release();
+    follow();
   };
-  const freeze = () => stepDown();
+  const shown = () => (state.role === 'leader' ? announce(false) : steal());
   globalThis.addEventListener?.('pagehide', bye);
-  globalThis.document?.addEventListener('visibilitychange', away);
+  globalThis.document?.addEventListener('visibilitychange', shown);
   globalThis.document?.addEventListener('freeze', freeze);
 
   return {
@@ -139,22 +254,24 @@ export function createShare(name, hooks) {
     forward(url, init, idempotent) {
       if (state.role !== 'follower') return false;
       const id = ++seq;
-      const msg = { t: 'req', tab, id, url, init };
-      waiting.set(id, { msg, idempotent });
-      post(msg);
+      const w = { msg: { t: 'req', tab, id, url, init, idempotent }, idempotent, at: '' };
+      waiting.set(id, w);
+      send(id, w);
       return id;
     },
 
     /** @param {number} id */
     abort(id) {
-      if (waiting.delete(id)) post({ t: 'abort', tab, id });
+      const w = waiting.get(id);
+      if (w && waiting.delete(id) && w.at) post({ t: 'abort', tab, id });
     },
 
     close() {
       bye();
       globalThis.removeEventListener?.('pagehide', bye);
-      globalThis.document?.removeEventListener('visibilitychange', away);
+      globalThis.document?.removeEventListener('visibilitychange', shown);
       globalThis.document?.removeEventListener('freeze', freeze);
+      ticket?.abort();
       stop.abort();
       channel.close();
       state.role = 'alone';
