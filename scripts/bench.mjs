@@ -18,6 +18,8 @@ import { pathToFileURL } from 'node:url';
 import { freePort, root, startServer } from './server.mjs';
 
 const SCENARIOS = ['overhead', 'fanout', 'dashboard', 'dedup', 'batching', 'ratelimit', 'cache', 'memory', 'adaptive', 'lighter', 'timing', 'share'];
+/** Scenarios driven from node rather than run in the bench page. */
+const NODE_SCENARIOS = ['hidden', 'size'];
 /** Seconds a scenario may take (full run; --smoke: 45 s each). Fixed perHost 6 against the
  * capacity endpoint pauses the host 1 s on every 429, so `adaptive` gets far longer. */
 const TIMEOUT_S = { adaptive: 600 };
@@ -77,7 +79,7 @@ export async function runBench({ smoke = false, origin, only, log = console.log 
     execFileSync('node', ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
   }
   await bundlePeers();
-  const wanted = only ?? [...SCENARIOS, 'size'];
+  const wanted = only ?? [...SCENARIOS, 'hidden', 'size'];
   let server;
   if (!origin) {
     server = await startServer({ port: await freePort(47900), statics: [`/=${root}`], release: true });
@@ -86,7 +88,7 @@ export async function runBench({ smoke = false, origin, only, log = console.log 
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const results = [];
-  for (const id of wanted.filter((s) => s !== 'size' && !SCENARIOS.includes(s))) results.push({ id, error: `unknown scenario ${id} (known: ${SCENARIOS.join(', ')}, size)` });
+  for (const id of wanted.filter((s) => !NODE_SCENARIOS.includes(s) && !SCENARIOS.includes(s))) results.push({ id, error: `unknown scenario ${id} (known: ${[...SCENARIOS, ...NODE_SCENARIOS].join(', ')})` });
   let env = {};
   try {
     const context = await browser.newContext();
@@ -128,6 +130,18 @@ export async function runBench({ smoke = false, origin, only, log = console.log 
       log(`bench: ${id} ${j.ok ? 'ok' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(1)} s${j.why ? ` (${j.why})` : ''}`);
     }
     env.browser = `Chromium ${browser.version()}`;
+    // Driven from node, in tabs of a Chromium of its own (the server is still up).
+    if (wanted.includes('hidden')) {
+      const t0 = Date.now();
+      try {
+        const hidden = await import('../bench/hidden.mjs');
+        results.push(await hidden.run({ origin, smoke, chromiumArgs: CHROMIUM_ARGS }));
+      } catch (err) {
+        results.push({ id: 'hidden', error: String(err.stack ?? err) });
+      }
+      const j = judge(results[results.length - 1]);
+      log(`bench: hidden ${j.ok ? 'ok' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(1)} s${j.why ? ` (${j.why})` : ''}`);
+    }
   } finally {
     await browser.close();
     await server?.stop();
