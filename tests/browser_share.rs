@@ -43,6 +43,17 @@ async fn pair(run: &str, config: Config) -> (Client, Client) {
     (leader, follower)
 }
 
+/// `c.active_count()` once it is 0, or after 1 s.
+async fn settled_active(c: &Client) -> usize {
+    for _ in 0..50 {
+        if c.active_count() == 0 {
+            break;
+        }
+        sleep(20).await;
+    }
+    c.active_count()
+}
+
 fn field(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &key.into()).unwrap()
 }
@@ -151,13 +162,7 @@ async fn failures_cross_with_their_kind_status_and_attempts_and_an_abort_reaches
     let (r, ()) = futures_join2(slow, abort).await;
     assert_eq!(r.expect_err("aborted").kind, ErrorKind::Abort);
     assert!(now() - started < 1000.0, "it did not wait for the answer");
-    for _ in 0..50 {
-        if leader.active_count() == 0 {
-            break;
-        }
-        sleep(20).await;
-    }
-    assert_eq!(leader.active_count(), 0, "the leader dropped the aborted request");
+    assert_eq!(settled_active(&leader).await, 0, "the leader dropped the aborted request");
     assert_eq!(follower.pending_count(), 0);
 }
 
@@ -218,13 +223,7 @@ async fn a_failing_all_of_the_follower_aborts_its_siblings_at_the_leader() {
     let e = follower.all(requests, GroupOptions::default()).await.expect_err("the 404 fails the group");
     assert_eq!(e.kind, ErrorKind::Http);
     assert!(now() - started < 1500.0, "it failed fast");
-    for _ in 0..50 {
-        if leader.active_count() == 0 {
-            break;
-        }
-        sleep(20).await;
-    }
-    assert_eq!(leader.active_count(), 0, "the siblings were aborted at the leader");
+    assert_eq!(settled_active(&leader).await, 0, "the siblings were aborted at the leader");
     assert_eq!(follower.pending_count(), 0);
 }
 
