@@ -197,7 +197,7 @@ export class Client {
       config.share === undefined
         ? null
         : createShare(config.share.name, {
-            run: (url, init) => this.fetch(url, init),
+            run: (url, init) => this._one(url, init, AS_RESPONSE, false, true),
             local: (id) => {
               const f = this._forwarded.get(id);
               if (f === undefined) return;
@@ -250,12 +250,13 @@ export class Client {
    * @param {number} as
    * @param {boolean} [whole] never trimmed by `fields.project` (a loader's batch)
    */
-  _one(input, init, as, whole = false) {
+  _one(input, init, as, whole = false, peer = false) {
     const driver = this._driver;
     let rec;
     try {
       rec = this._prepare(input, init, as, 'input');
       rec.whole = whole;
+      rec.peer = peer;
       this._send(rec, 0);
       driver.drain();
     } catch (error) {
@@ -428,7 +429,7 @@ export class Client {
       );
       return;
     }
-    if (rec.lane === 'background' && this._park(rec, () => this._send(rec, group))) return;
+    if (rec.lane === 'background' && !rec.peer && this._park(rec, () => this._send(rec, group))) return;
     rec.opts = null;
     const signal = rec.signal;
     if (signal?.aborted || rec.group?.reason !== undefined) {
@@ -459,13 +460,20 @@ export class Client {
     const method = rec.method;
     // A copy's body is read: the template keeps its own for this tab's machine, should it lead.
     (t === null || method === 'GET' || method === 'HEAD' ? Promise.resolve(null) : t.clone().arrayBuffer()).then((body) => {
+      // Aborted or closed while the body was read.
+      if (rec.signal?.aborted || driver.closed) {
+        driver.hold(-1);
+        driver.fail(rec, fetchlaneError(driver.closed ? 'closed' : 'abort', rec.url, undefined, 0, rec.signal?.reason));
+        return;
+      }
       const init = {
         method, headers: t === null ? [] : [...t.headers], body, lane: o.lane, strategy: o.strategy, ttlMs: o.ttlMs,
         timeoutMs: o.timeoutMs, totalTimeoutMs: o.totalTimeoutMs, retry: o.retry, dedupe: o.dedupe, key: o.key,
       };
       // A call may go again to the next leader where the retry rules would send it again (its
       // method listed, or an idempotency key).
-      const id = share.forward(rec.url, init, (o.retry ?? this._retry).methods.includes(method) || init.headers.some((h) => h[0] === 'idempotency-key'));
+      const retry = o.retry ?? this._retry;
+      const id = share.forward(rec.url, init, retry.limit > 0 && (retry.methods.includes(method) || init.headers.some((h) => h[0] === 'idempotency-key')));
       if (id === false) {
         // It leads now: its own machine runs the call.
         driver.hold(-1);
@@ -909,6 +917,8 @@ export class Client {
   close() {
     for (const made of this._outboxes.values()) made.close();
     this._share?.close();
+    // Calls handed to another tab: no answer can come now.
+    for (const id of this._forwarded.keys()) this._answer(id, { t: 'err', kind: 'closed', attempts: 0, message: 'fetchlane: the client was closed' });
     this._driver.close();
     // Parked calls go now, and find the client closed.
     this._resume?.();

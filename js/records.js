@@ -97,6 +97,8 @@ export class Call {
     this.held = false;
     /** A loader's batch: its JSON is never trimmed by `fields.project`. */
     this.whole = false;
+    /** Another tab's call, run here as the leader (share): its own tab parked it already. */
+    this.peer = false;
     /** Its body has been compressed (or found not to need it). */
     this.packed = false;
     /** @type {Function | null} A task's function, until it runs. */

@@ -97,14 +97,18 @@ export function createShare(name, hooks) {
     locks
       .request(tabLock(t), { signal: closed }, () => {
         watched.delete(t);
-        for (const [id, w] of waiting) {
-          if (w.at !== t) continue;
-          if (w.idempotent) send(id, w);
-          else {
-            waiting.delete(id);
-            hooks.answer(id, LOST);
+        // Its last answers may still be on their way: the lock and the channel do not keep
+        // one order.
+        setTimeout(() => {
+          for (const [id, w] of waiting) {
+            if (w.at !== t) continue;
+            if (w.idempotent) send(id, w);
+            else {
+              waiting.delete(id);
+              hooks.answer(id, LOST);
+            }
           }
-        }
+        }, 50);
       })
       .catch(() => {});
   }
@@ -127,10 +131,16 @@ export function createShare(name, hooks) {
       if (w) {
         w.at = '';
         if (leader !== m.from) send(m.id, w);
+        else {
+          // This tab missed the new leader's word: it asks, and the leader answers.
+          leader = undefined;
+          post({ t: 'hi', tab });
+        }
       }
     } else if (t === 'frozen') {
       // Its lock may stay held while it is frozen: take it, and send nothing to it meanwhile.
-      if (m.tab === leader && state.role === 'follower') {
+      // (Only a leader says so; this tab may have stopped counting it as the leader already.)
+      if ((m.tab === leader || leader === undefined) && state.role === 'follower') {
         leader = undefined;
         away = false;
         join(true);
@@ -180,6 +190,7 @@ export function createShare(name, hooks) {
 
   /** This tab follows now, and queues for the lock again; the leader will greet it. */
   function follow() {
+    closed.removeEventListener('abort', release);
     holding = null;
     state.role = 'follower';
     leader = undefined;

@@ -53,7 +53,7 @@ buildSync({
   minify: true,
   // Private to the bundle, so shortened: the client's own fields (`_driver`, `_baseUrl`, …)
   // and the driver's record fields that no caller, event or option ever names.
-  mangleProps: /^(_[a-zA-Z].*|opener|claimed|pairs|timedOutIn|held|packed|whole|pick|template|controller|full|running|opts|seq|task|string|t0|hostKey|trace|via|viaBody|first|sentAt|since|ended|net|wait|bodyBytes|lastStatus|st|shown|ctx)$/,
+  mangleProps: /^(_[a-zA-Z].*|opener|claimed|pairs|timedOutIn|held|packed|whole|peer|pick|template|controller|full|running|opts|seq|task|string|t0|hostKey|trace|via|viaBody|first|sentAt|since|ended|net|wait|bodyBytes|lastStatus|st|shown|ctx)$/,
   target: 'es2020',
   platform: 'neutral',
   legalComments: 'none',

@@ -186,7 +186,8 @@ impl Share {
         let method = template.method();
         let pairs = header_pairs(&template.headers());
         let keyed = pairs.iter().any(|(n, _)| n == "idempotency-key");
-        let idempotent = options.retry.as_ref().unwrap_or(&self.retry).method_allowed(&method, keyed);
+        let retry = options.retry.as_ref().unwrap_or(&self.retry);
+        let idempotent = retry.limit > 0 && retry.method_allowed(&method, keyed);
         let url = template.url();
         let init = init_of(&method, &pairs, &options);
         let weak = Rc::downgrade(driver);

@@ -132,3 +132,30 @@ test('share: a hidden leader with no visible tab keeps the lead; frozen, it hand
     assert.equal(await b.evaluate(() => window.client.json('/echo').then((r) => r.path)), '/echo', 'B follows A');
   });
 });
+
+test('share: a hidden leader that pauses its own background work while hidden still runs another tab\'s background call (that tab\'s rules decide)', { timeout: 120_000 }, async () => {
+  await withTabs(async (server, context) => {
+    const name = runId('name');
+    const a = context.pages()[0];
+    await open(a, server.origin, name);
+    await becomes(a, 'leader');
+    // B comes to the front (A hidden) and takes the lead; it pauses its own background work
+    // while hidden.
+    const b = await context.newPage();
+    await open(b, server.origin, name, { background: { whenHidden: 'pause' } });
+    await becomes(b, 'leader');
+    // A third tab in front: both hidden, B keeps the lead.
+    const front = await context.newPage();
+    await front.goto(`${server.origin}/tests/js/blank.html`);
+    await sleep(200);
+    assert.deepEqual([await share(a), await share(b)], [{ role: 'follower', tabs: 2 }, { role: 'leader', tabs: 2 }]);
+    const run = runId('bg');
+    const own = b.evaluate((run) => window.client.json(`/echo?run=${run}&own=1`, { lane: 'background' }).then(() => 'ok'), run);
+    const path = await a.evaluate((run) => window.client.json(`/echo?run=${run}&peer=1`, { lane: 'background' }).then((r) => r.path), run);
+    assert.equal(path, '/echo', 'A\'s call ran although B pauses its own');
+    const s = await (await fetch(`${server.origin}/__stats?run=${run}`)).json();
+    assert.equal(s.total, 1, 'B\'s own background call waits for B to be visible');
+    await b.bringToFront();
+    assert.equal(await own, 'ok');
+  });
+});

@@ -107,6 +107,22 @@ test('share: the leading client closes while its tab stays: a GET it was running
   });
 });
 
+test('share: a follower that closes its client while a call waits on the leader gets kind closed at once', { timeout: 120_000 }, async () => {
+  await withTabs(2, async (server, tabs) => {
+    const run = runId('follower-close');
+    const roles = await Promise.all(tabs.map((t) => t.evaluate(() => window.client.stats().share.role)));
+    const follower = tabs[roles.indexOf('follower')];
+    const kind = await follower.evaluate(async (run) => {
+      const waiting = window.client.json(`/echo?run=${run}&latency=2000`).then(() => 'ok', (e) => e.kind);
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = performance.now();
+      window.client.close();
+      return [await waiting, performance.now() - t0 < 500];
+    }, run);
+    assert.deepEqual(kind, ['closed', true]);
+  });
+});
+
 test('share: without Web Locks a tab runs alone, with no error', { timeout: 60_000 }, async () => {
   await ensurePkg();
   const server = await startServer({ statics: [`/=${root}`, `/pkg=${PKG}`] });
