@@ -54,6 +54,14 @@ async fn settled_active(c: &Client) -> usize {
     c.active_count()
 }
 
+/// A POST of `body` to `url`.
+fn post_to(url: &str, body: &str) -> web_sys::Request {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    web_sys::Request::new_with_str_and_init(url, &init).unwrap()
+}
+
 fn field(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &key.into()).unwrap()
 }
@@ -120,10 +128,7 @@ async fn an_identical_get_from_both_is_one_server_hit_and_the_leaders_cache_answ
 async fn a_followers_post_crosses_with_its_body_bytes_headers_and_options() {
     let run = run_id("rs-share-post");
     let (leader, follower) = pair(&run, Config { headers: vec![(String::from("x-client"), String::from("rust"))], ..Config::default() }).await;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str("{\"n\":\"héllo\"}"));
-    let request = web_sys::Request::new_with_str_and_init(&url(&path("/echo", &run, "")), &init).unwrap();
+    let request = post_to(&url(&path("/echo", &run, "")), "{\"n\":\"héllo\"}");
     request.headers().set("content-type", "application/json").unwrap();
     let echoed = follower.json(&request, RequestOptions::default()).await.expect("answered");
     assert_eq!(field(&echoed, "method").as_string().as_deref(), Some("POST"));
@@ -189,11 +194,7 @@ async fn when_the_leader_closes_the_follower_leads_and_runs_what_waited() {
     // In flight at the leader when it closes: a GET (retried by the rules: sent again) and a
     // POST (not retried: fails with kind network). Queued there: two more GETs.
     let get_in_flight = follower.json(&get(&follower, &url(&path("/status/200", &run, "latency=400"))), RequestOptions::default());
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str("x"));
-    let post = web_sys::Request::new_with_str_and_init(&url(&path("/echo", &run, "latency=400")), &init).unwrap();
-    let post = follower.json(&post, RequestOptions::default());
+    let post = follower.json(&post_to(&url(&path("/echo", &run, "latency=400")), "x"), RequestOptions::default());
     let queued: Vec<_> = (0..2).map(|_| follower.json(&get(&follower, &url(&path("/echo", &run, ""))), RequestOptions::default())).collect();
     sleep(150).await;
     let closed_at = now();

@@ -39,6 +39,27 @@ async function until(page, test, arg, timeout = 5000) {
 
 const becomes = (page, role) => until(page, (role) => window.client.stats().share.role === role, role);
 
+/**
+ * Tab A makes a client and leads; tab B comes to the front (A hidden), makes one with
+ * `bOptions` and takes the lead; then a third tab without a client comes to the front: both
+ * are hidden, and nobody takes the lead from B.
+ */
+async function bothHidden(server, context, bOptions = {}) {
+  const name = runId('name');
+  const a = context.pages()[0];
+  await open(a, server.origin, name);
+  await becomes(a, 'leader');
+  const b = await context.newPage();
+  await open(b, server.origin, name, bOptions);
+  await becomes(b, 'leader');
+  const front = await context.newPage();
+  await front.goto(`${server.origin}/tests/js/blank.html`);
+  assert.equal(await visibility(b), 'hidden');
+  await sleep(200);
+  assert.deepEqual([await share(a), await share(b)], [{ role: 'follower', tabs: 2 }, { role: 'leader', tabs: 2 }]);
+  return { a, b };
+}
+
 async function withTabs(body) {
   await ensurePkg();
   const server = await startServer({ statics: [`/=${root}`, `/pkg=${PKG}`] });
@@ -89,19 +110,7 @@ test('share: a leader that goes hidden hands the lead to the visible tab, which 
 
 test('share: a hidden leader with no visible tab keeps the lead; frozen, it hands back a GET it was running, which the next tab answers before the frozen one resumes', { timeout: 120_000 }, async () => {
   await withTabs(async (server, context) => {
-    const name = runId('name');
-    const a = context.pages()[0];
-    await open(a, server.origin, name);
-    await becomes(a, 'leader');
-    const b = await context.newPage();
-    await open(b, server.origin, name);
-    await becomes(b, 'leader');
-    // A third tab without a client comes to the front: both are hidden, nobody takes the lead.
-    const front = await context.newPage();
-    await front.goto(`${server.origin}/tests/js/blank.html`);
-    assert.equal(await visibility(b), 'hidden');
-    await sleep(200);
-    assert.deepEqual([await share(a), await share(b)], [{ role: 'follower', tabs: 2 }, { role: 'leader', tabs: 2 }]);
+    const { a, b } = await bothHidden(server, context);
     // A slow GET and a slow POST of tab A, running at B, when B is frozen.
     const run = runId('frozen');
     await a.evaluate((run) => {
@@ -135,20 +144,8 @@ test('share: a hidden leader with no visible tab keeps the lead; frozen, it hand
 
 test('share: a hidden leader that pauses its own background work while hidden still runs another tab\'s background call (that tab\'s rules decide)', { timeout: 120_000 }, async () => {
   await withTabs(async (server, context) => {
-    const name = runId('name');
-    const a = context.pages()[0];
-    await open(a, server.origin, name);
-    await becomes(a, 'leader');
-    // B comes to the front (A hidden) and takes the lead; it pauses its own background work
-    // while hidden.
-    const b = await context.newPage();
-    await open(b, server.origin, name, { background: { whenHidden: 'pause' } });
-    await becomes(b, 'leader');
-    // A third tab in front: both hidden, B keeps the lead.
-    const front = await context.newPage();
-    await front.goto(`${server.origin}/tests/js/blank.html`);
-    await sleep(200);
-    assert.deepEqual([await share(a), await share(b)], [{ role: 'follower', tabs: 2 }, { role: 'leader', tabs: 2 }]);
+    // B pauses its own background work while hidden.
+    const { a, b } = await bothHidden(server, context, { background: { whenHidden: 'pause' } });
     const run = runId('bg');
     const own = b.evaluate((run) => window.client.json(`/echo?run=${run}&own=1`, { lane: 'background' }).then(() => 'ok'), run);
     const path = await a.evaluate((run) => window.client.json(`/echo?run=${run}&peer=1`, { lane: 'background' }).then((r) => r.path), run);
