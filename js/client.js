@@ -190,9 +190,11 @@ export class Client {
       (bg.whenHidden === 'pause' && globalThis.document?.visibilityState === 'hidden') || (bg.whenOffline === 'pause' && globalThis.navigator?.onLine === false);
     /** @type {Map<Call, () => void>} Background calls waiting for the page to be visible or online, and what sends them. */
     this._parked = new Map();
-    /** @type {Map<number, { rec: Call, o: any, group: number }>} Calls handed to the leading tab (share). */
+    /** @type {Map<number, { rec: Call, o: any, group: number, off: () => void }>} Calls handed to the leading tab (share), and what stops their signal listener and deadline. */
     this._forwarded = new Map();
     this._retry = config.retry;
+    /** The client's timeouts, for calls handed to another tab (share). */
+    this._timeouts = [config.timeoutMs, config.totalTimeoutMs];
     this._share =
       config.share === undefined
         ? null
@@ -202,6 +204,7 @@ export class Client {
               const f = this._forwarded.get(id);
               if (f === undefined) return;
               this._forwarded.delete(id);
+              f.off();
               driver.hold(-1);
               this._submit(f.rec, f.o, f.group);
               driver.drain();
@@ -466,13 +469,16 @@ export class Client {
         driver.fail(rec, fetchlaneError(driver.closed ? 'closed' : 'abort', rec.url, undefined, 0, rec.signal?.reason));
         return;
       }
+      // This client's timeouts and retry rules, where the call sets none, go with it: the
+      // leader's client applies its own limits, cache and de-duplication only.
+      const retry = o.retry ?? this._retry;
+      const total = o.totalTimeoutMs ?? this._timeouts[1];
       const init = {
         method, headers: t === null ? [] : [...t.headers], body, lane: o.lane, strategy: o.strategy, ttlMs: o.ttlMs,
-        timeoutMs: o.timeoutMs, totalTimeoutMs: o.totalTimeoutMs, retry: o.retry, dedupe: o.dedupe, key: o.key,
+        timeoutMs: o.timeoutMs ?? this._timeouts[0], totalTimeoutMs: total, retry, dedupe: o.dedupe, key: o.key,
       };
       // A call may go again to the next leader where the retry rules would send it again (its
       // method listed, or an idempotency key).
-      const retry = o.retry ?? this._retry;
       const id = share.forward(rec.url, init, retry.limit > 0 && (retry.methods.includes(method) || init.headers.some((h) => h[0] === 'idempotency-key')));
       if (id === false) {
         // It leads now: its own machine runs the call.
@@ -481,17 +487,24 @@ export class Client {
         driver.drain();
         return;
       }
-      this._forwarded.set(id, { rec, o, group });
-      rec.signal?.addEventListener(
-        'abort',
-        () => {
-          if (!this._forwarded.delete(id)) return;
-          share.abort(id);
-          driver.hold(-1);
-          driver.fail(rec, fetchlaneError('abort', rec.url, undefined, 0, rec.signal?.reason));
-        },
-        { once: true },
-      );
+      // It ends here when its signal fires or its totalTimeoutMs runs out, also while the
+      // leader cannot answer (frozen).
+      const drop = (kind, cause) => {
+        if (!this._forwarded.delete(id)) return;
+        off();
+        share.abort(id);
+        driver.hold(-1);
+        driver.fail(rec, fetchlaneError(kind, rec.url, undefined, 0, cause));
+        driver.drain();
+      };
+      const aborted = () => drop('abort', rec.signal?.reason);
+      const timer = total === undefined ? 0 : setTimeout(() => drop('timeout', new Error('fetchlane: totalTimeoutMs ran out')), total);
+      const off = () => {
+        clearTimeout(timer);
+        rec.signal?.removeEventListener('abort', aborted);
+      };
+      this._forwarded.set(id, { rec, o, group, off });
+      rec.signal?.addEventListener('abort', aborted, { once: true });
     }, (cause) => {
       driver.hold(-1);
       driver.fail(rec, new TypeError('fetchlane: the body cannot be read', { cause }));
@@ -509,6 +522,7 @@ export class Client {
     const f = this._forwarded.get(id);
     if (f === undefined) return;
     this._forwarded.delete(id);
+    f.off();
     const driver = this._driver;
     driver.hold(-1);
     const rec = f.rec;

@@ -306,3 +306,35 @@ async fn rust_and_js_clients_of_one_name_act_as_one_either_way_round() {
     assert_eq!(seen(&run).await.hits("/echo"), 2.0);
     js_call(&js, "close", &[]).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn a_followers_deadline_holds_when_the_leader_never_answers() {
+    let run = run_id("rs-share-deadline");
+    // The leader: js/share.js itself (from the test server), whose `run` never settles, as a
+    // frozen tab's would not.
+    let module = JsFuture::from(load(&url("/js/share.js"))).await.expect("/js/share.js");
+    let create: js_sys::Function = field(&module, "createShare").unchecked_into();
+    let hooks = js_sys::Object::new();
+    let never = Closure::<dyn FnMut() -> js_sys::Promise>::new(|| js_sys::Promise::new(&mut |_, _| {}));
+    let nothing = Closure::<dyn FnMut()>::new(|| {});
+    Reflect::set(&hooks, &"run".into(), never.as_ref()).unwrap();
+    Reflect::set(&hooks, &"local".into(), nothing.as_ref()).unwrap();
+    Reflect::set(&hooks, &"answer".into(), nothing.as_ref()).unwrap();
+    let leader = create.call2(&JsValue::NULL, &run.as_str().into(), &hooks).unwrap();
+    for _ in 0..100 {
+        if field(&field(&leader, "state"), "role").as_string().as_deref() == Some("leader") {
+            break;
+        }
+        sleep(10).await;
+    }
+    let follower = shared(&run, Config { total_timeout_ms: Some(300.0), ..Config::default() });
+    assert!(settles_as(&follower, ShareRole::Follower, 2).await, "{:?}", follower.stats().share);
+    let started = now();
+    let e = json(&follower, &url(&path("/echo", &run, "")), RequestOptions::default()).await.expect_err("no answer");
+    assert_eq!(e.kind, ErrorKind::Timeout);
+    let took = now() - started;
+    assert!((250.0..1500.0).contains(&took), "the client's totalTimeoutMs (300 ms) ended it after {took} ms");
+    assert_eq!(follower.pending_count(), 0);
+    let close: js_sys::Function = field(&leader, "close").unchecked_into();
+    close.call0(&leader).unwrap();
+}

@@ -262,7 +262,7 @@ impl Driver {
             close: abort::controller(),
             closed: Cell::new(false),
             final_concurrency: Cell::new(config.concurrency),
-            share: config.share.as_ref().map(|c| Share::new(&c.name, &config.retry, this.clone())),
+            share: config.share.as_ref().map(|c| Share::new(config, &c.name, this.clone())),
         })
     }
 

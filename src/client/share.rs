@@ -26,7 +26,7 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::{AbortSignal, Headers, Request, RequestInit};
 
 use super::body::{header_pairs, Buffered};
-use super::config::Strategy;
+use super::config::{Config, Strategy};
 use super::driver::{Driver, Sink};
 use super::error::{Error, ErrorKind};
 use super::js_object::{get, rejection, set};
@@ -36,6 +36,7 @@ use crate::core::backoff::Backoff;
 use crate::core::lane::Lane;
 use crate::core::retry_policy::RetryPolicy;
 use crate::web::abort::Listener;
+use crate::web::timer::Timer;
 
 #[wasm_bindgen(module = "/js/share.js")]
 extern "C" {
@@ -103,6 +104,8 @@ struct Forwarded {
     group: u32,
     /// Settles it when the caller's signal fires.
     _listener: Option<Listener>,
+    /// Ends it when its `total_timeout_ms` runs out, also while the leader cannot answer.
+    _deadline: Option<Timer>,
 }
 
 type RunHook = Closure<dyn FnMut(String, JsValue) -> Promise>;
@@ -117,16 +120,20 @@ pub(crate) struct Share {
     seq: Cell<u32>,
     /// Forwarded calls that this tab's machine took over when it came to lead: `(seq, call)`.
     moved: RefCell<Vec<(u32, u32)>>,
-    /// The client's retry methods: a call whose attempt may have died with the old leader
-    /// goes again only where they allow it.
+    /// The client's retry rules and timeouts, for the calls that set none: they go with the
+    /// call (the leader's client applies its own limits, cache and de-duplication only), and
+    /// a call whose attempt may have died with the old leader goes again only where the rules
+    /// allow it.
     retry: RetryPolicy,
+    timeout_ms: Option<f64>,
+    total_timeout_ms: Option<f64>,
     _hooks: (RunHook, LocalHook, AnswerHook),
 }
 
 impl Share {
     /// Joins the clients named `name`; `driver` is the client's (not yet reachable: the hooks
     /// run later, from events).
-    pub fn new(name: &str, retry: &RetryPolicy, driver: Weak<Driver>) -> Share {
+    pub fn new(config: &Config, name: &str, driver: Weak<Driver>) -> Share {
         let d = driver.clone();
         let run = RunHook::new(move |url: String, init: JsValue| match d.upgrade() {
             Some(driver) => lead(&driver, &url, &init),
@@ -152,7 +159,9 @@ impl Share {
             calls: RefCell::new(Vec::new()),
             seq: Cell::new(0),
             moved: RefCell::new(Vec::new()),
-            retry: retry.clone(),
+            retry: config.retry.clone(),
+            timeout_ms: config.timeout_ms,
+            total_timeout_ms: config.total_timeout_ms,
             _hooks: (run, local, answer),
         }
     }
@@ -189,12 +198,28 @@ impl Share {
         let retry = options.retry.as_ref().unwrap_or(&self.retry);
         let idempotent = retry.limit > 0 && retry.method_allowed(&method, keyed);
         let url = template.url();
-        let init = init_of(&method, &pairs, &options);
+        let total = options.total_timeout_ms.or(self.total_timeout_ms);
+        let init = init_of(&method, &pairs, &options, retry, options.timeout_ms.or(self.timeout_ms), total);
         let weak = Rc::downgrade(driver);
         let listener = options.signal.as_ref().map(|signal| {
+            let weak = weak.clone();
             Listener::new(signal, move || {
                 if let Some(d) = weak.upgrade() {
-                    d.share().cancel(&d, |f| f.seq == seq);
+                    let share = d.share();
+                    if let Some(f) = share.take(|f| f.seq == seq) {
+                        let reason = f.options.signal.as_ref().map(AbortSignal::reason);
+                        share.end(&d, f, ErrorKind::Abort, reason);
+                    }
+                }
+            })
+        });
+        let deadline = total.map(|ms| {
+            Timer::once(ms, move || {
+                if let Some(d) = weak.upgrade() {
+                    let share = d.share();
+                    if let Some(f) = share.take(|f| f.seq == seq) {
+                        share.end(&d, f, ErrorKind::Timeout, Some(js_sys::Error::new("fetchlane: totalTimeoutMs ran out").into()));
+                    }
                 }
             })
         });
@@ -213,6 +238,7 @@ impl Share {
             sink,
             group,
             _listener: listener,
+            _deadline: deadline,
         });
         match copy {
             None if bodiless => self.hand_over(driver, seq),
@@ -287,13 +313,6 @@ impl Share {
         driver.drain();
     }
 
-    /// The caller's signal fired: the call leaves the leader, and fails with kind `abort`.
-    fn cancel(&self, driver: &Rc<Driver>, which: impl Fn(&Forwarded) -> bool) {
-        let Some(f) = self.take(which) else { return };
-        let reason = f.options.signal.as_ref().map(AbortSignal::reason);
-        self.end(driver, f, ErrorKind::Abort, reason);
-    }
-
     /// Settles a call that will not be answered, and tells the leader it may stop.
     fn end(&self, driver: &Rc<Driver>, f: Forwarded, kind: ErrorKind, reason: Option<JsValue>) {
         if f.key != 0 {
@@ -336,9 +355,10 @@ impl Share {
     }
 }
 
-/// The `init` a follower sends: method, header pairs, body (set once read) and the options
-/// that were given, by their JS names (what the leader's `fetch` reads, in Rust or JS).
-fn init_of(method: &str, headers: &[(String, String)], options: &RequestOptions) -> Object {
+/// The `init` a follower sends: method, header pairs, body (set once read), the options that
+/// were given and the client's retry rules and timeouts where they were not, by their JS names
+/// (what the leader's `fetch` reads, in Rust or JS).
+fn init_of(method: &str, headers: &[(String, String)], options: &RequestOptions, retry: &RetryPolicy, timeout_ms: Option<f64>, total_timeout_ms: Option<f64>) -> Object {
     let o = Object::new();
     set(&o, "method", &method.into());
     let pairs = Array::new();
@@ -351,7 +371,7 @@ fn init_of(method: &str, headers: &[(String, String)], options: &RequestOptions)
     if let Some(s) = options.strategy {
         set(&o, "strategy", &s.as_str().into());
     }
-    for (name, ms) in [("ttlMs", options.ttl_ms), ("timeoutMs", options.timeout_ms), ("totalTimeoutMs", options.total_timeout_ms)] {
+    for (name, ms) in [("ttlMs", options.ttl_ms), ("timeoutMs", timeout_ms), ("totalTimeoutMs", total_timeout_ms)] {
         if let Some(ms) = ms {
             set(&o, name, &ms.into());
         }
@@ -362,9 +382,7 @@ fn init_of(method: &str, headers: &[(String, String)], options: &RequestOptions)
     if let Some(k) = &options.key {
         set(&o, "key", &k.as_str().into());
     }
-    if let Some(r) = &options.retry {
-        set(&o, "retry", &retry_to_js(r));
-    }
+    set(&o, "retry", &retry_to_js(retry));
     o
 }
 

@@ -118,6 +118,8 @@ test('share: a hidden leader with no visible tab keeps the lead; frozen, it hand
       const note = (k) => (p) => p.then(() => (window.results[k] = `ok ${Math.round(performance.now())}`), (e) => (window.results[k] = e.kind));
       note('get')(window.client.json(`/echo?run=${run}&latency=1500&get=1`));
       note('post')(window.client.json(`/echo?run=${run}&latency=1500&post=1`, { method: 'POST', body: 'x' }));
+      // With a deadline: it ends in its own tab when the frozen leader cannot end it.
+      note('deadline')(window.client.json(`/echo?run=${run}&latency=3000&post=2`, { method: 'POST', body: 'y', totalTimeoutMs: 1200 }));
     }, run);
     await sleep(300);
     const cdp = await context.newCDPSession(b);
@@ -132,7 +134,9 @@ test('share: a hidden leader with no visible tab keeps the lead; frozen, it hand
     assert.equal(got.post, undefined, 'the POST waits for the frozen tab');
     assert.ok(Number(got.get.slice(3)) - frozenAt < 2500, 'answered without waiting for B to resume');
     const s = await (await fetch(`${server.origin}/__stats?run=${run}`)).json();
-    assert.equal(s.hits['/echo'], 3, 'the GET twice (B had sent it), the POST once');
+    assert.equal(s.hits['/echo'], 4, 'the GET twice (B had sent it), each POST once');
+    await until(a, () => window.results.deadline !== undefined);
+    assert.equal(await a.evaluate(() => window.results.deadline), 'timeout', 'the deadline held while B was frozen');
     // B resumes: it answers the POST it kept, and follows.
     await cdp.send('Page.setWebLifecycleState', { state: 'active' });
     await until(a, () => window.results.post !== undefined);
