@@ -4,24 +4,17 @@
 // messages and Web Locks stay prompt. A rate-limited burst is timed twice: led by a visible
 // tab (share's rule: a visible tab takes the lead from a hidden one) and led by a hidden tab
 // (what happens when every tab is hidden, and what the rule avoids).
-import { launchTabs } from '../scripts/tabs.mjs';
+import { launchTabs, until } from '../scripts/tabs.mjs';
 
 export const id = 'hidden';
 export const title = 'Across tabs: hidden and frozen tabs (Chromium)';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `page` from node (a hidden page's own timers are throttled) until `test` holds; ms taken. */
-async function until(page, test, arg, timeout = 15_000) {
-  const t0 = Date.now();
-  while (!(await page.evaluate(test, arg))) {
-    if (Date.now() - t0 > timeout) throw new Error(`hidden: not within ${timeout} ms: ${test}`);
-    await sleep(5);
-  }
-  return Date.now() - t0;
-}
+/** `until` with the bench's patience. */
+const wait = (page, test, arg) => until(page, test, arg, 15_000);
 
-const leads = (page) => until(page, () => window.client?.stats().share.role === 'leader');
+const leads = (page) => wait(page, () => window.client?.stats().share.role === 'leader');
 
 export async function run({ origin, smoke, chromiumArgs }) {
   const blank = `${origin}/tests/js/blank.html`;
@@ -69,7 +62,7 @@ export async function run({ origin, smoke, chromiumArgs }) {
         await new Promise((r) => setTimeout(r, 20));
       }
     });
-    await until(a, () => window.delays.length === 10);
+    await wait(a, () => window.delays.length === 10);
     const delays = (await a.evaluate(() => window.delays)).sort((x, y) => x - y);
 
     // The leader is hidden: a visible tab joins and takes the lead.
@@ -89,7 +82,7 @@ export async function run({ origin, smoke, chromiumArgs }) {
     await client(a, hiddenName);
     await leads(a);
     await client(b, hiddenName);
-    await until(b, () => window.client.stats().share.tabs === 2);
+    await wait(b, () => window.client.stats().share.tabs === 2);
     const hiddenLed = await burst([a, b]);
 
     // The hidden leader freezes with a slow GET of the other tab in flight.
@@ -102,7 +95,7 @@ export async function run({ origin, smoke, chromiumArgs }) {
     const frozenAt = await b.evaluate(() => performance.timeOrigin + performance.now());
     await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
     const frozenHandOver = await leads(b);
-    await until(b, () => window.answered !== null);
+    await wait(b, () => window.answered !== null);
     const frozenAnswer = (await b.evaluate(() => window.answered)) - frozenAt;
     await cdp.send('Page.setWebLifecycleState', { state: 'active' });
 

@@ -42,3 +42,19 @@ export async function launchTabs(args) {
     throw new Error(`launchTabs: Chromium's DevTools endpoint did not come up: ${e.message}`, { cause: e });
   }
 }
+
+/**
+ * Resolves once `test` (evaluated in `page` with `arg`) is true, polled from node every 5 ms: a
+ * hidden page's own timers fire about once a second, so polling inside it would measure the
+ * throttling. Throws after `timeout` ms.
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<number>} the ms it took
+ */
+export async function until(page, test, arg, timeout = 5000) {
+  const t0 = Date.now();
+  while (!(await page.evaluate(test, arg))) {
+    if (Date.now() - t0 > timeout) throw new Error(`not within ${timeout} ms: ${test} ${JSON.stringify(arg) ?? ''}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return Date.now() - t0;
+}

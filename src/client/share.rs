@@ -177,9 +177,9 @@ impl Share {
         ShareStats { role, tabs: get(&state, "tabs").as_f64().unwrap_or(1.0) as u32 }
     }
 
-    /// Whether this tab hands its calls to another.
+    /// Whether this tab hands its calls to another (asked on every call: the role alone).
     pub fn follows(&self) -> bool {
-        self.stats().role == ShareRole::Follower
+        get(&self.js.state(), "role").as_string().as_deref() == Some("follower")
     }
 
     /// Calls waiting on the leader (they count as pending).

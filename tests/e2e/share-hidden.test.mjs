@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { root, startServer } from '../../scripts/server.mjs';
+import { until } from '../../scripts/tabs.mjs';
 import { PKG, ensurePkg, launchTabs, pageProblems, runIdFor } from './browser.mjs';
 
 const runId = runIdFor('share-hidden');
@@ -22,20 +23,6 @@ async function open(page, origin, name, options = {}) {
 
 const share = (page) => page.evaluate(() => window.client.stats().share);
 const visibility = (page) => page.evaluate(() => document.visibilityState);
-
-/**
- * Resolves once `test` (evaluated in `page`) is true, polled from here: a hidden page's own
- * timers fire about once a second, so polling inside it would measure the throttling.
- * @returns {Promise<number>} the ms it took
- */
-async function until(page, test, arg, timeout = 5000) {
-  const t0 = Date.now();
-  while (!(await page.evaluate(test, arg))) {
-    if (Date.now() - t0 > timeout) throw new Error(`not within ${timeout} ms: ${test} ${JSON.stringify(arg)}`);
-    await sleep(10);
-  }
-  return Date.now() - t0;
-}
 
 const becomes = (page, role) => until(page, (role) => window.client.stats().share.role === role, role);
 
