@@ -57,6 +57,27 @@ async fn settled_timings_split_queue_and_network_and_a_memory_hit_has_none() {
 }
 
 #[wasm_bindgen_test]
+async fn a_304_answer_reports_the_timing_of_the_request_that_revalidated() {
+    let run = run_id("rs-timing-304");
+    let c = client(Config { concurrency: 1, cache: Some(CacheConfig::default()), ..Config::default() });
+    let events = settled(&c);
+    let stale = url(&path("/cache/v", &run, "maxAge=0&etag=1"));
+    json(&c, &stale, RequestOptions::default()).await.expect("stored");
+    // The revalidation waits behind a slow request: its timing is its own, not the first one's.
+    let slow = url(&path("/status/200", &run, "latency=150"));
+    let (a, b) = futures_join2(json(&c, &slow, RequestOptions::default()), json(&c, &stale, RequestOptions::default())).await;
+    a.expect("slow");
+    b.expect("revalidated");
+    assert_eq!(seen(&run).await.statuses(), vec![200, 200, 304]);
+    let events = events.borrow().clone();
+    let answers: Vec<Timing> = events.iter().filter(|(u, _, _)| u.contains("/cache/v")).map(|e| e.2).collect();
+    assert_eq!(answers.len(), 2);
+    let t = answers[1];
+    assert!(t.queued_ms.unwrap() >= 140.0, "queued behind the slow one: {t:?}");
+    assert!(t.network_ms.unwrap() > 0.0 && t.network_ms.unwrap() < 140.0, "{t:?}");
+}
+
+#[wasm_bindgen_test]
 async fn a_retried_request_reports_its_retry_wait() {
     let run = run_id("rs-retry-wait");
     let retry = RetryPolicy { limit: 2, backoff: Backoff { base_ms: 80.0, jitter: false, ..Backoff::default() }, ..RetryPolicy::default() };

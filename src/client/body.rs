@@ -20,8 +20,9 @@ pub(crate) struct Buffered {
     /// Lower-case names, in the order the browser lists them.
     pub headers: Vec<(String, String)>,
     pub body: js_sys::ArrayBuffer,
-    /// The network time of the op that read it, as of the end of the read (none: it came
-    /// from the Cache API).
+    /// The network time of the op that last answered with it: the one that read it (as of the
+    /// end of the read), or the one whose 304 revalidated it (none: it came from the Cache API
+    /// and was not revalidated since).
     pub clock: Option<Stopwatch>,
 }
 

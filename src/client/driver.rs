@@ -37,6 +37,7 @@ use super::store::PersistentStore;
 use crate::core::hash::HashMap;
 use crate::core::lane::Lane;
 use crate::core::sketch::Sketch;
+use crate::core::text::{parse_u64, trim};
 use crate::core::timing::{Stopwatch, Timing};
 use crate::machine::{AbortReason, Command, EventKind, Machine, Source, Submit, Validator};
 use crate::web::abort::{self, Listener};
@@ -125,7 +126,8 @@ struct OpRec {
     timed_out_in: u64,
     /// Where its time goes.
     clock: Stopwatch,
-    /// The stored body its conditional attempt revalidates (a 304 answers with it).
+    /// The stored body its conditional attempt revalidates (a 304 answers with it, and
+    /// takes this op's clock).
     revalidates: Option<u32>,
 }
 
@@ -856,13 +858,19 @@ impl Driver {
         let status = response.status();
         {
             let mut s = self.state.borrow_mut();
+            let s = &mut *s;
             if let Some(o) = s.ops.get_mut(&op) {
                 o.clock.stop(now_ms());
+                // Parsed as the machine parses numbers: no sign, no exponent.
                 o.clock.bytes = pairs
                     .iter()
                     .find(|(n, _)| n == "content-length")
-                    .and_then(|(_, v)| v.trim().parse::<f64>().ok())
-                    .unwrap_or(f64::NAN);
+                    .and_then(|(_, v)| parse_u64(trim(v)))
+                    .map_or(f64::NAN, |n| n as f64);
+                // A 304 answers with the stored body: its callers' timing is this op's.
+                if let (304, Some(b)) = (status, o.revalidates.and_then(|b| s.bodies.get_mut(&b))) {
+                    b.clock = Some(o.clock);
+                }
                 o.response = Some(response);
                 o.claimed = false;
                 o.headers = pairs;
@@ -1014,11 +1022,10 @@ impl Driver {
         let Waiting::Request { body_as, .. } = &rec.waiting else { return };
         let body_as = *body_as;
         let buffered = self.state.borrow().bodies.get(&body).cloned();
-        // Network and dedupe answers carry the clock of the op that read them; a 304 the
-        // clock of the op that revalidated; a cache hit none.
+        // Network and dedupe answers carry the clock of the op that last answered with the
+        // body: the one that read it, or the one whose 304 revalidated it; a cache hit none.
         let clock = match source {
-            Source::Network | Source::Dedupe => buffered.as_ref().and_then(|b| b.clock),
-            Source::Revalidated => self.state.borrow().ops.values().find(|o| o.revalidates == Some(body)).map(|o| o.clock),
+            Source::Network | Source::Dedupe | Source::Revalidated => buffered.as_ref().and_then(|b| b.clock),
             Source::Memory | Source::Persistent => None,
         };
         self.answered(&rec.info, clock);
