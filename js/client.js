@@ -16,13 +16,12 @@ import {
 } from './options.js';
 import { compressed, knownSize } from './compress.js';
 import { callListener, createDriver, orNaN } from './driver.js';
-import { badArgument, describe, fetchlaneError } from './errors.js';
-import { fieldBatcher, withFields } from './fields.js';
+import { badArgument, decodeError, describe, fetchlaneError } from './errors.js';
+import { fieldBatcher, picked, withFields } from './fields.js';
 import { createLoader } from './loader.js';
 import { createOutbox } from './outbox.js';
 import { createShare } from './share.js';
 import { decodeUtf8 } from './wasm.js';
-import { picked } from './fields.js';
 import { paginate } from './paginate.js';
 import { propagates, traceOf } from './observe.js';
 import { AS_JSON, AS_RESPONSE, AS_TASK, AS_TEXT, EVENT_NAMES, LANES, STRATEGIES } from './protocol.js';
@@ -474,7 +473,7 @@ export class Client {
       const retry = o.retry ?? this._retry;
       const total = o.totalTimeoutMs ?? this._timeouts[1];
       const init = {
-        method, headers: t === null ? [] : [...t.headers], body, lane: o.lane, strategy: o.strategy, ttlMs: o.ttlMs,
+        method, headers: t === null ? this._headerPairs : [...t.headers], body, lane: o.lane, strategy: o.strategy, ttlMs: o.ttlMs,
         timeoutMs: o.timeoutMs ?? this._timeouts[0], totalTimeoutMs: total, retry, dedupe: o.dedupe, key: o.key,
       };
       // A call may go again to the next leader where the retry rules would send it again (its
@@ -535,7 +534,7 @@ export class Client {
         driver.succeed(rec, rec.as === AS_JSON ? picked(rec, JSON.parse(text)) : text);
       }
     } catch (error) {
-      driver.fail(rec, error instanceof SyntaxError ? fetchlaneError('decode', rec.url, m.status, 1, error) : error);
+      driver.fail(rec, error instanceof SyntaxError ? decodeError(rec.url, true, error, 1) : error);
     }
     driver.drain();
   }

@@ -123,6 +123,37 @@ test('share: a follower that closes its client while a call waits on the leader 
   });
 });
 
+test('share: a follower\'s call carries its own client\'s headers to the leader, also a plain GET', { timeout: 60_000 }, async () => {
+  await ensurePkg();
+  const server = await startServer({ statics: [`/=${root}`, `/pkg=${PKG}`] });
+  const browser = await launchChromium();
+  try {
+    const context = await browser.newContext();
+    const name = runId('headers');
+    const pages = [];
+    for (const headers of [{ 'x-tab': 'leader' }, { 'x-tab': 'follower' }]) {
+      const p = await context.newPage();
+      await p.goto(`${server.origin}/tests/js/blank.html`);
+      await p.evaluate(async ({ name, headers }) => {
+        const { createClient } = await import('/pkg/index.js');
+        window.client = await createClient({ share: { name }, headers });
+      }, { name, headers });
+      pages.push(p);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await pages[1].evaluate(() => window.client.stats().share.role), 'follower');
+    const seen = await pages[1].evaluate(() => Promise.all([
+      window.client.json('/echo?plain=1'),
+      window.client.json('/echo?init=1', { headers: { 'x-call': '1' } }),
+    ]).then((r) => r.map((e) => e.headers['x-tab'])));
+    assert.deepEqual(seen, ['follower', 'follower']);
+    assert.equal(await pages[0].evaluate(() => window.client.stats().started), 2, 'the leader sent them');
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
 test('share: without Web Locks a tab runs alone, with no error', { timeout: 60_000 }, async () => {
   await ensurePkg();
   const server = await startServer({ statics: [`/=${root}`, `/pkg=${PKG}`] });
