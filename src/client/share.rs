@@ -125,6 +125,8 @@ pub(crate) struct Share {
     /// a call whose attempt may have died with the old leader goes again only where the rules
     /// allow it.
     retry: RetryPolicy,
+    /// `retry` as the JS API's `RetryOptions`, made once: most calls send it.
+    retry_js: Object,
     timeout_ms: Option<f64>,
     total_timeout_ms: Option<f64>,
     _hooks: (RunHook, LocalHook, AnswerHook),
@@ -160,6 +162,7 @@ impl Share {
             seq: Cell::new(0),
             moved: RefCell::new(Vec::new()),
             retry: config.retry.clone(),
+            retry_js: retry_to_js(&config.retry),
             timeout_ms: config.timeout_ms,
             total_timeout_ms: config.total_timeout_ms,
             _hooks: (run, local, answer),
@@ -199,7 +202,8 @@ impl Share {
         let idempotent = retry.limit > 0 && retry.method_allowed(&method, keyed);
         let url = template.url();
         let total = options.total_timeout_ms.or(self.total_timeout_ms);
-        let init = init_of(&method, &pairs, &options, retry, options.timeout_ms.or(self.timeout_ms), total);
+        let retry_js = options.retry.as_ref().map_or_else(|| self.retry_js.clone(), retry_to_js);
+        let init = init_of(&method, &pairs, &options, &retry_js, options.timeout_ms.or(self.timeout_ms), total);
         let weak = Rc::downgrade(driver);
         let listener = options.signal.as_ref().map(|signal| {
             let weak = weak.clone();
@@ -358,7 +362,7 @@ impl Share {
 /// The `init` a follower sends: method, header pairs, body (set once read), the options that
 /// were given and the client's retry rules and timeouts where they were not, by their JS names
 /// (what the leader's `fetch` reads, in Rust or JS).
-fn init_of(method: &str, headers: &[(String, String)], options: &RequestOptions, retry: &RetryPolicy, timeout_ms: Option<f64>, total_timeout_ms: Option<f64>) -> Object {
+fn init_of(method: &str, headers: &[(String, String)], options: &RequestOptions, retry: &Object, timeout_ms: Option<f64>, total_timeout_ms: Option<f64>) -> Object {
     let o = Object::new();
     set(&o, "method", &method.into());
     let pairs = Array::new();
@@ -382,7 +386,7 @@ fn init_of(method: &str, headers: &[(String, String)], options: &RequestOptions,
     if let Some(k) = &options.key {
         set(&o, "key", &k.as_str().into());
     }
-    set(&o, "retry", &retry_to_js(retry));
+    set(&o, "retry", retry);
     o
 }
 

@@ -201,8 +201,10 @@ pub enum Command {
         source: Source,
         attempts: u32,
     },
-    /// Fail `call`. `op` names the operation whose last response or transport error belongs
-    /// on the error (0: none).
+    /// Fail `call`. `op` names the operation the call was on (0: none): the driver reads the
+    /// call's timing off it, and takes from it what the error's kind calls for (its last
+    /// response for `http` and `rate-limit`, its transport error for `network` and `timeout`);
+    /// an abort takes nothing from it.
     Reject {
         call: u32,
         kind: ErrorKind,
